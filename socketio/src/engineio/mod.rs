@@ -1,0 +1,17 @@
+//! The Engine.IO v4 client: packets, polling payloads, the two transports, and the
+//! socket that runs the handshake, the heartbeat and the upgrade.
+//!
+//! See the protocol: <https://socket.io/docs/v4/engine-io-protocol/>.
+
+pub mod handshake;
+pub mod options;
+pub mod packet;
+pub mod payload;
+pub mod socket;
+pub mod transport;
+
+pub use handshake::Handshake;
+pub use options::{EngineOptions, Limits};
+pub use packet::Packet;
+pub use socket::{CloseReason, EngineEvent, EngineEvents, EngineSocket};
+pub use transport::Transport;

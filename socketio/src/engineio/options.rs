@@ -1,0 +1,150 @@
+//! What an Engine.IO connection needs to know before it starts.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use url::Url;
+
+use super::transport::Transport;
+use crate::error::Error;
+
+/// The Engine.IO protocol revision this client speaks.
+pub const PROTOCOL: u8 = 4;
+
+/// Safe defaults for what the peer may make this client hold in memory.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Limits {
+    /// The largest websocket message or polling response body, in bytes.
+    pub max_payload: usize,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            max_payload: 16 * 1024 * 1024,
+        }
+    }
+}
+
+/// Options of one Engine.IO connection.
+#[derive(Debug, Clone)]
+pub struct EngineOptions {
+    /// The server's base URL: scheme, host, port and the user's query string.
+    pub url: Url,
+    /// The Engine.IO path on the server (`socket.io` by default).
+    pub path: String,
+    /// Extra headers sent on every polling request and on the websocket upgrade.
+    pub headers: Vec<(String, String)>,
+    /// Allowed transports in order of preference; the first one starts the session.
+    pub transports: Vec<Transport>,
+    /// Timeout of the handshake and of every polling request (a long-poll GET
+    /// may also last the server's ping interval plus ping timeout).
+    pub request_timeout: Duration,
+    /// Limits on what the server may send.
+    pub limits: Limits,
+    /// The TLS configuration for `https` and `wss`.
+    pub tls: Arc<rustls::ClientConfig>,
+}
+
+impl EngineOptions {
+    /// Options for `url` with every default: path `socket.io`, polling then websocket.
+    pub fn new(url: &str) -> Result<Self, Error> {
+        let url = Url::parse(url).map_err(|e| Error::InvalidUrl(format!("{url}: {e}")))?;
+        match url.scheme() {
+            "http" | "https" | "ws" | "wss" => {}
+            other => return Err(Error::InvalidUrl(format!("unsupported scheme {other:?}"))),
+        }
+        if url.host_str().is_none() {
+            return Err(Error::InvalidUrl(format!("{url}: no host")));
+        }
+        Ok(EngineOptions {
+            url,
+            path: "socket.io".to_owned(),
+            headers: Vec::new(),
+            transports: vec![Transport::Polling, Transport::WebSocket],
+            request_timeout: Duration::from_secs(20),
+            limits: Limits::default(),
+            tls: default_tls_config(),
+        })
+    }
+
+    /// Whether `transport` may be used.
+    pub fn allows(&self, transport: Transport) -> bool {
+        self.transports.contains(&transport)
+    }
+
+    /// The endpoint URL for `transport`, with `EIO`, `transport` and, once known, `sid`.
+    pub fn endpoint(&self, transport: Transport, sid: Option<&str>) -> Url {
+        let mut url = self.url.clone();
+        let secure = matches!(url.scheme(), "https" | "wss");
+        let scheme = match (transport, secure) {
+            (Transport::Polling, false) => "http",
+            (Transport::Polling, true) => "https",
+            (Transport::WebSocket, false) => "ws",
+            (Transport::WebSocket, true) => "wss",
+        };
+        // Switching between the special schemes http(s) and ws(s) is always allowed.
+        let _ = url.set_scheme(scheme);
+        url.set_path(&format!("/{}/", self.path.trim_matches('/')));
+        {
+            let mut query = url.query_pairs_mut();
+            query.append_pair("EIO", &PROTOCOL.to_string());
+            query.append_pair("transport", transport.as_str());
+            if let Some(sid) = sid {
+                query.append_pair("sid", sid);
+            }
+        }
+        url
+    }
+}
+
+/// rustls with the ring provider and the webpki roots.
+pub fn default_tls_config() -> Arc<rustls::ClientConfig> {
+    let mut roots = rustls::RootCertStore::empty();
+    roots.extend(webpki_roots::TLS_SERVER_ROOTS.iter().cloned());
+    let config = rustls::ClientConfig::builder_with_provider(Arc::new(
+        rustls::crypto::ring::default_provider(),
+    ))
+    .with_safe_default_protocol_versions()
+    .expect("ring supports the default protocol versions")
+    .with_root_certificates(roots)
+    .with_no_client_auth();
+    Arc::new(config)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn endpoints_keep_the_query_and_add_eio_fields() {
+        let mut options =
+            EngineOptions::new("https://example.com:8443/ignored?token=a%20b").unwrap();
+        options.path = "/custom/".into();
+        assert_eq!(
+            options.endpoint(Transport::Polling, None).as_str(),
+            "https://example.com:8443/custom/?token=a%20b&EIO=4&transport=polling"
+        );
+        assert_eq!(
+            options.endpoint(Transport::WebSocket, Some("abc")).as_str(),
+            "wss://example.com:8443/custom/?token=a%20b&EIO=4&transport=websocket&sid=abc"
+        );
+        let plain = EngineOptions::new("ws://localhost:5000").unwrap();
+        assert_eq!(
+            plain.endpoint(Transport::Polling, None).as_str(),
+            "http://localhost:5000/socket.io/?EIO=4&transport=polling"
+        );
+    }
+
+    #[test]
+    fn rejects_unsupported_urls() {
+        assert!(matches!(
+            EngineOptions::new("ftp://x"),
+            Err(Error::InvalidUrl(_))
+        ));
+        assert!(matches!(
+            EngineOptions::new("not a url"),
+            Err(Error::InvalidUrl(_))
+        ));
+    }
+}

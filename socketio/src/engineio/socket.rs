@@ -1,0 +1,616 @@
+//! The Engine.IO client socket: handshake, heartbeat, the polling → websocket upgrade,
+//! and the close, driven by one task per connection.
+//!
+//! The layer above talks to it through [`EngineSocket`] (send, close) and receives
+//! [`EngineEvent`]s (messages, then exactly one `Closed`).
+
+use std::collections::VecDeque;
+use std::sync::atomic::{AtomicBool, AtomicU8, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+
+use bytes::Bytes;
+use futures_util::{SinkExt, StreamExt};
+use tokio::sync::{mpsc, oneshot};
+use tokio::task::JoinHandle;
+use tokio::time::{sleep_until, Instant, Sleep};
+use tracing::{debug, trace, warn};
+
+use super::handshake::Handshake;
+use super::options::EngineOptions;
+use super::packet::Packet;
+use super::payload;
+use super::transport::polling::Polling;
+use super::transport::websocket::{self, WebSocket};
+use super::transport::Transport;
+use crate::error::{DecodeError, Error};
+
+/// Why an Engine.IO session ended.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CloseReason {
+    /// This client closed it.
+    Client,
+    /// The server sent a `close` packet.
+    Server,
+    /// No ping arrived within `pingInterval + pingTimeout`.
+    PingTimeout,
+    /// The connection was closed without a `close` packet.
+    TransportClose,
+    /// The transport failed (network error, HTTP error, invalid data).
+    TransportError(String),
+}
+
+/// What the session delivers to the layer above.
+#[derive(Debug, Clone, PartialEq)]
+pub enum EngineEvent {
+    /// A text message.
+    Message(String),
+    /// A binary message.
+    Binary(Bytes),
+    /// The session is over; always the last event.
+    Closed(CloseReason),
+}
+
+enum Command {
+    Send(Packet),
+    Close(oneshot::Sender<()>),
+}
+
+struct Shared {
+    handshake: Handshake,
+    transport: AtomicU8,
+    closed: AtomicBool,
+}
+
+/// A handle to an open Engine.IO session; cheap to clone.
+#[derive(Clone)]
+pub struct EngineSocket {
+    commands: mpsc::UnboundedSender<Command>,
+    shared: Arc<Shared>,
+}
+
+impl std::fmt::Debug for EngineSocket {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("EngineSocket")
+            .field("sid", &self.shared.handshake.sid)
+            .field("transport", &self.transport())
+            .finish()
+    }
+}
+
+/// The receiving side of a session's events.
+pub type EngineEvents = mpsc::UnboundedReceiver<EngineEvent>;
+
+impl EngineSocket {
+    /// Opens a session: the handshake on the first allowed transport, then (from
+    /// polling) the upgrade to websocket in the background when both sides allow it.
+    pub async fn connect(options: EngineOptions) -> Result<(EngineSocket, EngineEvents), Error> {
+        let options = Arc::new(options);
+        let first = *options
+            .transports
+            .first()
+            .ok_or_else(|| Error::ConnectionFailed("no transport allowed".into()))?;
+        let (events_tx, events) = mpsc::unbounded_channel();
+        let (commands, commands_rx) = mpsc::unbounded_channel();
+        let (handshake, start) = match first {
+            Transport::Polling => {
+                let polling = Polling::new(options.clone())?;
+                let body = polling.handshake().await?;
+                let mut packets = payload::decode(&body);
+                let handshake = match packets.next() {
+                    Some(Ok(Packet::Open(handshake))) => handshake,
+                    Some(Err(e)) => return Err(e.into()),
+                    _ => {
+                        return Err(Error::ConnectionFailed(format!(
+                            "no open packet in {body:?}"
+                        )))
+                    }
+                };
+                let early: Vec<Packet> = packets.collect::<Result<_, _>>()?;
+                (handshake, Start::Polling(polling, early))
+            }
+            Transport::WebSocket => {
+                let mut socket = websocket::connect(&options, None).await?;
+                let handshake = loop {
+                    let frame = tokio::time::timeout(options.request_timeout, socket.next())
+                        .await
+                        .map_err(|_| Error::ConnectionFailed("no open packet".into()))?;
+                    match frame {
+                        Some(Ok(message)) => match websocket::decode(message) {
+                            Some(Ok(Packet::Open(handshake))) => break handshake,
+                            Some(Ok(other)) => {
+                                return Err(Error::ConnectionFailed(format!(
+                                    "expected an open packet, got {other:?}"
+                                )))
+                            }
+                            Some(Err(e)) => return Err(e.into()),
+                            None => continue,
+                        },
+                        Some(Err(e)) => return Err(Error::ConnectionFailed(e.to_string())),
+                        None => return Err(Error::ConnectionFailed("closed before open".into())),
+                    }
+                };
+                (handshake, Start::WebSocket(socket))
+            }
+        };
+        debug!(target: "engineio", sid = %handshake.sid, transport = %first, ping_interval = handshake.ping_interval, ping_timeout = handshake.ping_timeout, "session open");
+        let shared = Arc::new(Shared {
+            handshake,
+            transport: AtomicU8::new(first as u8),
+            closed: AtomicBool::new(false),
+        });
+        let driver = Driver {
+            heartbeat: Box::pin(sleep_until(
+                Instant::now() + shared.handshake.heartbeat_deadline(),
+            )),
+            options,
+            shared: shared.clone(),
+            commands: commands_rx,
+            events: events_tx,
+            queue: VecDeque::new(),
+        };
+        tokio::spawn(driver.run(start));
+        Ok((EngineSocket { commands, shared }, events))
+    }
+
+    /// The server's handshake.
+    pub fn handshake(&self) -> &Handshake {
+        &self.shared.handshake
+    }
+
+    /// The Engine.IO session id.
+    pub fn sid(&self) -> &str {
+        &self.shared.handshake.sid
+    }
+
+    /// The transport in use now.
+    pub fn transport(&self) -> Transport {
+        if self.shared.transport.load(Ordering::Relaxed) == Transport::WebSocket as u8 {
+            Transport::WebSocket
+        } else {
+            Transport::Polling
+        }
+    }
+
+    /// Whether the session is over.
+    pub fn is_closed(&self) -> bool {
+        self.shared.closed.load(Ordering::Acquire) || self.commands.is_closed()
+    }
+
+    /// Queues a text message.
+    pub fn send_message(&self, text: String) -> Result<(), Error> {
+        self.send(Packet::Message(text))
+    }
+
+    /// Queues a binary message.
+    pub fn send_binary(&self, data: Bytes) -> Result<(), Error> {
+        self.send(Packet::Binary(data))
+    }
+
+    fn send(&self, packet: Packet) -> Result<(), Error> {
+        self.commands
+            .send(Command::Send(packet))
+            .map_err(|_| Error::NotConnected)
+    }
+
+    /// Sends what is queued, then a `close` packet, and ends the session.
+    /// Returns once the server has been told (or the session was already over).
+    pub async fn close(&self) {
+        let (done, closed) = oneshot::channel();
+        if self.commands.send(Command::Close(done)).is_ok() {
+            let _ = closed.await;
+        }
+    }
+}
+
+enum Start {
+    Polling(Polling, Vec<Packet>),
+    WebSocket(WebSocket),
+}
+
+/// What the driver does after an incoming packet.
+enum Reaction {
+    Nothing,
+    Reply(Packet),
+    Close(CloseReason),
+}
+
+/// Aborts a background task when dropped, so no request outlives its session.
+struct AbortOnDrop<T>(JoinHandle<T>);
+
+impl<T> Drop for AbortOnDrop<T> {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
+}
+
+struct Driver {
+    options: Arc<EngineOptions>,
+    shared: Arc<Shared>,
+    commands: mpsc::UnboundedReceiver<Command>,
+    events: mpsc::UnboundedSender<EngineEvent>,
+    /// Packets waiting for the transport (polling, or during the upgrade).
+    queue: VecDeque<Packet>,
+    heartbeat: std::pin::Pin<Box<Sleep>>,
+}
+
+impl Driver {
+    async fn run(mut self, start: Start) {
+        let (reason, done) = match start {
+            Start::Polling(polling, early) => {
+                let mut reaction = Reaction::Nothing;
+                for packet in early {
+                    match self.on_packet(packet) {
+                        Reaction::Reply(reply) => self.queue.push_back(reply),
+                        Reaction::Nothing => {}
+                        close => {
+                            reaction = close;
+                            break;
+                        }
+                    }
+                }
+                match reaction {
+                    Reaction::Close(reason) => (reason, None),
+                    _ => match self.run_polling(polling).await {
+                        Outcome::Upgraded(socket) => self.run_websocket(socket).await,
+                        Outcome::Closed(reason, done) => (reason, done),
+                    },
+                }
+            }
+            Start::WebSocket(socket) => self.run_websocket(socket).await,
+        };
+        debug!(target: "engineio", sid = %self.shared.handshake.sid, ?reason, "session closed");
+        self.shared.closed.store(true, Ordering::Release);
+        self.commands.close();
+        let _ = self.events.send(EngineEvent::Closed(reason));
+        if let Some(done) = done {
+            let _ = done.send(());
+        }
+        // Anyone else waiting on close() is released when `self.commands` drops.
+    }
+
+    fn reset_heartbeat(&mut self) {
+        let deadline = Instant::now() + self.shared.handshake.heartbeat_deadline();
+        self.heartbeat.as_mut().reset(deadline);
+    }
+
+    fn on_packet(&mut self, packet: Packet) -> Reaction {
+        trace!(target: "engineio", ?packet, "received");
+        match packet {
+            Packet::Ping(data) => {
+                self.reset_heartbeat();
+                Reaction::Reply(Packet::Pong(data))
+            }
+            Packet::Message(text) => self.deliver(EngineEvent::Message(text)),
+            Packet::Binary(data) => self.deliver(EngineEvent::Binary(data)),
+            Packet::Close => Reaction::Close(CloseReason::Server),
+            Packet::Noop | Packet::Pong(_) | Packet::Upgrade => Reaction::Nothing,
+            Packet::Open(_) => {
+                warn!(target: "engineio", "ignoring a second open packet");
+                Reaction::Nothing
+            }
+        }
+    }
+
+    fn deliver(&mut self, event: EngineEvent) -> Reaction {
+        match self.events.send(event) {
+            Ok(()) => Reaction::Nothing,
+            // Nobody listens any more: end the session.
+            Err(_) => Reaction::Close(CloseReason::Client),
+        }
+    }
+
+    fn decode_error(error: DecodeError) -> Reaction {
+        warn!(target: "engineio", %error, "invalid packet from the server");
+        Reaction::Close(CloseReason::TransportError(error.to_string()))
+    }
+
+    /// Takes as many queued packets as fit in one payload of the server's `maxPayload`.
+    fn next_batch(&mut self) -> Option<String> {
+        if self.queue.is_empty() {
+            return None;
+        }
+        let limit = self
+            .shared
+            .handshake
+            .max_payload
+            .map_or(usize::MAX, |m| m as usize);
+        let mut body = String::new();
+        let mut size = 0;
+        while let Some(packet) = self.queue.front() {
+            let len = payload::encoded_len(packet);
+            if size > 0 && size + len > limit {
+                break;
+            }
+            size += len;
+            let packet = self.queue.pop_front().expect("front exists");
+            payload::encode_into(&packet, &mut body);
+        }
+        Some(body)
+    }
+
+    async fn run_polling(&mut self, polling: Polling) -> Outcome {
+        let sid = self.shared.handshake.sid.clone();
+        let paused = Arc::new(AtomicBool::new(false));
+        let (polled_tx, mut polled) = mpsc::unbounded_channel();
+        let long_poll = self.shared.handshake.heartbeat_deadline() + Duration::from_secs(5);
+        let mut poller = Some(AbortOnDrop(tokio::spawn(poll_loop(
+            polling.clone(),
+            sid.clone(),
+            long_poll,
+            paused.clone(),
+            polled_tx,
+        ))));
+        let mut post: Option<AbortOnDrop<Result<(), Error>>> = None;
+        let upgrade =
+            self.options.allows(Transport::WebSocket) && self.shared.handshake.offers_websocket();
+        let mut probe = upgrade.then(|| {
+            let options = self.options.clone();
+            let sid = sid.clone();
+            AbortOnDrop(tokio::spawn(async move {
+                probe_websocket(&options, &sid).await
+            }))
+        });
+        let mut upgraded: Option<WebSocket> = None;
+
+        loop {
+            if upgraded.is_some() && poller.is_none() && post.is_none() {
+                let mut socket = upgraded.take().expect("checked");
+                if let Err(e) = socket.send(websocket::frame(&Packet::Upgrade)).await {
+                    warn!(target: "engineio", error = %e, "upgrade failed after the probe");
+                    return Outcome::Closed(CloseReason::TransportError(e.to_string()), None);
+                }
+                debug!(target: "engineio", sid = %sid, "upgraded to websocket");
+                self.shared
+                    .transport
+                    .store(Transport::WebSocket as u8, Ordering::Relaxed);
+                return Outcome::Upgraded(socket);
+            }
+            if post.is_none() && upgraded.is_none() {
+                if let Some(body) = self.next_batch() {
+                    trace!(target: "engineio", %body, "post");
+                    let polling = polling.clone();
+                    let sid = sid.clone();
+                    post = Some(AbortOnDrop(tokio::spawn(async move {
+                        polling.post(&sid, body).await
+                    })));
+                }
+            }
+            tokio::select! {
+                command = self.commands.recv() => match command {
+                    Some(Command::Send(packet)) => self.queue.push_back(packet),
+                    Some(Command::Close(done)) => {
+                        self.close_polling(&polling, &sid, post.take()).await;
+                        return Outcome::Closed(CloseReason::Client, Some(done));
+                    }
+                    None => {
+                        self.close_polling(&polling, &sid, post.take()).await;
+                        return Outcome::Closed(CloseReason::Client, None);
+                    }
+                },
+                item = polled.recv() => match item {
+                    Some(Ok(packet)) => match self.on_packet(packet) {
+                        Reaction::Nothing => {}
+                        Reaction::Reply(reply) => self.queue.push_back(reply),
+                        Reaction::Close(reason) => return Outcome::Closed(reason, None),
+                    },
+                    Some(Err(PollError::Decode(e))) => {
+                        if let Reaction::Close(reason) = Self::decode_error(e) {
+                            return Outcome::Closed(reason, None);
+                        }
+                    }
+                    Some(Err(PollError::Transport(e))) => {
+                        return Outcome::Closed(CloseReason::TransportError(e.to_string()), None)
+                    }
+                    // The poller stopped because the upgrade paused it, and all it read is handled.
+                    None => poller = None,
+                },
+                result = async { (&mut post.as_mut().expect("guarded").0).await }, if post.is_some() => {
+                    post = None;
+                    match result {
+                        Ok(Ok(())) => {}
+                        Ok(Err(e)) => return Outcome::Closed(CloseReason::TransportError(e.to_string()), None),
+                        Err(e) => return Outcome::Closed(CloseReason::TransportError(e.to_string()), None),
+                    }
+                },
+                result = async { (&mut probe.as_mut().expect("guarded").0).await }, if probe.is_some() => {
+                    probe = None;
+                    match result {
+                        Ok(Ok(socket)) => {
+                            // Pause polling: no new GET; the pending one is released by the server's noop.
+                            paused.store(true, Ordering::Release);
+                            upgraded = Some(socket);
+                        }
+                        Ok(Err(e)) => debug!(target: "engineio", error = %e, "websocket probe failed; staying on polling"),
+                        Err(e) => debug!(target: "engineio", error = %e, "websocket probe failed; staying on polling"),
+                    }
+                },
+                () = &mut self.heartbeat => return Outcome::Closed(CloseReason::PingTimeout, None),
+            }
+        }
+    }
+
+    /// Flushes the queue and a `close` packet over polling, within the request timeout.
+    async fn close_polling(
+        &mut self,
+        polling: &Polling,
+        sid: &str,
+        post: Option<AbortOnDrop<Result<(), Error>>>,
+    ) {
+        let timeout = self.options.request_timeout;
+        let flush = async {
+            if let Some(mut post) = post {
+                let _ = (&mut post.0).await;
+            }
+            self.queue.push_back(Packet::Close);
+            while let Some(body) = self.next_batch() {
+                if polling.post(sid, body).await.is_err() {
+                    break;
+                }
+            }
+        };
+        let _ = tokio::time::timeout(timeout, flush).await;
+    }
+
+    async fn run_websocket(
+        &mut self,
+        mut socket: WebSocket,
+    ) -> (CloseReason, Option<oneshot::Sender<()>>) {
+        self.shared
+            .transport
+            .store(Transport::WebSocket as u8, Ordering::Relaxed);
+        if let Err(e) = self.flush_queue(&mut socket).await {
+            return (CloseReason::TransportError(e.to_string()), None);
+        }
+        loop {
+            tokio::select! {
+                command = self.commands.recv() => match command {
+                    Some(Command::Send(packet)) => {
+                        self.queue.push_back(packet);
+                        // Batch what piled up: feed every frame, flush once.
+                        while self.queue.len() < 1024 {
+                            match self.commands.try_recv() {
+                                Ok(Command::Send(packet)) => self.queue.push_back(packet),
+                                Ok(Command::Close(done)) => {
+                                    let _ = self.flush_queue(&mut socket).await;
+                                    close_websocket(&mut socket).await;
+                                    return (CloseReason::Client, Some(done));
+                                }
+                                Err(_) => break,
+                            }
+                        }
+                        if let Err(e) = self.flush_queue(&mut socket).await {
+                            return (CloseReason::TransportError(e.to_string()), None);
+                        }
+                    }
+                    Some(Command::Close(done)) => {
+                        close_websocket(&mut socket).await;
+                        return (CloseReason::Client, Some(done));
+                    }
+                    None => {
+                        close_websocket(&mut socket).await;
+                        return (CloseReason::Client, None);
+                    }
+                },
+                frame = socket.next() => {
+                    let reaction = match frame {
+                        Some(Ok(message)) => match websocket::decode(message) {
+                            Some(Ok(packet)) => self.on_packet(packet),
+                            Some(Err(e)) => Self::decode_error(e),
+                            None => Reaction::Nothing,
+                        },
+                        Some(Err(e)) => Reaction::Close(close_reason_of(e)),
+                        None => Reaction::Close(CloseReason::TransportClose),
+                    };
+                    match reaction {
+                        Reaction::Nothing => {}
+                        Reaction::Reply(reply) => {
+                            if let Err(e) = socket.send(websocket::frame(&reply)).await {
+                                return (CloseReason::TransportError(e.to_string()), None);
+                            }
+                        }
+                        Reaction::Close(reason) => {
+                            if reason == CloseReason::Client {
+                                close_websocket(&mut socket).await;
+                            }
+                            return (reason, None);
+                        }
+                    }
+                }
+                () = &mut self.heartbeat => return (CloseReason::PingTimeout, None),
+            }
+        }
+    }
+
+    async fn flush_queue(
+        &mut self,
+        socket: &mut WebSocket,
+    ) -> Result<(), tokio_tungstenite::tungstenite::Error> {
+        if self.queue.is_empty() {
+            return Ok(());
+        }
+        while let Some(packet) = self.queue.pop_front() {
+            socket.feed(websocket::frame(&packet)).await?;
+        }
+        socket.flush().await
+    }
+}
+
+fn close_reason_of(error: tokio_tungstenite::tungstenite::Error) -> CloseReason {
+    use tokio_tungstenite::tungstenite::Error as WsError;
+    match error {
+        WsError::ConnectionClosed | WsError::AlreadyClosed => CloseReason::TransportClose,
+        WsError::Protocol(
+            tokio_tungstenite::tungstenite::error::ProtocolError::ResetWithoutClosingHandshake,
+        ) => CloseReason::TransportClose,
+        other => CloseReason::TransportError(other.to_string()),
+    }
+}
+
+async fn close_websocket(socket: &mut WebSocket) {
+    let _ = socket.send(websocket::frame(&Packet::Close)).await;
+    let _ = tokio::time::timeout(Duration::from_secs(1), socket.close(None)).await;
+}
+
+enum Outcome {
+    Upgraded(WebSocket),
+    Closed(CloseReason, Option<oneshot::Sender<()>>),
+}
+
+enum PollError {
+    Transport(Error),
+    Decode(DecodeError),
+}
+
+/// Long-polls until paused, closed, or failed; packets go to the driver in order.
+async fn poll_loop(
+    polling: Polling,
+    sid: String,
+    deadline: Duration,
+    paused: Arc<AtomicBool>,
+    out: mpsc::UnboundedSender<Result<Packet, PollError>>,
+) {
+    while !paused.load(Ordering::Acquire) {
+        let body = match polling.get(&sid, deadline).await {
+            Ok(body) => body,
+            Err(e) => {
+                let _ = out.send(Err(PollError::Transport(e)));
+                return;
+            }
+        };
+        trace!(target: "engineio", %body, "polled");
+        for packet in payload::decode(&body) {
+            let closing = matches!(packet, Ok(Packet::Close) | Err(_));
+            let packet = packet.map_err(PollError::Decode);
+            if out.send(packet).is_err() || closing {
+                return;
+            }
+        }
+    }
+}
+
+/// Opens a websocket beside the polling session and checks it with `2probe` / `3probe`.
+async fn probe_websocket(options: &EngineOptions, sid: &str) -> Result<WebSocket, Error> {
+    let mut socket = websocket::connect(options, Some(sid)).await?;
+    socket
+        .send(websocket::frame(&Packet::Ping(Some("probe".into()))))
+        .await
+        .map_err(Error::transport)?;
+    let answer = tokio::time::timeout(options.request_timeout, async {
+        while let Some(frame) = socket.next().await {
+            match websocket::decode(frame.map_err(Error::transport)?) {
+                Some(Ok(Packet::Pong(Some(data)))) if data == "probe" => return Ok(()),
+                None => continue,
+                Some(other) => {
+                    return Err(Error::Transport(format!(
+                        "unexpected probe answer {other:?}"
+                    )))
+                }
+            }
+        }
+        Err(Error::Transport("websocket closed during the probe".into()))
+    })
+    .await
+    .map_err(|_| Error::Timeout)?;
+    answer.map(|()| socket)
+}

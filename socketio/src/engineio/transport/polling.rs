@@ -1,0 +1,157 @@
+//! HTTP long-polling: one GET waits for the server's packets, one POST carries ours.
+
+use std::time::Duration;
+
+use reqwest::header::{HeaderMap, HeaderName, HeaderValue, CONTENT_TYPE};
+
+use super::Transport;
+use crate::engineio::options::EngineOptions;
+use crate::error::{DecodeError, Error};
+
+/// An HTTP client bound to one Engine.IO endpoint.
+#[derive(Debug, Clone)]
+pub struct Polling {
+    http: reqwest::Client,
+    options: std::sync::Arc<EngineOptions>,
+}
+
+/// The HTTP client for `options`: the headers on every request, the TLS configuration,
+/// keep-alive so that consecutive polls reuse one connection.
+pub fn http_client(options: &EngineOptions) -> Result<reqwest::Client, Error> {
+    reqwest::Client::builder()
+        .default_headers(header_map(&options.headers)?)
+        .tls_backend_preconfigured((*options.tls).clone())
+        .http1_only()
+        .tcp_nodelay(true)
+        .connect_timeout(options.request_timeout)
+        .build()
+        .map_err(Error::transport)
+}
+
+/// The user's headers, validated once.
+pub fn header_map(headers: &[(String, String)]) -> Result<HeaderMap, Error> {
+    let mut map = HeaderMap::with_capacity(headers.len());
+    for (name, value) in headers {
+        let name = HeaderName::from_bytes(name.as_bytes())
+            .map_err(|_| Error::InvalidHeader(format!("name {name:?}")))?;
+        let value = HeaderValue::from_str(value)
+            .map_err(|_| Error::InvalidHeader(format!("value of {name}")))?;
+        map.append(name, value);
+    }
+    Ok(map)
+}
+
+impl Polling {
+    /// A polling transport for `options`.
+    pub fn new(options: std::sync::Arc<EngineOptions>) -> Result<Self, Error> {
+        Ok(Polling {
+            http: http_client(&options)?,
+            options,
+        })
+    }
+
+    /// The handshake GET; returns the raw payload, which starts with the `open` packet.
+    pub async fn handshake(&self) -> Result<String, Error> {
+        let url = self.options.endpoint(Transport::Polling, None);
+        let response = self
+            .http
+            .get(url)
+            .timeout(self.options.request_timeout)
+            .send()
+            .await
+            .map_err(|e| Error::ConnectionFailed(describe(&e)))?;
+        let status = response.status();
+        let body = self.read_body(response).await?;
+        if !status.is_success() {
+            return Err(Error::ConnectionFailed(format!(
+                "handshake answered {status}: {body}"
+            )));
+        }
+        Ok(body)
+    }
+
+    /// One long-poll GET; `deadline` bounds how long the server may hold it.
+    pub async fn get(&self, sid: &str, deadline: Duration) -> Result<String, Error> {
+        let url = self.options.endpoint(Transport::Polling, Some(sid));
+        let response = self
+            .http
+            .get(url)
+            .timeout(deadline.max(self.options.request_timeout))
+            .send()
+            .await
+            .map_err(|e| Error::Transport(describe(&e)))?;
+        let status = response.status();
+        let body = self.read_body(response).await?;
+        if !status.is_success() {
+            return Err(Error::Transport(format!("poll answered {status}: {body}")));
+        }
+        Ok(body)
+    }
+
+    /// One POST carrying an encoded payload.
+    pub async fn post(&self, sid: &str, payload: String) -> Result<(), Error> {
+        let url = self.options.endpoint(Transport::Polling, Some(sid));
+        let response = self
+            .http
+            .post(url)
+            .header(CONTENT_TYPE, "text/plain;charset=UTF-8")
+            .body(payload)
+            .timeout(self.options.request_timeout)
+            .send()
+            .await
+            .map_err(|e| Error::Transport(describe(&e)))?;
+        let status = response.status();
+        if !status.is_success() {
+            let body = self.read_body(response).await.unwrap_or_default();
+            return Err(Error::Transport(format!("post answered {status}: {body}")));
+        }
+        // Drain the `ok` so the connection goes back to the pool.
+        let _ = self.read_body(response).await;
+        Ok(())
+    }
+
+    /// Reads a body chunk by chunk, never holding more than the configured limit.
+    async fn read_body(&self, mut response: reqwest::Response) -> Result<String, Error> {
+        let limit = self.options.limits.max_payload;
+        if let Some(length) = response.content_length() {
+            if length > limit as u64 {
+                return Err(too_large(length, limit));
+            }
+        }
+        let mut body = Vec::new();
+        while let Some(chunk) = response
+            .chunk()
+            .await
+            .map_err(|e| Error::Transport(describe(&e)))?
+        {
+            if body.len() + chunk.len() > limit {
+                return Err(too_large((body.len() + chunk.len()) as u64, limit));
+            }
+            body.extend_from_slice(&chunk);
+        }
+        String::from_utf8(body).map_err(|_| Error::Decode(DecodeError::Utf8))
+    }
+}
+
+fn too_large(size: u64, limit: usize) -> Error {
+    Error::Decode(DecodeError::TooLarge {
+        what: "polling response",
+        size,
+        limit: limit as u64,
+    })
+}
+
+/// reqwest's errors hide their cause (such as the TLS problem) in the source chain.
+pub(crate) fn describe(error: &dyn std::error::Error) -> String {
+    let mut text = error.to_string();
+    let mut source = error.source();
+    while let Some(cause) = source {
+        let cause_text = cause.to_string();
+        if !text.contains(&cause_text) {
+            text.push_str(": ");
+            text.push_str(&cause_text);
+        }
+        source = cause.source();
+    }
+    text
+}

@@ -1,0 +1,58 @@
+//! The websocket transport: one Engine.IO packet per frame, binary frames raw.
+
+use tokio::net::TcpStream;
+use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
+use tokio_tungstenite::tungstenite::Message;
+use tokio_tungstenite::{Connector, MaybeTlsStream, WebSocketStream};
+
+use super::polling::{describe, header_map};
+use super::Transport;
+use crate::engineio::options::EngineOptions;
+use crate::engineio::packet::Packet;
+use crate::error::Error;
+
+/// An open websocket to the server.
+pub type WebSocket = WebSocketStream<MaybeTlsStream<TcpStream>>;
+
+/// Opens the websocket, with the user's headers on the upgrade request.
+pub async fn connect(options: &EngineOptions, sid: Option<&str>) -> Result<WebSocket, Error> {
+    let url = options.endpoint(Transport::WebSocket, sid);
+    let mut request = url
+        .as_str()
+        .into_client_request()
+        .map_err(|e| Error::InvalidUrl(e.to_string()))?;
+    request.headers_mut().extend(header_map(&options.headers)?);
+    let config = WebSocketConfig::default()
+        .max_message_size(Some(options.limits.max_payload))
+        .max_frame_size(Some(options.limits.max_payload));
+    let connector = Connector::Rustls(options.tls.clone());
+    let connecting = tokio_tungstenite::connect_async_tls_with_config(
+        request,
+        Some(config),
+        true,
+        Some(connector),
+    );
+    let (socket, _response) = tokio::time::timeout(options.request_timeout, connecting)
+        .await
+        .map_err(|_| Error::ConnectionFailed("websocket connect timed out".into()))?
+        .map_err(|e| Error::ConnectionFailed(describe(&e)))?;
+    Ok(socket)
+}
+
+/// The frame that carries `packet`.
+pub fn frame(packet: &Packet) -> Message {
+    match packet {
+        Packet::Binary(data) => Message::Binary(data.clone()),
+        other => Message::Text(other.encode_text().into()),
+    }
+}
+
+/// The packet a frame carries; `None` for control frames.
+pub fn decode(message: Message) -> Option<Result<Packet, crate::error::DecodeError>> {
+    match message {
+        Message::Text(text) => Some(Packet::decode_text(text.as_str())),
+        Message::Binary(data) => Some(Ok(Packet::Binary(data))),
+        _ => None,
+    }
+}

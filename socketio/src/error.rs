@@ -1,0 +1,112 @@
+//! The error types: [`Error`] for callers, [`DecodeError`] for bad input from the network.
+
+use std::fmt;
+
+/// Anything that can go wrong in this crate, as one type a caller can match.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// The URL could not be used (bad syntax or an unsupported scheme).
+    #[error("invalid url: {0}")]
+    InvalidUrl(String),
+    /// A header name or value that HTTP does not allow.
+    #[error("invalid header: {0}")]
+    InvalidHeader(String),
+    /// The server could not be reached, or refused the Engine.IO handshake.
+    #[error("connection failed: {0}")]
+    ConnectionFailed(String),
+    /// The server refused to connect a namespace (a `CONNECT_ERROR` packet).
+    #[error("namespace {namespace} refused: {message}")]
+    NamespaceRefused {
+        /// The namespace that was refused.
+        namespace: String,
+        /// The server's message.
+        message: String,
+        /// Extra data the server sent with the refusal, if any.
+        data: Option<serde_json::Value>,
+    },
+    /// An operation did not complete in time (a `call`, or `connect` waiting for namespaces).
+    #[error("timed out")]
+    Timeout,
+    /// The client (or the namespace) is not connected.
+    #[error("not connected")]
+    NotConnected,
+    /// The connection was lost while waiting for an answer.
+    #[error("disconnected before an answer arrived")]
+    Disconnected,
+    /// The client is already connected.
+    #[error("already connected")]
+    AlreadyConnected,
+    /// Data could not be serialized or deserialized.
+    #[error("serde: {0}")]
+    Serde(#[from] serde_json::Error),
+    /// The transport (HTTP or websocket) failed.
+    #[error("transport error: {0}")]
+    Transport(String),
+    /// The peer sent something that is not valid protocol.
+    #[error("protocol error: {0}")]
+    Decode(#[from] DecodeError),
+}
+
+impl Error {
+    pub(crate) fn transport(error: impl fmt::Display) -> Self {
+        Error::Transport(error.to_string())
+    }
+}
+
+/// Bad input from the network: never a panic, always one of these.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum DecodeError {
+    /// An empty packet.
+    #[error("empty packet")]
+    Empty,
+    /// A packet type this protocol does not have.
+    #[error("unknown packet type {0:?}")]
+    UnknownPacketType(char),
+    /// The Engine.IO `open` packet is not valid handshake JSON.
+    #[error("invalid handshake: {0}")]
+    Handshake(String),
+    /// A `b<base64>` record that is not valid base64.
+    #[error("invalid base64 in a binary record")]
+    Base64,
+    /// A binary message that is not valid for its position (no packet awaits attachments).
+    #[error("unexpected binary message")]
+    UnexpectedBinary,
+    /// The attachment count of a binary packet is missing or not a number.
+    #[error("invalid attachment count")]
+    AttachmentCount,
+    /// A binary packet announces more attachments than allowed.
+    #[error("{count} attachments announced, at most {limit} allowed")]
+    TooManyAttachments {
+        /// What the packet announced.
+        count: u64,
+        /// The configured limit.
+        limit: usize,
+    },
+    /// The namespace is not terminated by a `,` or is not valid.
+    #[error("invalid namespace")]
+    Namespace,
+    /// The ack id is not a valid number.
+    #[error("invalid ack id")]
+    AckId,
+    /// The packet's JSON data is invalid or of the wrong shape.
+    #[error("invalid packet data: {0}")]
+    Data(String),
+    /// A placeholder points at an attachment that does not exist.
+    #[error("placeholder refers to a missing attachment")]
+    Placeholder,
+    /// A packet, payload or message is larger than the configured limit.
+    #[error("{what} of {size} bytes exceeds the limit of {limit}")]
+    TooLarge {
+        /// What was too large.
+        what: &'static str,
+        /// Its size (or the size read so far).
+        size: u64,
+        /// The limit.
+        limit: u64,
+    },
+    /// Text that is not valid UTF-8.
+    #[error("invalid UTF-8")]
+    Utf8,
+}
