@@ -43,6 +43,35 @@ pub(crate) fn encode_args<T: Serialize + ?Sized>(
     })
 }
 
+/// Deserializes what a `call()` returns: a tuple from all arguments (missing ones only
+/// fit `Option`s), `()` from none, anything else from the first argument.
+pub(crate) fn deserialize_reply<R: serde::de::DeserializeOwned>(
+    payload: &Payload,
+) -> Result<R, serde_json::Error> {
+    match probe_shape::<R>() {
+        Shape::Nothing => R::deserialize(serde::de::value::UnitDeserializer::new()),
+        Shape::Tuple if payload.attachments().is_empty() => R::deserialize(de::PayloadArgs {
+            payload,
+            values: None,
+        }),
+        Shape::Tuple => {
+            let values = payload.to_values();
+            R::deserialize(de::PayloadArgs {
+                payload,
+                values: Some(&values),
+            })
+        }
+        Shape::One => payload.deserialize_arg(0),
+    }
+}
+
+/// Finds out whether `R` deserializes from a tuple, from unit, or from anything else.
+fn probe_shape<R: serde::de::DeserializeOwned>() -> Shape {
+    let probe = de::ShapeProbe::default();
+    let _ = R::deserialize(&probe);
+    probe.shape()
+}
+
 /// A packet ready for the Engine.IO layer: its text, then its attachments.
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) struct Outgoing {

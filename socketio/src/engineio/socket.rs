@@ -53,7 +53,11 @@ pub enum EngineEvent {
 
 enum Command {
     Send(Packet),
+    /// Several packets that must not be interleaved with others (a packet and its attachments).
+    SendGroup(Vec<Packet>),
     Close(oneshot::Sender<()>),
+    /// The layer above found the session's data invalid: drop the connection.
+    Fail(String),
 }
 
 struct Shared {
@@ -191,6 +195,25 @@ impl EngineSocket {
         self.commands
             .send(Command::Send(packet))
             .map_err(|_| Error::NotConnected)
+    }
+
+    /// Queues a text message followed by binary messages, with nothing sent in between.
+    pub fn send_with_binaries(&self, text: String, binaries: Vec<Bytes>) -> Result<(), Error> {
+        if binaries.is_empty() {
+            return self.send_message(text);
+        }
+        let mut group = Vec::with_capacity(1 + binaries.len());
+        group.push(Packet::Message(text));
+        group.extend(binaries.into_iter().map(Packet::Binary));
+        self.commands
+            .send(Command::SendGroup(group))
+            .map_err(|_| Error::NotConnected)
+    }
+
+    /// Drops the connection because its data is invalid; the session ends with
+    /// [`CloseReason::TransportError`] carrying `reason`.
+    pub fn close_with_error(&self, reason: String) {
+        let _ = self.commands.send(Command::Fail(reason));
     }
 
     /// Sends what is queued, then a `close` packet, and ends the session.
@@ -378,11 +401,16 @@ impl Driver {
             }
             tokio::select! {
                 command = self.commands.recv() => match command {
-                    Some(Command::Send(packet)) => self.queue.push_back(packet),
-                    Some(Command::Close(done)) => {
-                        self.close_polling(&polling, &sid, post.take()).await;
-                        return Outcome::Closed(CloseReason::Client, Some(done));
-                    }
+                    Some(command) => match self.enqueue(command) {
+                        None => {}
+                        Some(Closing::Client(done)) => {
+                            self.close_polling(&polling, &sid, post.take()).await;
+                            return Outcome::Closed(CloseReason::Client, Some(done));
+                        }
+                        Some(Closing::Failed(reason)) => {
+                            return Outcome::Closed(CloseReason::TransportError(reason), None);
+                        }
+                    },
                     None => {
                         self.close_polling(&polling, &sid, post.take()).await;
                         return Outcome::Closed(CloseReason::Client, None);
@@ -465,27 +493,29 @@ impl Driver {
         loop {
             tokio::select! {
                 command = self.commands.recv() => match command {
-                    Some(Command::Send(packet)) => {
-                        self.queue.push_back(packet);
+                    Some(command) => {
+                        let mut close = self.enqueue(command);
                         // Batch what piled up: feed every frame, flush once.
-                        while self.queue.len() < 1024 {
+                        while close.is_none() && self.queue.len() < 1024 {
                             match self.commands.try_recv() {
-                                Ok(Command::Send(packet)) => self.queue.push_back(packet),
-                                Ok(Command::Close(done)) => {
-                                    let _ = self.flush_queue(&mut socket).await;
-                                    close_websocket(&mut socket).await;
-                                    return (CloseReason::Client, Some(done));
-                                }
+                                Ok(command) => close = self.enqueue(command),
                                 Err(_) => break,
                             }
                         }
                         if let Err(e) = self.flush_queue(&mut socket).await {
                             return (CloseReason::TransportError(e.to_string()), None);
                         }
-                    }
-                    Some(Command::Close(done)) => {
-                        close_websocket(&mut socket).await;
-                        return (CloseReason::Client, Some(done));
+                        match close {
+                            None => {}
+                            Some(Closing::Client(done)) => {
+                                close_websocket(&mut socket).await;
+                                return (CloseReason::Client, Some(done));
+                            }
+                            Some(Closing::Failed(reason)) => {
+                                let _ = socket.close(None).await;
+                                return (CloseReason::TransportError(reason), None);
+                            }
+                        }
                     }
                     None => {
                         close_websocket(&mut socket).await;
@@ -522,6 +552,17 @@ impl Driver {
         }
     }
 
+    /// Queues what a command sends; hands back a close request instead.
+    fn enqueue(&mut self, command: Command) -> Option<Closing> {
+        match command {
+            Command::Send(packet) => self.queue.push_back(packet),
+            Command::SendGroup(group) => self.queue.extend(group),
+            Command::Close(done) => return Some(Closing::Client(done)),
+            Command::Fail(reason) => return Some(Closing::Failed(reason)),
+        }
+        None
+    }
+
     async fn flush_queue(
         &mut self,
         socket: &mut WebSocket,
@@ -550,6 +591,12 @@ fn close_reason_of(error: tokio_tungstenite::tungstenite::Error) -> CloseReason 
 async fn close_websocket(socket: &mut WebSocket) {
     let _ = socket.send(websocket::frame(&Packet::Close)).await;
     let _ = tokio::time::timeout(Duration::from_secs(1), socket.close(None)).await;
+}
+
+/// A command that ends the session.
+enum Closing {
+    Client(oneshot::Sender<()>),
+    Failed(String),
 }
 
 enum Outcome {

@@ -1,0 +1,273 @@
+//! [`AsyncClient`] and [`AsyncSocket`]: the tokio client.
+
+use std::future::Future;
+use std::ops::Deref;
+use std::sync::Arc;
+use std::time::Duration;
+
+use serde::de::DeserializeOwned;
+use serde::Serialize;
+
+use super::core::{ConnectionState, Core, DispatchMode};
+use super::handler::{erase, erase_any, AnyHandler, Handler};
+use super::options::{builder_methods, ClientConfig, ConnectOptions};
+use crate::engineio::Transport;
+use crate::error::Error;
+
+/// A Socket.IO client for tokio: python-socketio's `AsyncClient`.
+///
+/// A cheap `Clone` handle, usable from any task. The client's own methods act on the
+/// `/` namespace (through [`Deref`] to its [`AsyncSocket`]); [`AsyncClient::of`] gives
+/// the socket of another namespace.
+///
+/// ```no_run
+/// use socketio::AsyncClient;
+///
+/// # async fn run() -> Result<(), socketio::Error> {
+/// let sio = AsyncClient::new();
+/// sio.on("connect", || async { println!("connected") });
+/// sio.on("my message", |data: serde_json::Value| async move { println!("{data}") });
+/// sio.connect("http://localhost:5000").await?;
+/// sio.emit("my message", serde_json::json!({"foo": "bar"})).await?;
+/// let sum: i64 = sio.call("sum", (1, 2)).await?;
+/// sio.disconnect().await;
+/// # Ok(()) }
+/// ```
+#[derive(Clone)]
+pub struct AsyncClient {
+    root: AsyncSocket,
+}
+
+impl std::fmt::Debug for AsyncClient {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AsyncClient")
+            .field("state", &self.state())
+            .field("sid", &self.sid())
+            .finish()
+    }
+}
+
+impl Default for AsyncClient {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+/// Builds an [`AsyncClient`] with non-default settings.
+#[derive(Debug, Clone, Default)]
+pub struct AsyncClientBuilder {
+    config: ClientConfig,
+}
+
+impl AsyncClientBuilder {
+    builder_methods!();
+
+    /// The client.
+    pub fn build(self) -> AsyncClient {
+        AsyncClient::with_config(self.config)
+    }
+}
+
+impl AsyncClient {
+    /// A client with the default settings.
+    pub fn new() -> Self {
+        Self::with_config(ClientConfig::default())
+    }
+
+    /// A builder for a client with other settings.
+    pub fn builder() -> AsyncClientBuilder {
+        AsyncClientBuilder::default()
+    }
+
+    fn with_config(config: ClientConfig) -> Self {
+        AsyncClient {
+            root: AsyncSocket {
+                core: Core::new(config, DispatchMode::Task),
+                namespace: Arc::from("/"),
+            },
+        }
+    }
+
+    /// The socket of `namespace` (`"/chat"`), for its handlers, emits and calls.
+    pub fn of(&self, namespace: &str) -> AsyncSocket {
+        AsyncSocket {
+            core: self.root.core.clone(),
+            namespace: Arc::from(namespace),
+        }
+    }
+
+    /// Connects with the default options (see [`ConnectOptions::new`]).
+    pub async fn connect(&self, url: &str) -> Result<(), Error> {
+        self.connect_with(url, ConnectOptions::new()).await
+    }
+
+    /// Connects: opens the Engine.IO connection, then every namespace, and (unless
+    /// `wait(false)`) waits up to `wait_timeout` for the server to accept them all.
+    /// On refusal or timeout the connection is closed and the error says why.
+    pub async fn connect_with(&self, url: &str, options: ConnectOptions) -> Result<(), Error> {
+        self.root.core.connect(url, options).await
+    }
+
+    /// Where the client is in its life.
+    pub fn state(&self) -> ConnectionState {
+        self.root.core.state()
+    }
+
+    /// The transport in use, while connected.
+    pub fn transport(&self) -> Option<Transport> {
+        self.root.core.transport()
+    }
+
+    /// The namespaces connected now.
+    pub fn connected_namespaces(&self) -> Vec<String> {
+        self.root.core.connected_namespaces()
+    }
+
+    /// Disconnects every namespace and closes the connection; returns once the server
+    /// has been told. The `disconnect` handlers run with
+    /// [`DisconnectReason::ClientDisconnect`](crate::DisconnectReason::ClientDisconnect).
+    pub async fn disconnect(&self) {
+        self.root.core.disconnect().await;
+    }
+
+    /// Returns once the client is disconnected for good.
+    pub async fn wait(&self) {
+        self.root.core.wait().await;
+    }
+
+    /// Sleeps (python's `sio.sleep`).
+    pub async fn sleep(&self, duration: Duration) {
+        tokio::time::sleep(duration).await;
+    }
+
+    /// Runs `task` in the background on the tokio runtime.
+    pub fn start_background_task<F>(&self, task: F) -> tokio::task::JoinHandle<F::Output>
+    where
+        F: Future + Send + 'static,
+        F::Output: Send + 'static,
+    {
+        tokio::spawn(task)
+    }
+}
+
+impl Deref for AsyncClient {
+    type Target = AsyncSocket;
+
+    fn deref(&self) -> &AsyncSocket {
+        &self.root
+    }
+}
+
+/// One namespace of an [`AsyncClient`]: its handlers, emits and calls.
+#[derive(Clone)]
+pub struct AsyncSocket {
+    pub(crate) core: Arc<Core>,
+    pub(crate) namespace: Arc<str>,
+}
+
+impl std::fmt::Debug for AsyncSocket {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AsyncSocket")
+            .field("namespace", &self.namespace)
+            .field("sid", &self.sid())
+            .finish()
+    }
+}
+
+impl AsyncSocket {
+    /// The namespace.
+    pub fn namespace(&self) -> &str {
+        &self.namespace
+    }
+
+    /// Registers the handler of `event`: a closure, sync or async, whose parameters
+    /// are the event's arguments, deserialized in order. What it returns is the ack
+    /// (a tuple is several arguments). Replaces an earlier handler of the same event.
+    ///
+    /// The special events `connect` (no argument), `connect_error` (the server's
+    /// data) and `disconnect` (a [`DisconnectReason`](crate::DisconnectReason)) are raised by the client.
+    pub fn on<H, M>(&self, event: &str, handler: H) -> &Self
+    where
+        H: Handler<M>,
+    {
+        self.core.on(&self.namespace, event, erase(handler));
+        self
+    }
+
+    /// Registers the catch-all handler: `(event, arguments)` for every event that has
+    /// no handler of its own (not `connect`, `connect_error`, `disconnect`).
+    pub fn on_any<H, M>(&self, handler: H) -> &Self
+    where
+        H: AnyHandler<M>,
+    {
+        self.core.on_any(&self.namespace, erase_any(handler));
+        self
+    }
+
+    /// The session id of this namespace, while connected.
+    pub fn sid(&self) -> Option<String> {
+        self.core.sid(&self.namespace)
+    }
+
+    /// Whether this namespace is connected.
+    pub fn connected(&self) -> bool {
+        self.sid().is_some()
+    }
+
+    /// Emits `event` with `data`: a tuple is several arguments, `()` none, anything
+    /// else one; byte strings travel as binary attachments. Returns once queued.
+    pub async fn emit<T: Serialize>(&self, event: &str, data: T) -> Result<(), Error> {
+        self.core.emit(&self.namespace, event, &data)
+    }
+
+    /// Emits a `message` event (python's `send`).
+    pub async fn send<T: Serialize>(&self, data: T) -> Result<(), Error> {
+        self.emit("message", data).await
+    }
+
+    /// Emits `event` and runs `callback` with the server's ack arguments.
+    pub async fn emit_with_ack<T, H, M>(
+        &self,
+        event: &str,
+        data: T,
+        callback: H,
+    ) -> Result<(), Error>
+    where
+        T: Serialize,
+        H: Handler<M>,
+    {
+        self.core
+            .emit_with_ack(&self.namespace, event, &data, erase(callback))
+    }
+
+    /// Emits `event` and waits for the server's ack (up to the client's `ack_timeout`,
+    /// 60 s by default): a tuple `R` takes all ack arguments, any other type the first.
+    pub async fn call<T, R>(&self, event: &str, data: T) -> Result<R, Error>
+    where
+        T: Serialize,
+        R: DeserializeOwned,
+    {
+        self.core.call(&self.namespace, event, &data, None).await
+    }
+
+    /// [`call`](Self::call) with its own timeout.
+    pub async fn call_timeout<T, R>(
+        &self,
+        event: &str,
+        data: T,
+        timeout: Duration,
+    ) -> Result<R, Error>
+    where
+        T: Serialize,
+        R: DeserializeOwned,
+    {
+        self.core
+            .call(&self.namespace, event, &data, Some(timeout))
+            .await
+    }
+
+    /// Leaves this namespace (the connection closes with the last namespace).
+    pub async fn disconnect(&self) {
+        self.core.disconnect_namespace(&self.namespace).await;
+    }
+}

@@ -1,0 +1,306 @@
+//! [`Client`] and [`Socket`]: the blocking client, a thin shell over the async core.
+//!
+//! The client owns a tokio runtime whose one worker thread does all the I/O; its
+//! handlers run on a thread of their own, so they may block and may `call()` the
+//! server.
+
+use std::ops::Deref;
+use std::sync::Arc;
+use std::time::Duration;
+
+use serde::de::DeserializeOwned;
+use serde::Serialize;
+
+use super::core::{ConnectionState, Core, DispatchMode};
+use super::handler::{Call, ErasedHandler, SyncHandler};
+use super::options::{builder_methods, ClientConfig, ConnectOptions};
+use crate::engineio::Transport;
+use crate::error::Error;
+
+/// The runtime a blocking client runs its I/O on.
+struct Runtime(Option<tokio::runtime::Runtime>);
+
+impl Runtime {
+    fn block_on<F: std::future::Future>(&self, future: F) -> F::Output {
+        self.0
+            .as_ref()
+            .expect("present until dropped")
+            .block_on(future)
+    }
+}
+
+impl Drop for Runtime {
+    fn drop(&mut self) {
+        // The last handle may be dropped on a runtime thread (by a handler that held
+        // a clone): shutting down in the background is allowed everywhere.
+        if let Some(runtime) = self.0.take() {
+            runtime.shutdown_background();
+        }
+    }
+}
+
+/// A blocking Socket.IO client: python-socketio's `Client`.
+///
+/// The same methods as [`AsyncClient`](crate::AsyncClient), without `.await`;
+/// handlers are plain closures run on the client's handler thread. A cheap `Clone`
+/// handle, usable from any thread (but not from inside an async runtime).
+///
+/// ```no_run
+/// use socketio::Client;
+///
+/// # fn run() -> Result<(), socketio::Error> {
+/// let sio = Client::new()?;
+/// sio.on("my message", |data: serde_json::Value| println!("{data}"));
+/// sio.connect("http://localhost:5000")?;
+/// sio.emit("my message", serde_json::json!({"foo": "bar"}))?;
+/// let sum: i64 = sio.call("sum", (1, 2))?;
+/// sio.disconnect();
+/// # Ok(()) }
+/// ```
+#[derive(Clone)]
+pub struct Client {
+    root: Socket,
+}
+
+impl std::fmt::Debug for Client {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Client")
+            .field("state", &self.state())
+            .field("sid", &self.sid())
+            .finish()
+    }
+}
+
+/// Builds a [`Client`] with non-default settings.
+#[derive(Debug, Clone, Default)]
+pub struct ClientBuilder {
+    config: ClientConfig,
+}
+
+impl ClientBuilder {
+    builder_methods!();
+
+    /// The client (fails only if its runtime thread cannot start).
+    pub fn build(self) -> Result<Client, Error> {
+        Client::with_config(self.config)
+    }
+}
+
+impl Client {
+    /// A client with the default settings.
+    pub fn new() -> Result<Self, Error> {
+        Self::with_config(ClientConfig::default())
+    }
+
+    /// A builder for a client with other settings.
+    pub fn builder() -> ClientBuilder {
+        ClientBuilder::default()
+    }
+
+    fn with_config(config: ClientConfig) -> Result<Self, Error> {
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(1)
+            .thread_name("socketio-io")
+            .enable_all()
+            .build()
+            .map_err(Error::transport)?;
+        Ok(Client {
+            root: Socket {
+                core: Core::new(config, DispatchMode::Thread),
+                namespace: Arc::from("/"),
+                runtime: Arc::new(Runtime(Some(runtime))),
+            },
+        })
+    }
+
+    /// The socket of `namespace` (`"/chat"`).
+    pub fn of(&self, namespace: &str) -> Socket {
+        Socket {
+            namespace: Arc::from(namespace),
+            ..self.root.clone()
+        }
+    }
+
+    /// Connects with the default options.
+    pub fn connect(&self, url: &str) -> Result<(), Error> {
+        self.connect_with(url, ConnectOptions::new())
+    }
+
+    /// Connects (see [`AsyncClient::connect_with`](crate::AsyncClient::connect_with)).
+    pub fn connect_with(&self, url: &str, options: ConnectOptions) -> Result<(), Error> {
+        let core = self.root.core.clone();
+        let url = url.to_owned();
+        self.root
+            .runtime
+            .block_on(async move { core.connect(&url, options).await })
+    }
+
+    /// Where the client is in its life.
+    pub fn state(&self) -> ConnectionState {
+        self.root.core.state()
+    }
+
+    /// The transport in use, while connected.
+    pub fn transport(&self) -> Option<Transport> {
+        self.root.core.transport()
+    }
+
+    /// The namespaces connected now.
+    pub fn connected_namespaces(&self) -> Vec<String> {
+        self.root.core.connected_namespaces()
+    }
+
+    /// Disconnects every namespace; returns once the server has been told.
+    pub fn disconnect(&self) {
+        let core = self.root.core.clone();
+        self.root
+            .runtime
+            .block_on(async move { core.disconnect().await });
+    }
+
+    /// Blocks until the client is disconnected for good.
+    pub fn wait(&self) {
+        let core = self.root.core.clone();
+        self.root.runtime.block_on(async move { core.wait().await });
+    }
+
+    /// Sleeps (python's `sio.sleep`).
+    pub fn sleep(&self, duration: Duration) {
+        std::thread::sleep(duration);
+    }
+
+    /// Runs `task` on a new thread.
+    pub fn start_background_task<F, T>(&self, task: F) -> std::thread::JoinHandle<T>
+    where
+        F: FnOnce() -> T + Send + 'static,
+        T: Send + 'static,
+    {
+        std::thread::spawn(task)
+    }
+}
+
+impl Deref for Client {
+    type Target = Socket;
+
+    fn deref(&self) -> &Socket {
+        &self.root
+    }
+}
+
+/// One namespace of a [`Client`].
+#[derive(Clone)]
+pub struct Socket {
+    pub(crate) core: Arc<Core>,
+    pub(crate) namespace: Arc<str>,
+    runtime: Arc<Runtime>,
+}
+
+impl std::fmt::Debug for Socket {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Socket")
+            .field("namespace", &self.namespace)
+            .field("sid", &self.sid())
+            .finish()
+    }
+}
+
+pub(crate) fn erase_sync<M, H: SyncHandler<M>>(handler: H) -> ErasedHandler {
+    Arc::new(move |call: Call| {
+        handler.call_sync(call);
+        None
+    })
+}
+
+impl Socket {
+    /// The namespace.
+    pub fn namespace(&self) -> &str {
+        &self.namespace
+    }
+
+    /// Registers the handler of `event`: a closure whose parameters are the event's
+    /// arguments and whose return value is the ack. It runs on the handler thread.
+    pub fn on<H, M>(&self, event: &str, handler: H) -> &Self
+    where
+        H: SyncHandler<M>,
+    {
+        self.core.on(&self.namespace, event, erase_sync(handler));
+        self
+    }
+
+    /// Registers the catch-all handler `(event, arguments)`.
+    pub fn on_any<F, R>(&self, handler: F) -> &Self
+    where
+        F: Fn(String, crate::Payload) -> R + Send + Sync + 'static,
+        R: Serialize,
+    {
+        self.core.on_any(
+            &self.namespace,
+            super::handler::erase_any::<super::handler::IsSync, _>(handler),
+        );
+        self
+    }
+
+    /// The session id of this namespace, while connected.
+    pub fn sid(&self) -> Option<String> {
+        self.core.sid(&self.namespace)
+    }
+
+    /// Whether this namespace is connected.
+    pub fn connected(&self) -> bool {
+        self.sid().is_some()
+    }
+
+    /// Emits `event` with `data` (a tuple is several arguments). Returns once queued.
+    pub fn emit<T: Serialize>(&self, event: &str, data: T) -> Result<(), Error> {
+        self.core.emit(&self.namespace, event, &data)
+    }
+
+    /// Emits a `message` event.
+    pub fn send<T: Serialize>(&self, data: T) -> Result<(), Error> {
+        self.emit("message", data)
+    }
+
+    /// Emits `event`; `callback` runs on the handler thread with the ack's arguments.
+    pub fn emit_with_ack<T, H, M>(&self, event: &str, data: T, callback: H) -> Result<(), Error>
+    where
+        T: Serialize,
+        H: SyncHandler<M>,
+    {
+        self.core
+            .emit_with_ack(&self.namespace, event, &data, erase_sync(callback))
+    }
+
+    /// Emits `event` and blocks until the server's ack (up to `ack_timeout`).
+    /// May be called from a handler.
+    pub fn call<T, R>(&self, event: &str, data: T) -> Result<R, Error>
+    where
+        T: Serialize,
+        R: DeserializeOwned,
+    {
+        self.call_with(event, data, None)
+    }
+
+    /// [`call`](Self::call) with its own timeout.
+    pub fn call_timeout<T, R>(&self, event: &str, data: T, timeout: Duration) -> Result<R, Error>
+    where
+        T: Serialize,
+        R: DeserializeOwned,
+    {
+        self.call_with(event, data, Some(timeout))
+    }
+
+    fn call_with<T, R>(&self, event: &str, data: T, timeout: Option<Duration>) -> Result<R, Error>
+    where
+        T: Serialize,
+        R: DeserializeOwned,
+    {
+        self.runtime
+            .block_on(self.core.call(&self.namespace, event, &data, timeout))
+    }
+
+    /// Leaves this namespace (the connection closes with the last namespace).
+    pub fn disconnect(&self) {
+        self.runtime
+            .block_on(self.core.disconnect_namespace(&self.namespace));
+    }
+}

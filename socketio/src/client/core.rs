@@ -1,0 +1,821 @@
+//! The async core shared by both clients: the connection state machine, namespaces,
+//! pending acks, and the dispatch of packets to handlers.
+//!
+//! A packet travels: engine event → [`read_loop`] (decode, reassemble attachments)
+//! → [`Core::on_packet`] → handler lookup → a job on the dispatcher, which runs
+//! handlers one at a time in arrival order. Acks that a `call()` awaits are
+//! completed by the reader directly, so a handler awaiting one never blocks it.
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, RwLock};
+use std::time::Duration;
+
+use serde::de::DeserializeOwned;
+use serde::Serialize;
+use serde_json::value::RawValue;
+use tokio::sync::{mpsc, oneshot, watch};
+use tracing::{debug, info, trace, warn};
+
+use super::handler::{BoxFuture, Call, ErasedHandler};
+use super::options::{ClientConfig, ConnectOptions};
+use super::reason::DisconnectReason;
+use crate::args::payload::EventData;
+use crate::args::{encode_ack, encode_event, Outgoing, Payload};
+use crate::engineio::{CloseReason, EngineEvent, EngineEvents, EngineSocket, Transport};
+use crate::error::{DecodeError, Error};
+use crate::packet::binary::Reassembler;
+use crate::packet::{encode_header, PacketType, RawPacket};
+
+/// Where the client is in its life.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum ConnectionState {
+    /// Not connected, and not trying to be.
+    Disconnected,
+    /// `connect()` is opening the connection and its namespaces.
+    Connecting,
+    /// Connected: at least one namespace is open.
+    Connected,
+    /// `disconnect()` is closing the connection.
+    Disconnecting,
+}
+
+/// The events the client raises itself; a server cannot emit them.
+pub(crate) const RESERVED_EVENTS: [&str; 3] = ["connect", "connect_error", "disconnect"];
+
+/// A job for the dispatcher: runs a handler, maybe returning a future to await.
+pub(crate) type Job = Box<dyn FnOnce() -> Option<BoxFuture> + Send>;
+
+/// How the dispatcher runs handlers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum DispatchMode {
+    /// On a tokio task (the async client).
+    Task,
+    /// On a dedicated thread where handlers may block (the blocking client).
+    Thread,
+}
+
+/// Handlers of one namespace.
+#[derive(Default)]
+pub(crate) struct NamespaceHandlers {
+    pub(crate) events: HashMap<String, ErasedHandler>,
+    pub(crate) any: Option<ErasedHandler>,
+    pub(crate) class: Option<Arc<dyn crate::namespace::Dispatch>>,
+}
+
+impl NamespaceHandlers {
+    fn is_empty(&self) -> bool {
+        self.events.is_empty() && self.any.is_none() && self.class.is_none()
+    }
+}
+
+/// A namespace of the current connection.
+enum NamespaceState {
+    /// CONNECT sent; `connect()` may wait for the answer.
+    Connecting(Option<oneshot::Sender<Result<(), Error>>>),
+    /// The server accepted it.
+    Connected { sid: String },
+}
+
+/// The current connection, if any.
+#[derive(Default)]
+struct Connection {
+    session: u64,
+    engine: Option<EngineSocket>,
+    namespaces: HashMap<String, NamespaceState>,
+}
+
+/// An answer the client waits for.
+enum PendingAck {
+    Waiter(oneshot::Sender<Result<Payload, Error>>),
+    Callback(ErasedHandler),
+}
+
+struct Pending {
+    namespace: String,
+    ack: PendingAck,
+}
+
+/// The answer to an event the server sent with an ack id.
+pub struct Ack {
+    namespace: String,
+    id: u64,
+    engine: EngineSocket,
+}
+
+impl Ack {
+    /// Sends `reply` as the ack's arguments (a tuple is several, `()` none).
+    pub(crate) fn send<R: Serialize + ?Sized>(self, reply: &R) {
+        match encode_ack(&self.namespace, self.id, reply) {
+            Ok(out) => {
+                trace!(target: "socketio", namespace = %self.namespace, id = self.id, "sending ack");
+                let _ = send_outgoing(&self.engine, out);
+            }
+            Err(error) => {
+                warn!(target: "socketio", namespace = %self.namespace, id = self.id, %error, "ack reply does not serialize")
+            }
+        }
+    }
+}
+
+fn send_outgoing(engine: &EngineSocket, out: Outgoing) -> Result<(), Error> {
+    engine.send_with_binaries(out.text, out.attachments)
+}
+
+pub(crate) struct Core {
+    pub(crate) config: ClientConfig,
+    handlers: RwLock<HashMap<String, NamespaceHandlers>>,
+    connection: Mutex<Connection>,
+    acks: Mutex<HashMap<u64, Pending>>,
+    next_ack_id: AtomicU64,
+    state: watch::Sender<ConnectionState>,
+    jobs: mpsc::UnboundedSender<Job>,
+    jobs_rx: Mutex<Option<mpsc::UnboundedReceiver<Job>>>,
+    dispatch: DispatchMode,
+}
+
+impl Core {
+    pub(crate) fn new(config: ClientConfig, dispatch: DispatchMode) -> Arc<Core> {
+        crate::logging::install(config.logger, config.engineio_logger);
+        let (jobs, jobs_rx) = mpsc::unbounded_channel();
+        Arc::new(Core {
+            config,
+            handlers: RwLock::new(HashMap::new()),
+            connection: Mutex::new(Connection::default()),
+            acks: Mutex::new(HashMap::new()),
+            next_ack_id: AtomicU64::new(0),
+            state: watch::Sender::new(ConnectionState::Disconnected),
+            jobs,
+            jobs_rx: Mutex::new(Some(jobs_rx)),
+            dispatch,
+        })
+    }
+
+    // ----- handlers -----
+
+    pub(crate) fn on(&self, namespace: &str, event: &str, handler: ErasedHandler) {
+        self.with_handlers(namespace, |h| {
+            h.events.insert(event.to_owned(), handler);
+        });
+    }
+
+    pub(crate) fn on_any(&self, namespace: &str, handler: ErasedHandler) {
+        self.with_handlers(namespace, |h| h.any = Some(handler));
+    }
+
+    pub(crate) fn set_class(&self, namespace: &str, class: Arc<dyn crate::namespace::Dispatch>) {
+        self.with_handlers(namespace, |h| h.class = Some(class));
+    }
+
+    fn with_handlers(&self, namespace: &str, f: impl FnOnce(&mut NamespaceHandlers)) {
+        let mut handlers = self.handlers.write().unwrap_or_else(|e| e.into_inner());
+        f(handlers.entry(namespace.to_owned()).or_default());
+    }
+
+    /// Namespaces that have handlers, `/` first; `/` alone when none has.
+    fn handled_namespaces(&self) -> Vec<String> {
+        let handlers = self.handlers.read().unwrap_or_else(|e| e.into_inner());
+        let mut namespaces: Vec<String> = handlers
+            .iter()
+            .filter(|(_, h)| !h.is_empty())
+            .map(|(ns, _)| ns.clone())
+            .collect();
+        namespaces.sort_by(|a, b| (a != "/").cmp(&(b != "/")).then(a.cmp(b)));
+        if namespaces.is_empty() {
+            namespaces.push("/".to_owned());
+        }
+        namespaces
+    }
+
+    // ----- state -----
+
+    pub(crate) fn state(&self) -> ConnectionState {
+        *self.state.borrow()
+    }
+
+    fn set_state(&self, state: ConnectionState) {
+        self.state.send_replace(state);
+    }
+
+    pub(crate) fn sid(&self, namespace: &str) -> Option<String> {
+        let connection = self.lock_connection();
+        match connection.namespaces.get(namespace) {
+            Some(NamespaceState::Connected { sid }) => Some(sid.clone()),
+            _ => None,
+        }
+    }
+
+    pub(crate) fn connected_namespaces(&self) -> Vec<String> {
+        let connection = self.lock_connection();
+        let mut namespaces: Vec<String> = connection
+            .namespaces
+            .iter()
+            .filter(|(_, state)| matches!(state, NamespaceState::Connected { .. }))
+            .map(|(ns, _)| ns.clone())
+            .collect();
+        namespaces.sort();
+        namespaces
+    }
+
+    pub(crate) fn transport(&self) -> Option<Transport> {
+        self.lock_connection()
+            .engine
+            .as_ref()
+            .filter(|engine| !engine.is_closed())
+            .map(EngineSocket::transport)
+    }
+
+    fn lock_connection(&self) -> std::sync::MutexGuard<'_, Connection> {
+        self.connection.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    fn lock_acks(&self) -> std::sync::MutexGuard<'_, HashMap<u64, Pending>> {
+        self.acks.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    pub(crate) async fn wait(&self) {
+        let mut state = self.state.subscribe();
+        let _ = state
+            .wait_for(|s| *s == ConnectionState::Disconnected)
+            .await;
+    }
+
+    // ----- connecting -----
+
+    pub(crate) async fn connect(
+        self: &Arc<Self>,
+        url: &str,
+        options: ConnectOptions,
+    ) -> Result<(), Error> {
+        let previous = self.state.send_replace(ConnectionState::Connecting);
+        if previous != ConnectionState::Disconnected {
+            self.state.send_replace(previous);
+            return Err(Error::AlreadyConnected);
+        }
+        let namespaces = options
+            .namespaces
+            .clone()
+            .unwrap_or_else(|| self.handled_namespaces());
+        match self.open(url, &options, &namespaces).await {
+            Ok(()) => {
+                if self.state() == ConnectionState::Connecting {
+                    self.set_state(ConnectionState::Connected);
+                }
+                Ok(())
+            }
+            Err(error) => {
+                self.close_connection(None).await;
+                self.set_state(ConnectionState::Disconnected);
+                Err(error)
+            }
+        }
+    }
+
+    async fn open(
+        self: &Arc<Self>,
+        url: &str,
+        options: &ConnectOptions,
+        namespaces: &[String],
+    ) -> Result<(), Error> {
+        let engine_options = self.config.engine_options(url, options)?;
+        info!(target: "socketio", %url, ?namespaces, "connecting");
+        let (engine, events) = match EngineSocket::connect(engine_options).await {
+            Ok(connected) => connected,
+            Err(error) => {
+                let data = serde_json::json!({ "message": error.to_string() });
+                for namespace in namespaces {
+                    self.trigger(
+                        namespace,
+                        "connect_error",
+                        Payload::new(&data).unwrap_or_default(),
+                        None,
+                    );
+                }
+                return Err(error);
+            }
+        };
+        self.start_dispatcher();
+        let auth = match &options.auth {
+            Some(auth) => serde_json::to_string(auth)?,
+            None => String::new(),
+        };
+        let mut waiters = Vec::with_capacity(namespaces.len());
+        let session = {
+            let mut connection = self.lock_connection();
+            connection.session += 1;
+            connection.engine = Some(engine.clone());
+            connection.namespaces.clear();
+            for namespace in namespaces {
+                let (tx, rx) = oneshot::channel();
+                connection
+                    .namespaces
+                    .insert(namespace.clone(), NamespaceState::Connecting(Some(tx)));
+                waiters.push((namespace.clone(), rx));
+                let mut text = String::new();
+                encode_header(PacketType::Connect, 0, namespace, None, &mut text);
+                text.push_str(&auth);
+                engine.send_message(text)?;
+            }
+            connection.session
+        };
+        tokio::spawn(read_loop(self.clone(), session, engine, events));
+        if !options.wait {
+            return Ok(());
+        }
+        let all = async {
+            for (namespace, waiter) in waiters {
+                match waiter.await {
+                    Ok(Ok(())) => {}
+                    Ok(Err(error)) => return Err(error),
+                    Err(_) => {
+                        debug!(target: "socketio", %namespace, "connection lost while connecting");
+                        return Err(Error::ConnectionFailed(format!(
+                            "connection lost before namespace {namespace} connected"
+                        )));
+                    }
+                }
+            }
+            Ok(())
+        };
+        tokio::time::timeout(options.wait_timeout, all)
+            .await
+            .map_err(|_| Error::Timeout)?
+    }
+
+    fn start_dispatcher(&self) {
+        let Some(mut jobs) = self
+            .jobs_rx
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .take()
+        else {
+            return;
+        };
+        match self.dispatch {
+            DispatchMode::Task => {
+                tokio::spawn(async move {
+                    while let Some(job) = jobs.recv().await {
+                        if let Some(future) = job() {
+                            future.await;
+                        }
+                    }
+                });
+            }
+            DispatchMode::Thread => {
+                let runtime = tokio::runtime::Handle::current();
+                let spawned = std::thread::Builder::new()
+                    .name("socketio-handlers".into())
+                    .spawn(move || {
+                        while let Some(job) = jobs.blocking_recv() {
+                            if let Some(future) = job() {
+                                runtime.block_on(future);
+                            }
+                        }
+                    });
+                if let Err(error) = spawned {
+                    warn!(target: "socketio", %error, "could not start the handler thread");
+                }
+            }
+        }
+    }
+
+    // ----- sending -----
+
+    /// The engine of the current connection if `namespace` is connected on it.
+    fn engine_for(&self, namespace: &str) -> Result<EngineSocket, Error> {
+        let connection = self.lock_connection();
+        match (connection.namespaces.get(namespace), &connection.engine) {
+            (Some(NamespaceState::Connected { .. }), Some(engine)) => Ok(engine.clone()),
+            _ => Err(Error::NotConnected),
+        }
+    }
+
+    pub(crate) fn emit<T: Serialize + ?Sized>(
+        &self,
+        namespace: &str,
+        event: &str,
+        data: &T,
+    ) -> Result<(), Error> {
+        let engine = self.engine_for(namespace)?;
+        let out = encode_event(namespace, None, event, data)?;
+        debug!(target: "socketio", %namespace, %event, "emitting");
+        send_outgoing(&engine, out)
+    }
+
+    fn emit_expecting(
+        &self,
+        namespace: &str,
+        event: &str,
+        data: &(impl Serialize + ?Sized),
+        ack: PendingAck,
+    ) -> Result<u64, Error> {
+        let engine = self.engine_for(namespace)?;
+        let id = self.next_ack_id.fetch_add(1, Ordering::Relaxed);
+        let out = encode_event(namespace, Some(id), event, data)?;
+        self.lock_acks().insert(
+            id,
+            Pending {
+                namespace: namespace.to_owned(),
+                ack,
+            },
+        );
+        debug!(target: "socketio", %namespace, %event, id, "emitting with ack");
+        if let Err(error) = send_outgoing(&engine, out) {
+            self.lock_acks().remove(&id);
+            return Err(error);
+        }
+        Ok(id)
+    }
+
+    pub(crate) fn emit_with_ack<T: Serialize + ?Sized>(
+        &self,
+        namespace: &str,
+        event: &str,
+        data: &T,
+        callback: ErasedHandler,
+    ) -> Result<(), Error> {
+        self.emit_expecting(namespace, event, data, PendingAck::Callback(callback))
+            .map(drop)
+    }
+
+    pub(crate) async fn call<T: Serialize + ?Sized, R: DeserializeOwned>(
+        &self,
+        namespace: &str,
+        event: &str,
+        data: &T,
+        timeout: Option<Duration>,
+    ) -> Result<R, Error> {
+        let (tx, rx) = oneshot::channel();
+        let id = self.emit_expecting(namespace, event, data, PendingAck::Waiter(tx))?;
+        let timeout = timeout.unwrap_or(self.config.ack_timeout);
+        let payload = match tokio::time::timeout(timeout, rx).await {
+            Ok(Ok(result)) => result?,
+            Ok(Err(_)) => return Err(Error::Disconnected),
+            Err(_) => {
+                self.lock_acks().remove(&id);
+                return Err(Error::Timeout);
+            }
+        };
+        Ok(payload.deserialize_reply()?)
+    }
+
+    // ----- disconnecting -----
+
+    /// Leaves one namespace; closes the connection when it was the last one.
+    pub(crate) async fn disconnect_namespace(&self, namespace: &str) {
+        let (engine, was_connected, last) = {
+            let mut connection = self.lock_connection();
+            let was_connected = matches!(
+                connection.namespaces.remove(namespace),
+                Some(NamespaceState::Connected { .. })
+            );
+            (
+                connection.engine.clone(),
+                was_connected,
+                connection.namespaces.is_empty(),
+            )
+        };
+        let Some(engine) = engine else { return };
+        if was_connected {
+            let mut text = String::new();
+            encode_header(PacketType::Disconnect, 0, namespace, None, &mut text);
+            let _ = engine.send_message(text);
+            self.fail_acks(Some(namespace));
+            self.trigger_disconnect(namespace, DisconnectReason::ClientDisconnect);
+        }
+        if last {
+            self.disconnect().await;
+        }
+    }
+
+    /// Leaves every namespace and closes the connection; returns once the server was told.
+    pub(crate) async fn disconnect(&self) {
+        let previous = self.state.send_replace(ConnectionState::Disconnecting);
+        if previous == ConnectionState::Disconnected {
+            self.set_state(ConnectionState::Disconnected);
+            return;
+        }
+        self.close_connection(Some(DisconnectReason::ClientDisconnect))
+            .await;
+        self.set_state(ConnectionState::Disconnected);
+        info!(target: "socketio", "disconnected");
+    }
+
+    /// Sends DISCONNECT for every connected namespace (when `reason` is given, their
+    /// `disconnect` handlers run with it), then closes the engine.
+    async fn close_connection(&self, reason: Option<DisconnectReason>) {
+        let (engine, namespaces) = {
+            let mut connection = self.lock_connection();
+            let namespaces: Vec<String> = connection
+                .namespaces
+                .drain()
+                .filter(|(_, state)| matches!(state, NamespaceState::Connected { .. }))
+                .map(|(ns, _)| ns)
+                .collect();
+            (connection.engine.take(), namespaces)
+        };
+        if let Some(engine) = &engine {
+            for namespace in &namespaces {
+                let mut text = String::new();
+                encode_header(PacketType::Disconnect, 0, namespace, None, &mut text);
+                let _ = engine.send_message(text);
+            }
+        }
+        self.fail_acks(None);
+        if let Some(reason) = reason {
+            for namespace in &namespaces {
+                self.trigger_disconnect(namespace, reason);
+            }
+        }
+        if let Some(engine) = engine {
+            engine.close().await;
+        }
+    }
+
+    /// Fails the pending acks of `namespace` (of all namespaces with `None`).
+    fn fail_acks(&self, namespace: Option<&str>) {
+        let failed: Vec<Pending> = {
+            let mut acks = self.lock_acks();
+            let ids: Vec<u64> = acks
+                .iter()
+                .filter(|(_, p)| namespace.is_none_or(|ns| p.namespace == ns))
+                .map(|(id, _)| *id)
+                .collect();
+            ids.iter().filter_map(|id| acks.remove(id)).collect()
+        };
+        for pending in failed {
+            if let PendingAck::Waiter(tx) = pending.ack {
+                let _ = tx.send(Err(Error::Disconnected));
+            }
+        }
+    }
+
+    // ----- receiving -----
+
+    fn on_engine_closed(&self, session: u64, reason: CloseReason) {
+        let namespaces = {
+            let mut connection = self.lock_connection();
+            if connection.session != session {
+                return;
+            }
+            connection.engine = None;
+            std::mem::take(&mut connection.namespaces)
+        };
+        let reason = match reason {
+            CloseReason::Client => DisconnectReason::ClientDisconnect,
+            CloseReason::Server | CloseReason::TransportClose => DisconnectReason::TransportClose,
+            CloseReason::PingTimeout => DisconnectReason::PingTimeout,
+            CloseReason::TransportError(ref error) if error.starts_with("parse error") => {
+                DisconnectReason::ParseError
+            }
+            CloseReason::TransportError(_) => DisconnectReason::TransportError,
+        };
+        info!(target: "socketio", %reason, "connection closed");
+        self.fail_acks(None);
+        for (namespace, state) in namespaces {
+            match state {
+                NamespaceState::Connected { .. } => self.trigger_disconnect(&namespace, reason),
+                NamespaceState::Connecting(Some(waiter)) => {
+                    let _ = waiter.send(Err(Error::ConnectionFailed(format!(
+                        "connection closed: {reason}"
+                    ))));
+                }
+                NamespaceState::Connecting(None) => {}
+            }
+        }
+        if self.state() != ConnectionState::Connecting {
+            self.set_state(ConnectionState::Disconnected);
+        }
+    }
+
+    fn on_packet(
+        &self,
+        engine: &EngineSocket,
+        packet: RawPacket<'_>,
+        attachments: Vec<bytes::Bytes>,
+    ) -> Result<(), DecodeError> {
+        let namespace = packet.namespace;
+        trace!(target: "socketio", kind = ?packet.kind, %namespace, id = ?packet.id, "received");
+        match packet.kind {
+            PacketType::Connect => {
+                #[derive(serde::Deserialize)]
+                struct Connected {
+                    sid: String,
+                }
+                let Connected { sid } = serde_json::from_str(packet.data).map_err(data_error)?;
+                let waiter = {
+                    let mut connection = self.lock_connection();
+                    match connection.namespaces.get_mut(namespace) {
+                        Some(state) if matches!(state, NamespaceState::Connecting(_)) => {
+                            let waiter = match state {
+                                NamespaceState::Connecting(waiter) => waiter.take(),
+                                NamespaceState::Connected { .. } => None,
+                            };
+                            *state = NamespaceState::Connected { sid: sid.clone() };
+                            waiter
+                        }
+                        _ => {
+                            debug!(target: "socketio", %namespace, "CONNECT for a namespace not requested; ignored");
+                            return Ok(());
+                        }
+                    }
+                };
+                info!(target: "socketio", %namespace, %sid, "namespace connected");
+                self.trigger(namespace, "connect", Payload::default(), None);
+                if let Some(waiter) = waiter {
+                    let _ = waiter.send(Ok(()));
+                }
+            }
+            PacketType::ConnectError => {
+                let data: serde_json::Value = if packet.data.is_empty() {
+                    serde_json::Value::Null
+                } else {
+                    serde_json::from_str(packet.data).map_err(data_error)?
+                };
+                let message = match &data {
+                    serde_json::Value::String(message) => message.clone(),
+                    other => other
+                        .get("message")
+                        .and_then(|m| m.as_str())
+                        .unwrap_or("refused")
+                        .to_owned(),
+                };
+                let waiter = {
+                    let mut connection = self.lock_connection();
+                    match connection.namespaces.remove(namespace) {
+                        Some(NamespaceState::Connecting(waiter)) => waiter,
+                        Some(connected) => {
+                            connection
+                                .namespaces
+                                .insert(namespace.to_owned(), connected);
+                            None
+                        }
+                        None => None,
+                    }
+                };
+                info!(target: "socketio", %namespace, %message, "namespace refused");
+                let payload = Payload::new(&data).unwrap_or_default();
+                self.trigger(namespace, "connect_error", payload, None);
+                if let Some(waiter) = waiter {
+                    let _ = waiter.send(Err(Error::NamespaceRefused {
+                        namespace: namespace.to_owned(),
+                        message,
+                        data: data.get("data").cloned(),
+                    }));
+                }
+            }
+            PacketType::Disconnect => {
+                let (was_connected, last) = {
+                    let mut connection = self.lock_connection();
+                    let removed = connection.namespaces.remove(namespace);
+                    (
+                        matches!(removed, Some(NamespaceState::Connected { .. })),
+                        connection.namespaces.is_empty(),
+                    )
+                };
+                if was_connected {
+                    info!(target: "socketio", %namespace, "disconnected by the server");
+                    self.fail_acks(Some(namespace));
+                    self.trigger_disconnect(namespace, DisconnectReason::ServerDisconnect);
+                }
+                if last {
+                    // Nothing left on this connection: close it, without reconnecting.
+                    let engine = engine.clone();
+                    tokio::spawn(async move { engine.close().await });
+                }
+            }
+            PacketType::Event | PacketType::BinaryEvent => {
+                let EventData { name, args } =
+                    serde_json::from_str(packet.data).map_err(data_error)?;
+                if RESERVED_EVENTS.contains(&name.as_str()) {
+                    warn!(target: "socketio", event = %name, "the server emitted a reserved event; ignored");
+                    return Ok(());
+                }
+                let ack = packet.id.map(|id| Ack {
+                    namespace: namespace.to_owned(),
+                    id,
+                    engine: engine.clone(),
+                });
+                debug!(target: "socketio", %namespace, event = %name, "received event");
+                self.trigger(
+                    namespace,
+                    &name,
+                    Payload::from_parts(args, attachments),
+                    ack,
+                );
+            }
+            PacketType::Ack | PacketType::BinaryAck => {
+                let id = packet.id.ok_or(DecodeError::AckId)?;
+                let args: Vec<Box<RawValue>> =
+                    serde_json::from_str(packet.data).map_err(data_error)?;
+                let payload = Payload::from_parts(args, attachments);
+                let pending = self.lock_acks().remove(&id);
+                match pending {
+                    Some(pending) if pending.namespace == namespace => match pending.ack {
+                        PendingAck::Waiter(tx) => {
+                            let _ = tx.send(Ok(payload));
+                        }
+                        PendingAck::Callback(handler) => {
+                            self.run(Call::new("ack", payload, None), handler);
+                        }
+                    },
+                    Some(pending) => {
+                        // Wrong namespace: keep it for its own.
+                        self.lock_acks().insert(id, pending);
+                        debug!(target: "socketio", %namespace, id, "ack for another namespace; ignored");
+                    }
+                    None => {
+                        debug!(target: "socketio", %namespace, id, "ack with no pending call (timed out?); ignored")
+                    }
+                }
+            }
+        }
+        Ok(())
+    }
+
+    fn trigger_disconnect(&self, namespace: &str, reason: DisconnectReason) {
+        let payload = Payload::new(&reason).unwrap_or_default();
+        self.trigger(namespace, "disconnect", payload, None);
+    }
+
+    /// Finds the handler of an event (function handler, class method, catch-all) and
+    /// queues it on the dispatcher.
+    pub(crate) fn trigger(&self, namespace: &str, event: &str, payload: Payload, ack: Option<Ack>) {
+        let handlers = self.handlers.read().unwrap_or_else(|e| e.into_inner());
+        let Some(found) = handlers.get(namespace) else {
+            debug!(target: "socketio", %namespace, %event, "no handler");
+            return;
+        };
+        let call = Call::new(event, payload, ack);
+        if let Some(handler) = found.events.get(event) {
+            let handler = handler.clone();
+            drop(handlers);
+            self.run(call, handler);
+        } else if let Some(class) = found.class.as_ref().filter(|c| c.handles(event)) {
+            let class = class.clone();
+            drop(handlers);
+            self.queue(Box::new(move || class.dispatch(call)));
+        } else if let (Some(any), false) = (&found.any, RESERVED_EVENTS.contains(&event)) {
+            let handler = any.clone();
+            drop(handlers);
+            self.run(call, handler);
+        } else {
+            debug!(target: "socketio", %namespace, %event, "no handler");
+        }
+    }
+
+    fn run(&self, call: Call, handler: ErasedHandler) {
+        self.queue(Box::new(move || handler(call)));
+    }
+
+    fn queue(&self, job: Job) {
+        if self.jobs.send(job).is_err() {
+            warn!(target: "socketio", "the handler dispatcher is gone; event dropped");
+        }
+    }
+}
+
+fn data_error(error: serde_json::Error) -> DecodeError {
+    DecodeError::Data(error.to_string())
+}
+
+/// Reads one connection's engine events until it closes.
+async fn read_loop(core: Arc<Core>, session: u64, engine: EngineSocket, mut events: EngineEvents) {
+    let mut reassembler = Reassembler::new(core.config.max_payload);
+    let max_attachments = core.config.max_attachments;
+    while let Some(event) = events.recv().await {
+        let result = match event {
+            EngineEvent::Message(text) => match RawPacket::decode(&text, max_attachments) {
+                Ok(packet) if packet.kind.is_binary() && packet.attachments > 0 => {
+                    let expected = packet.attachments;
+                    reassembler.start(text, expected)
+                }
+                Ok(packet) => core.on_packet(&engine, packet, Vec::new()),
+                Err(error) => Err(error),
+            },
+            EngineEvent::Binary(data) => match reassembler.push(data) {
+                Ok(Some(done)) => RawPacket::decode(&done.text, max_attachments)
+                    .and_then(|packet| core.on_packet(&engine, packet, done.attachments)),
+                Ok(None) => Ok(()),
+                Err(error) => Err(error),
+            },
+            EngineEvent::Closed(reason) => {
+                core.on_engine_closed(session, reason);
+                return;
+            }
+        };
+        if let Err(error) = result {
+            warn!(target: "socketio", %error, "invalid packet from the server; closing the connection");
+            engine.close_with_error(format!("parse error: {error}"));
+        }
+    }
+    core.on_engine_closed(session, CloseReason::TransportClose);
+}
+
+impl Payload {
+    /// Deserializes a `call()` result: a tuple from all arguments, `()` from none,
+    /// anything else from the first.
+    pub(crate) fn deserialize_reply<R: DeserializeOwned>(&self) -> Result<R, serde_json::Error> {
+        crate::args::deserialize_reply(self)
+    }
+}

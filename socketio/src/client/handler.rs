@@ -1,0 +1,181 @@
+//! Typed handlers, the axum way: any closure of 0 to 8 parameters whose parameters
+//! deserialize from the event's arguments (positionally) is a handler. A handler
+//! may be synchronous or return a future; its return value is the ack the server
+//! asked for (a tuple is several arguments, `()` none).
+
+use std::future::Future;
+use std::pin::Pin;
+
+use serde::de::DeserializeOwned;
+use serde::Serialize;
+use tracing::warn;
+
+use super::core::Ack;
+use crate::args::Payload;
+
+/// A boxed handler future.
+pub(crate) type BoxFuture = Pin<Box<dyn Future<Output = ()> + Send + 'static>>;
+
+/// One invocation of a handler: the event, its arguments, and how to answer.
+pub struct Call {
+    pub(crate) event: String,
+    pub(crate) payload: Payload,
+    pub(crate) ack: Option<Ack>,
+}
+
+impl Call {
+    pub(crate) fn new(event: impl Into<String>, payload: Payload, ack: Option<Ack>) -> Self {
+        Call {
+            event: event.into(),
+            payload,
+            ack,
+        }
+    }
+
+    /// Deserializes argument `index`, logging (with the event name) what does not fit.
+    fn arg<T: DeserializeOwned>(&self, index: usize) -> Option<T> {
+        match self.payload.deserialize_arg(index) {
+            Ok(value) => Some(value),
+            Err(error) => {
+                warn!(target: "socketio", event = %self.event, index, %error,
+                    "argument does not fit the handler's parameter; event skipped");
+                None
+            }
+        }
+    }
+}
+
+/// Marks handlers that return their reply directly.
+#[doc(hidden)]
+#[derive(Debug)]
+pub enum IsSync {}
+
+/// Marks handlers that return a future.
+#[doc(hidden)]
+#[derive(Debug)]
+pub enum IsAsync {}
+
+/// A handler usable by the async client: a synchronous or asynchronous closure.
+///
+/// `M` is inferred; it only tells the implementations apart.
+pub trait Handler<M>: Send + Sync + 'static {
+    #[doc(hidden)]
+    fn call(&self, call: Call) -> Option<BoxFuture>;
+}
+
+/// A synchronous handler, usable by both clients (the blocking client runs it on
+/// its handler thread, where it may block and even `call()` the server).
+pub trait SyncHandler<M>: Send + Sync + 'static {
+    #[doc(hidden)]
+    fn call_sync(&self, call: Call);
+}
+
+impl<H, M> Handler<(IsSync, M)> for H
+where
+    H: SyncHandler<M>,
+{
+    fn call(&self, call: Call) -> Option<BoxFuture> {
+        self.call_sync(call);
+        None
+    }
+}
+
+macro_rules! handlers {
+    ($($arg:ident: $index:tt),*) => {
+        impl<F, R, $($arg,)*> SyncHandler<($($arg,)*)> for F
+        where
+            F: Fn($($arg),*) -> R + Send + Sync + 'static,
+            R: Serialize,
+            $($arg: DeserializeOwned,)*
+        {
+            #[allow(non_snake_case)]
+            fn call_sync(&self, call: Call) {
+                $(let Some($arg) = call.arg::<$arg>($index) else { return };)*
+                let reply = (self)($($arg),*);
+                if let Some(ack) = call.ack {
+                    ack.send(&reply);
+                }
+            }
+        }
+
+        impl<F, Fut, $($arg,)*> Handler<(IsAsync, $($arg,)*)> for F
+        where
+            F: Fn($($arg),*) -> Fut + Send + Sync + 'static,
+            Fut: Future + Send + 'static,
+            Fut::Output: Serialize,
+            $($arg: DeserializeOwned,)*
+        {
+            #[allow(non_snake_case)]
+            fn call(&self, call: Call) -> Option<BoxFuture> {
+                $(let $arg = call.arg::<$arg>($index)?;)*
+                let future = (self)($($arg),*);
+                let ack = call.ack;
+                Some(Box::pin(async move {
+                    let reply = future.await;
+                    if let Some(ack) = ack {
+                        ack.send(&reply);
+                    }
+                }))
+            }
+        }
+    };
+}
+
+handlers!();
+handlers!(A0: 0);
+handlers!(A0: 0, A1: 1);
+handlers!(A0: 0, A1: 1, A2: 2);
+handlers!(A0: 0, A1: 1, A2: 2, A3: 3);
+handlers!(A0: 0, A1: 1, A2: 2, A3: 3, A4: 4);
+handlers!(A0: 0, A1: 1, A2: 2, A3: 3, A4: 4, A5: 5);
+handlers!(A0: 0, A1: 1, A2: 2, A3: 3, A4: 4, A5: 5, A6: 6);
+handlers!(A0: 0, A1: 1, A2: 2, A3: 3, A4: 4, A5: 5, A6: 6, A7: 7);
+
+/// A catch-all handler: `(event name, all arguments)`, sync or async.
+pub trait AnyHandler<M>: Send + Sync + 'static {
+    #[doc(hidden)]
+    fn call(&self, call: Call) -> Option<BoxFuture>;
+}
+
+impl<F, R> AnyHandler<IsSync> for F
+where
+    F: Fn(String, Payload) -> R + Send + Sync + 'static,
+    R: Serialize,
+{
+    fn call(&self, call: Call) -> Option<BoxFuture> {
+        let reply = (self)(call.event, call.payload);
+        if let Some(ack) = call.ack {
+            ack.send(&reply);
+        }
+        None
+    }
+}
+
+impl<F, Fut> AnyHandler<IsAsync> for F
+where
+    F: Fn(String, Payload) -> Fut + Send + Sync + 'static,
+    Fut: Future + Send + 'static,
+    Fut::Output: Serialize,
+{
+    fn call(&self, call: Call) -> Option<BoxFuture> {
+        let future = (self)(call.event, call.payload);
+        let ack = call.ack;
+        Some(Box::pin(async move {
+            let reply = future.await;
+            if let Some(ack) = ack {
+                ack.send(&reply);
+            }
+        }))
+    }
+}
+
+/// A type-erased handler, as stored in the registry.
+pub(crate) type ErasedHandler = std::sync::Arc<dyn Fn(Call) -> Option<BoxFuture> + Send + Sync>;
+
+pub(crate) fn erase<M, H: Handler<M>>(handler: H) -> ErasedHandler {
+    std::sync::Arc::new(move |call| handler.call(call))
+}
+
+pub(crate) fn erase_any<M, H: AnyHandler<M>>(handler: H) -> ErasedHandler {
+    std::sync::Arc::new(move |call| handler.call(call))
+}

@@ -1,0 +1,11 @@
+//! Test support for the `socketio` client crate: the examples and integration tests of the
+//! workspace live in this package.
+//!
+//! * [`peers`] starts reference Socket.IO servers (Node.js `socket.io`, `python-socketio` and an
+//!   in-process socketioxide) that all implement the same test behaviour, and gives tests their URL.
+//! * [`socketioxide_server`] is the in-process socketioxide implementation of that behaviour.
+#![forbid(unsafe_code)]
+#![warn(missing_docs)]
+
+pub mod peers;
+pub mod socketioxide_server;

@@ -1,0 +1,361 @@
+//! Reference Socket.IO servers ("peers") for the integration tests.
+//!
+//! Three servers implement the same test behaviour (documented in `tests/peers/node/server.js`,
+//! `tests/peers/python/server.py` and [`crate::socketioxide_server`]):
+//!
+//! * [`PeerKind::Node`]: the official `socket.io` server (Node.js), installed by
+//!   `tests/peers/install.sh` into `tests/peers/node/node_modules`;
+//! * [`PeerKind::Python`]: `python-socketio` with aiohttp, installed into `tests/peers/python/.venv`;
+//! * [`PeerKind::Socketioxide`]: socketioxide, in process, always available.
+//!
+//! The API is synchronous so that it works from `#[test]` and `#[tokio::test]` alike.
+//!
+//! ```no_run
+//! use socketio_suite::peers::{self, PeerKind, PeerOptions};
+//!
+//! for peer in peers::all(PeerOptions::default()) {
+//!     println!("{:?} listens on {}", peer.kind(), peer.url());
+//! }
+//! if let Some(node) = peers::Peer::start(PeerKind::Node, PeerOptions::default()) {
+//!     node.freeze(); // SIGSTOP
+//!     node.thaw(); // SIGCONT
+//! } // killed and reaped on drop
+//! ```
+
+use std::fmt;
+use std::io::{BufRead, BufReader, Read};
+use std::path::{Path, PathBuf};
+use std::process::{Child, ChildStdin, Command, Stdio};
+use std::sync::{mpsc, Arc, Mutex};
+use std::time::Duration;
+
+use crate::socketioxide_server::SocketioxideServer;
+
+/// How long a server may take to print `LISTENING <port>`.
+const STARTUP_TIMEOUT: Duration = Duration::from_secs(20);
+/// How much of a server's stderr is kept for error messages.
+const STDERR_KEEP: usize = 64 * 1024;
+
+/// The kind of server behind a [`Peer`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum PeerKind {
+    /// The official Node.js `socket.io` server (`tests/peers/node/server.js`).
+    Node,
+    /// `python-socketio`'s `AsyncServer` on aiohttp (`tests/peers/python/server.py`).
+    Python,
+    /// socketioxide, running in process ([`crate::socketioxide_server`]).
+    Socketioxide,
+}
+
+impl PeerKind {
+    /// Every kind, in the order used by [`all`].
+    pub const ALL: [PeerKind; 3] = [PeerKind::Socketioxide, PeerKind::Node, PeerKind::Python];
+
+    /// A short lowercase name: `node`, `python` or `socketioxide`.
+    pub fn name(self) -> &'static str {
+        match self {
+            PeerKind::Node => "node",
+            PeerKind::Python => "python",
+            PeerKind::Socketioxide => "socketioxide",
+        }
+    }
+
+    /// Whether this kind of peer can be started here (its dependencies are installed).
+    /// Always true for [`PeerKind::Socketioxide`].
+    pub fn is_installed(self) -> bool {
+        match self {
+            PeerKind::Socketioxide => true,
+            PeerKind::Node => node_dir()
+                .join("node_modules/socket.io/package.json")
+                .is_file(),
+            PeerKind::Python => {
+                python_bin().is_file()
+                    && python_dir().join(".venv/.requirements.installed").is_file()
+            }
+        }
+    }
+}
+
+impl fmt::Display for PeerKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// Server options, passed to the Node.js and Python servers as one JSON object (camelCase keys).
+/// Every option is optional; `None` means the server's default.
+#[derive(Debug, Default, Clone, serde::Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PeerOptions {
+    /// Engine.IO ping interval, in milliseconds (default 25000).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub ping_interval: Option<u64>,
+    /// Engine.IO ping timeout, in milliseconds (default 20000).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub ping_timeout: Option<u64>,
+    /// Largest accepted message / HTTP body, in bytes (default 1000000 on every peer).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub max_http_buffer_size: Option<u64>,
+    /// Allowed transports: `"polling"` and/or `"websocket"` (default both).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub transports: Option<Vec<String>>,
+    /// Request path (default `/socket.io`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub path: Option<String>,
+    /// Enables socket.io's connection state recovery (Node.js only; ignored by the other peers).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub connection_state_recovery: Option<bool>,
+}
+
+/// A running server. Stopped (and, for external processes, killed and reaped) on drop.
+pub struct Peer {
+    kind: PeerKind,
+    port: u16,
+    inner: Inner,
+}
+
+enum Inner {
+    Process(Process),
+    InProcess(SocketioxideServer),
+    Stopped,
+}
+
+struct Process {
+    child: Child,
+    /// Kept open: the servers exit when their stdin is closed.
+    stdin: Option<ChildStdin>,
+}
+
+impl fmt::Debug for Peer {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let pid = match &self.inner {
+            Inner::Process(p) => Some(p.child.id()),
+            _ => None,
+        };
+        f.debug_struct("Peer")
+            .field("kind", &self.kind)
+            .field("port", &self.port)
+            .field("pid", &pid)
+            .finish()
+    }
+}
+
+/// True when missing peers must fail the tests instead of being skipped: the environment variable
+/// `CI` or `SOCKETIO_REQUIRE_PEERS` is set to a non-empty value other than `0` / `false`.
+pub fn peers_required() -> bool {
+    ["CI", "SOCKETIO_REQUIRE_PEERS"].iter().any(|name| {
+        std::env::var(name).is_ok_and(|v| {
+            let v = v.trim();
+            !v.is_empty() && v != "0" && !v.eq_ignore_ascii_case("false")
+        })
+    })
+}
+
+impl Peer {
+    /// Starts the server; `None` when the peer is not installed (node_modules or .venv missing)
+    /// and peers are not required (see [`peers_required`]). When they are required, a missing
+    /// peer panics with a message saying to run `tests/peers/install.sh`.
+    ///
+    /// # Panics
+    /// When the server does not print `LISTENING <port>` within 20 s (the message includes the
+    /// server's stderr), or cannot be spawned at all.
+    pub fn start(kind: PeerKind, options: PeerOptions) -> Option<Peer> {
+        if !kind.is_installed() {
+            if peers_required() {
+                panic!(
+                    "the {kind} peer is not installed; run tests/peers/install.sh \
+                     (peers are required because CI or SOCKETIO_REQUIRE_PEERS is set)"
+                );
+            }
+            eprintln!("skipping the {kind} peer: not installed (run tests/peers/install.sh)");
+            return None;
+        }
+        let json = serde_json::to_string(&options).expect("PeerOptions serializes");
+        let (port, inner) = match kind {
+            PeerKind::Socketioxide => {
+                let server = SocketioxideServer::start(&options)
+                    .unwrap_or_else(|e| panic!("cannot start the socketioxide peer: {e}"));
+                (server.port(), Inner::InProcess(server))
+            }
+            PeerKind::Node => {
+                let mut cmd = Command::new("node");
+                cmd.arg(node_dir().join("server.js"))
+                    .arg(&json)
+                    .current_dir(node_dir());
+                spawn(kind, cmd)
+            }
+            PeerKind::Python => {
+                let mut cmd = Command::new(python_bin());
+                cmd.arg(python_dir().join("server.py"))
+                    .arg(&json)
+                    .current_dir(python_dir());
+                cmd.env("PYTHONUNBUFFERED", "1")
+                    .env("PYTHONDONTWRITEBYTECODE", "1");
+                spawn(kind, cmd)
+            }
+        };
+        Some(Peer { kind, port, inner })
+    }
+
+    /// The base URL of the server: `http://127.0.0.1:<port>`.
+    pub fn url(&self) -> String {
+        format!("http://127.0.0.1:{}", self.port)
+    }
+
+    /// The TCP port the server listens on (on `127.0.0.1`).
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    /// The kind of server.
+    pub fn kind(&self) -> PeerKind {
+        self.kind
+    }
+
+    /// The OS process id of an external server (`None` for socketioxide or once stopped).
+    pub fn pid(&self) -> Option<u32> {
+        match &self.inner {
+            Inner::Process(p) => Some(p.child.id()),
+            _ => None,
+        }
+    }
+
+    /// Suspends the server process (`kill -STOP`): it stops answering, but its sockets stay open.
+    ///
+    /// # Panics
+    /// For [`PeerKind::Socketioxide`] (it runs in the test process), or when stopped.
+    pub fn freeze(&self) {
+        self.signal("STOP");
+    }
+
+    /// Resumes a server suspended by [`Peer::freeze`] (`kill -CONT`).
+    ///
+    /// # Panics
+    /// For [`PeerKind::Socketioxide`], or when stopped.
+    pub fn thaw(&self) {
+        self.signal("CONT");
+    }
+
+    fn signal(&self, sig: &str) {
+        let pid = match &self.inner {
+            Inner::Process(p) => p.child.id(),
+            Inner::InProcess(_) => {
+                panic!("cannot send SIG{sig} to the in-process socketioxide peer")
+            }
+            Inner::Stopped => panic!("cannot send SIG{sig} to a stopped {} peer", self.kind),
+        };
+        let status = Command::new("kill")
+            .arg(format!("-{sig}"))
+            .arg(pid.to_string())
+            .status()
+            .unwrap_or_else(|e| panic!("cannot run `kill -{sig} {pid}`: {e}"));
+        assert!(status.success(), "`kill -{sig} {pid}` failed: {status}");
+    }
+
+    /// Stops the server: kills the process and waits for it (or shuts the in-process server
+    /// down). Calling it again does nothing. Also done on drop.
+    pub fn stop(&mut self) {
+        match std::mem::replace(&mut self.inner, Inner::Stopped) {
+            Inner::Process(mut p) => {
+                drop(p.stdin.take());
+                let _ = p.child.kill();
+                let _ = p.child.wait();
+            }
+            Inner::InProcess(mut server) => server.stop(),
+            Inner::Stopped => {}
+        }
+    }
+}
+
+impl Drop for Peer {
+    fn drop(&mut self) {
+        self.stop();
+    }
+}
+
+/// Starts every available peer, in the order Socketioxide, Node, Python. Peers that are not
+/// installed are skipped, unless peers are required (see [`peers_required`]).
+pub fn all(options: PeerOptions) -> Vec<Peer> {
+    PeerKind::ALL
+        .into_iter()
+        .filter_map(|kind| Peer::start(kind, options.clone()))
+        .collect()
+}
+
+fn peers_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/peers")
+}
+
+fn node_dir() -> PathBuf {
+    peers_dir().join("node")
+}
+
+fn python_dir() -> PathBuf {
+    peers_dir().join("python")
+}
+
+fn python_bin() -> PathBuf {
+    python_dir().join(".venv/bin/python")
+}
+
+/// Spawns a server process and waits for its `LISTENING <port>` line.
+fn spawn(kind: PeerKind, mut cmd: Command) -> (u16, Inner) {
+    cmd.stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    let mut child = cmd
+        .spawn()
+        .unwrap_or_else(|e| panic!("cannot spawn the {kind} peer ({cmd:?}): {e}"));
+    let stdin = child.stdin.take();
+
+    // Drain stderr (so the server never blocks on a full pipe), keeping the tail for errors.
+    let stderr_buf = Arc::new(Mutex::new(Vec::<u8>::new()));
+    if let Some(mut stderr) = child.stderr.take() {
+        let buf = stderr_buf.clone();
+        std::thread::spawn(move || {
+            let mut chunk = [0u8; 4096];
+            while let Ok(n) = stderr.read(&mut chunk) {
+                if n == 0 {
+                    break;
+                }
+                let mut buf = buf.lock().unwrap();
+                buf.extend_from_slice(&chunk[..n]);
+                if buf.len() > STDERR_KEEP {
+                    let excess = buf.len() - STDERR_KEEP;
+                    buf.drain(..excess);
+                }
+            }
+        });
+    }
+
+    // Read the first stdout line, then keep draining stdout.
+    let (line_tx, line_rx) = mpsc::channel::<String>();
+    if let Some(stdout) = child.stdout.take() {
+        std::thread::spawn(move || {
+            let mut lines = BufReader::new(stdout).lines();
+            if let Some(Ok(line)) = lines.next() {
+                let _ = line_tx.send(line);
+            }
+            for _ in lines {}
+        });
+    }
+
+    let line = line_rx.recv_timeout(STARTUP_TIMEOUT);
+    let port = line
+        .as_deref()
+        .ok()
+        .and_then(|l| l.trim().strip_prefix("LISTENING "))
+        .and_then(|p| p.trim().parse::<u16>().ok());
+    let Some(port) = port else {
+        let _ = child.kill();
+        let status = child.wait();
+        // Give the stderr thread a moment to collect the last words.
+        std::thread::sleep(Duration::from_millis(100));
+        let stderr = String::from_utf8_lossy(&stderr_buf.lock().unwrap()).into_owned();
+        panic!(
+            "the {kind} peer did not become ready (first stdout line: {line:?}, exit: {status:?})\n\
+             --- stderr ---\n{stderr}"
+        );
+    };
+    (port, Inner::Process(Process { child, stdin }))
+}

@@ -1,0 +1,58 @@
+#!/usr/bin/env bash
+# Installs the reference Socket.IO servers used by the integration tests (src/peers.rs):
+#   - tests/peers/node:   socket.io from package-lock.json (npm ci) into node_modules/
+#   - tests/peers/python: python-socketio + aiohttp from requirements.txt into .venv/
+# Idempotent and runnable from any directory. Needs node/npm and python3; on Debian it installs
+# python3-venv with apt-get when the venv module is missing.
+set -euo pipefail
+
+here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+node_dir="$here/node"
+python_dir="$here/python"
+
+log() { printf '[peers/install] %s\n' "$*" >&2; }
+
+# --- Node.js -----------------------------------------------------------------------------------
+command -v node >/dev/null 2>&1 || { log "node is not installed"; exit 1; }
+command -v npm >/dev/null 2>&1 || { log "npm is not installed"; exit 1; }
+node_stamp="$node_dir/node_modules/.socketio-suite-lock.json"
+if [[ -f "$node_dir/node_modules/socket.io/package.json" && -f "$node_stamp" ]] \
+    && cmp -s "$node_dir/package-lock.json" "$node_stamp"; then
+    log "node peer: up to date"
+else
+    log "node peer: npm ci"
+    (cd "$node_dir" && npm ci --no-audit --no-fund --loglevel=error >&2)
+    cp "$node_dir/package-lock.json" "$node_stamp"
+fi
+
+# --- Python --------------------------------------------------------------------------------------
+python_bin="${PYTHON:-python3}"
+command -v "$python_bin" >/dev/null 2>&1 || { log "$python_bin is not installed"; exit 1; }
+venv="$python_dir/.venv"
+py_stamp="$venv/.requirements.installed"
+if [[ -x "$venv/bin/python" && -f "$py_stamp" ]] && cmp -s "$python_dir/requirements.txt" "$py_stamp"; then
+    log "python peer: up to date"
+else
+    if [[ ! -x "$venv/bin/python" ]] || ! "$venv/bin/python" -m pip --version >/dev/null 2>&1; then
+        rm -rf "$venv"
+        if ! "$python_bin" -m venv "$venv" >/dev/null 2>&1; then
+            # Debian ships the venv module (and ensurepip) separately.
+            rm -rf "$venv"
+            if command -v apt-get >/dev/null 2>&1; then
+                log "python peer: installing python3-venv with apt-get"
+                sudo=""
+                [[ "$(id -u)" -eq 0 ]] || sudo="sudo"
+                minor="$("$python_bin" -c 'import sys; print(f"{sys.version_info[0]}.{sys.version_info[1]}")')"
+                $sudo apt-get update -qq
+                DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "python${minor}-venv" \
+                    || DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq python3-venv
+            fi
+            "$python_bin" -m venv "$venv"
+        fi
+    fi
+    log "python peer: pip install -r requirements.txt"
+    "$venv/bin/python" -m pip install --quiet --disable-pip-version-check -r "$python_dir/requirements.txt"
+    cp "$python_dir/requirements.txt" "$py_stamp"
+fi
+
+log "done"

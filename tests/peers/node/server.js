@@ -1,0 +1,183 @@
+// Socket.IO reference peer (socket.io 4.8.4) for the socketio-suite integration tests.
+//
+// Usage: node server.js '<json options>'
+//   options (all optional): pingInterval, pingTimeout (ms), maxHttpBufferSize (bytes),
+//   transports (["polling", "websocket"]), path (default "/socket.io"),
+//   connectionStateRecovery (bool).
+//
+// Listens on 127.0.0.1, ephemeral port, and prints exactly one line `LISTENING <port>` to stdout.
+// Exits when stdin reaches EOF (unless stdin is a TTY) and on SIGTERM/SIGINT.
+// The behaviour is shared with ../python/server.py and src/socketioxide_server.rs: keep them in sync.
+"use strict";
+
+const http = require("http");
+const { Server } = require("socket.io");
+
+const options = JSON.parse(process.argv[2] || "{}");
+const debug = !!process.env.SOCKETIO_PEER_DEBUG;
+const log = (...args) => {
+  if (debug) console.error("[node-peer]", ...args);
+};
+
+const serverOptions = { serveClient: false, path: options.path || "/socket.io" };
+if (options.pingInterval != null) serverOptions.pingInterval = options.pingInterval;
+if (options.pingTimeout != null) serverOptions.pingTimeout = options.pingTimeout;
+if (options.maxHttpBufferSize != null) serverOptions.maxHttpBufferSize = options.maxHttpBufferSize;
+if (options.transports != null) serverOptions.transports = options.transports;
+if (options.connectionStateRecovery) serverOptions.connectionStateRecovery = {};
+
+const httpServer = http.createServer();
+const io = new Server(httpServer, serverOptions);
+
+// Per-server counters for `count` / `get_count`: key -> { total, ids: Set<json> }.
+const counters = new Map();
+
+// Auth payload as sent by the client, per engine.io connection and namespace. socket.io defaults a
+// missing auth to `{}`; the other peers cannot tell `{}` from "no auth", so both are reported as null.
+function normalizeAuth(auth) {
+  if (auth == null) return null;
+  if (typeof auth === "object" && !Array.isArray(auth) && Object.keys(auth).length === 0) return null;
+  return auth;
+}
+
+function isBinary(v) {
+  return Buffer.isBuffer(v) || v instanceof ArrayBuffer || ArrayBuffer.isView(v);
+}
+
+function binaryLength(v) {
+  if (isBinary(v)) return v.byteLength;
+  if (Array.isArray(v)) return v.reduce((acc, x) => acc + binaryLength(x), 0);
+  if (v && typeof v === "object") return Object.values(v).reduce((acc, x) => acc + binaryLength(x), 0);
+  return 0;
+}
+
+function lastValue(v) {
+  return Array.isArray(v) ? String(v[v.length - 1]) : String(v);
+}
+
+function headersOf(headers) {
+  const out = {};
+  for (const [k, v] of Object.entries(headers)) out[k.toLowerCase()] = Array.isArray(v) ? v.join(", ") : String(v);
+  return out;
+}
+
+// Splits a trailing ack callback off the handler arguments.
+function splitAck(args) {
+  if (args.length && typeof args[args.length - 1] === "function") {
+    return [args.slice(0, -1), args[args.length - 1]];
+  }
+  return [args, null];
+}
+
+function refuseForbidden(socket, next) {
+  if (socket.nsp.name === "/forbidden") {
+    const err = new Error("forbidden");
+    err.data = { reason: "not allowed" };
+    return next(err);
+  }
+  next();
+}
+
+function onConnection(socket) {
+  log("connect", socket.nsp.name, socket.id);
+  const on = (event, fn) => socket.on(event, (...raw) => {
+    const [args, ack] = splitAck(raw);
+    log("event", socket.nsp.name, event);
+    fn(args, ack);
+  });
+
+  on("echo", (args, ack) => {
+    socket.emit("echo", ...args);
+    if (ack) ack(...args);
+  });
+
+  on("sum", ([a, b], ack) => {
+    if (ack) ack(a + b);
+  });
+
+  on("handshake", (_args, ack) => {
+    if (!ack) return;
+    const query = {};
+    for (const [k, v] of Object.entries(socket.handshake.query)) query[k] = lastValue(v);
+    ack({
+      auth: normalizeAuth(socket.handshake.auth),
+      query,
+      headers: headersOf(socket.handshake.headers),
+      transport: socket.conn.transport.name,
+      namespace: socket.nsp.name,
+      sid: socket.id,
+    });
+  });
+
+  on("ask", ([event, ...rest], ack) => {
+    socket.emit(event, ...rest, (...reply) => {
+      if (ack) ack(...reply);
+    });
+  });
+
+  on("disconnect_me", (_args, ack) => {
+    if (ack) ack();
+    socket.disconnect();
+  });
+
+  on("close_transport", (_args, ack) => {
+    if (ack) ack();
+    socket.conn.close();
+  });
+
+  on("stream", ([count, event], ack) => {
+    for (let i = 0; i < count; i++) socket.emit(event, { i });
+    if (ack) ack(count);
+  });
+
+  on("binary", (_args, ack) => {
+    socket.emit("binary", Buffer.from([1, 2, 3]), {
+      nested: { data: Buffer.from([4, 5, 6]) },
+      list: [Buffer.from([7])],
+      text: "hi",
+    });
+    if (ack) ack(Buffer.from([9, 9]));
+  });
+
+  on("count", ([key, id], ack) => {
+    const k = String(key);
+    let c = counters.get(k);
+    if (!c) counters.set(k, (c = { total: 0, ids: new Set() }));
+    c.total += 1;
+    c.ids.add(JSON.stringify(id === undefined ? null : id));
+    if (ack) ack(c.total);
+  });
+
+  on("get_count", ([key], ack) => {
+    const c = counters.get(String(key));
+    if (ack) ack({ total: c ? c.total : 0, unique: c ? c.ids.size : 0 });
+  });
+
+  on("emit_bytes_len", (args, ack) => {
+    if (ack) ack(binaryLength(args));
+  });
+
+  socket.on("disconnect", (reason) => log("disconnect", socket.nsp.name, socket.id, reason));
+}
+
+// The main namespace "/" always exists; every other namespace is created on demand.
+for (const nsp of [io.of("/"), io.of(/^\/.*/)]) {
+  nsp.use(refuseForbidden);
+  nsp.on("connection", onConnection);
+}
+
+function shutdown() {
+  process.exit(0);
+}
+process.on("SIGTERM", shutdown);
+process.on("SIGINT", shutdown);
+if (!process.stdin.isTTY) {
+  process.stdin.on("end", shutdown);
+  process.stdin.on("close", shutdown);
+  process.stdin.on("error", shutdown);
+  process.stdin.resume();
+}
+
+httpServer.listen(0, "127.0.0.1", () => {
+  process.stdout.write(`LISTENING ${httpServer.address().port}\n`);
+});
