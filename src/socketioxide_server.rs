@@ -203,7 +203,10 @@ async fn serve(
         .req_path(req_path.clone())
         .max_payload(options.max_http_buffer_size.unwrap_or(DEFAULT_MAX_PAYLOAD))
         // The other peers wait for a client ack forever (`ask`).
-        .ack_timeout(Duration::from_secs(3600));
+        .ack_timeout(Duration::from_secs(3600))
+        // socketioxide drops emits once a socket's buffer is full (128 by default);
+        // the Node and Python servers queue without bound, and so must this one.
+        .max_buffer_size(65_536);
     if let Some(size) = options.max_http_buffer_size {
         builder = builder.ws_max_message_size(usize::try_from(size).unwrap_or(usize::MAX));
     }
