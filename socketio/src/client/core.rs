@@ -7,6 +7,9 @@
 //! completed by the reader directly, so a handler awaiting one never blocks it.
 
 use std::collections::HashMap;
+use std::panic::AssertUnwindSafe;
+
+use futures_util::FutureExt;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, RwLock};
 use std::time::Duration;
@@ -355,8 +358,11 @@ impl Core {
             DispatchMode::Task => {
                 tokio::spawn(async move {
                     while let Some(job) = jobs.recv().await {
-                        if let Some(future) = job() {
-                            future.await;
+                        if let Some(future) = run_job(job) {
+                            let _ = AssertUnwindSafe(future)
+                                .catch_unwind()
+                                .await
+                                .map_err(log_panic);
                         }
                     }
                 });
@@ -367,8 +373,10 @@ impl Core {
                     .name("socketio-handlers".into())
                     .spawn(move || {
                         while let Some(job) = jobs.blocking_recv() {
-                            if let Some(future) = job() {
-                                runtime.block_on(future);
+                            if let Some(future) = run_job(job) {
+                                let _ = runtime
+                                    .block_on(AssertUnwindSafe(future).catch_unwind())
+                                    .map_err(log_panic);
                             }
                         }
                     });
@@ -773,6 +781,23 @@ impl Core {
             warn!(target: "socketio", "the handler dispatcher is gone; event dropped");
         }
     }
+}
+
+/// Runs a job; a panicking handler is logged and the dispatcher goes on.
+fn run_job(job: Job) -> Option<BoxFuture> {
+    std::panic::catch_unwind(AssertUnwindSafe(job)).unwrap_or_else(|panic| {
+        log_panic(panic);
+        None
+    })
+}
+
+fn log_panic(panic: Box<dyn std::any::Any + Send>) {
+    let message = panic
+        .downcast_ref::<&str>()
+        .map(|s| s.to_string())
+        .or_else(|| panic.downcast_ref::<String>().cloned())
+        .unwrap_or_default();
+    warn!(target: "socketio", %message, "a handler panicked");
 }
 
 fn data_error(error: serde_json::Error) -> DecodeError {
