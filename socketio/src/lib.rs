@@ -36,3 +36,4 @@ pub use client::{
 };
 pub use engineio::Transport;
 pub use error::{DecodeError, Error};
+pub use namespace::{AsyncClientNamespace, AsyncEventFunction, ClientNamespace, EventFunction};

@@ -13,6 +13,7 @@ use super::handler::{erase, erase_any, AnyHandler, Handler};
 use super::options::{builder_methods, ClientConfig, ConnectOptions};
 use crate::engineio::Transport;
 use crate::error::Error;
+use crate::namespace::{AsyncClass, AsyncClientNamespace, AsyncEventFunction};
 
 /// A Socket.IO client for tokio: python-socketio's `AsyncClient`.
 ///
@@ -94,6 +95,19 @@ impl AsyncClient {
             core: self.root.core.clone(),
             namespace: Arc::from(namespace),
         }
+    }
+
+    /// Installs a class-based namespace (python's `register_namespace`): its methods
+    /// handle the events of its namespace that have no function handler.
+    pub fn register_namespace<N: AsyncClientNamespace>(&self, namespace: N) {
+        let socket = self.of(N::NAMESPACE);
+        self.root.core.set_class(
+            N::NAMESPACE,
+            Arc::new(AsyncClass {
+                namespace: Arc::new(namespace),
+                socket,
+            }),
+        );
     }
 
     /// Connects with the default options (see [`ConnectOptions::new`]).
@@ -191,6 +205,12 @@ impl AsyncSocket {
         H: Handler<M>,
     {
         self.core.on(&self.namespace, event, erase(handler));
+        self
+    }
+
+    /// Registers a function marked `#[event]` under its own name (python's `@sio.event`).
+    pub fn event<E: AsyncEventFunction>(&self, function: E) -> &Self {
+        function.register(self);
         self
     }
 

@@ -16,6 +16,7 @@ use super::handler::{Call, ErasedHandler, SyncHandler};
 use super::options::{builder_methods, ClientConfig, ConnectOptions};
 use crate::engineio::Transport;
 use crate::error::Error;
+use crate::namespace::{BlockingClass, ClientNamespace, EventFunction};
 
 /// The runtime a blocking client runs its I/O on.
 struct Runtime(Option<tokio::runtime::Runtime>);
@@ -121,6 +122,15 @@ impl Client {
         }
     }
 
+    /// Installs a class-based namespace (python's `register_namespace`); its methods
+    /// run on the handler thread.
+    pub fn register_namespace<N: ClientNamespace>(&self, namespace: N) {
+        let socket = self.of(N::NAMESPACE);
+        self.root
+            .core
+            .set_class(N::NAMESPACE, Arc::new(BlockingClass { namespace, socket }));
+    }
+
     /// Connects with the default options.
     pub fn connect(&self, url: &str) -> Result<(), Error> {
         self.connect_with(url, ConnectOptions::new())
@@ -224,6 +234,12 @@ impl Socket {
         H: SyncHandler<M>,
     {
         self.core.on(&self.namespace, event, erase_sync(handler));
+        self
+    }
+
+    /// Registers a function marked `#[event]` under its own name (python's `@sio.event`).
+    pub fn event<E: EventFunction>(&self, function: E) -> &Self {
+        function.register(self);
         self
     }
 

@@ -14,7 +14,7 @@ use super::core::Ack;
 use crate::args::Payload;
 
 /// A boxed handler future.
-pub(crate) type BoxFuture = Pin<Box<dyn Future<Output = ()> + Send + 'static>>;
+pub type BoxFuture = Pin<Box<dyn Future<Output = ()> + Send + 'static>>;
 
 /// One invocation of a handler: the event, its arguments, and how to answer.
 pub struct Call {
@@ -33,7 +33,7 @@ impl Call {
     }
 
     /// Deserializes argument `index`, logging (with the event name) what does not fit.
-    fn arg<T: DeserializeOwned>(&self, index: usize) -> Option<T> {
+    pub(crate) fn arg<T: DeserializeOwned>(&self, index: usize) -> Option<T> {
         match self.payload.deserialize_arg(index) {
             Ok(value) => Some(value),
             Err(error) => {
