@@ -422,7 +422,8 @@ async fn disconnects_from_either_side_reach_the_handler_and_wait_returns() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_transport_close_is_reported_as_such() {
     for peer in peers::all(PeerOptions::default()) {
-        let sio = AsyncClient::new();
+        // Without reconnection, wait() returns once the transport is gone.
+        let sio = AsyncClient::builder().reconnection(false).build();
         let (tx, mut reasons) = mpsc::unbounded_channel();
         sio.on("disconnect", move |reason: DisconnectReason| {
             tx.send(reason).unwrap();

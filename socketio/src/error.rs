@@ -34,6 +34,18 @@ pub enum Error {
     /// The connection was lost while waiting for an answer.
     #[error("disconnected before an answer arrived")]
     Disconnected,
+    /// The send buffer is full (see `send_buffer`).
+    #[error("send buffer full")]
+    BufferFull,
+    /// The client gave up reconnecting (`reconnection_attempts`), or an emit with
+    /// `retries` was never acknowledged.
+    #[error("gave up after {attempts} attempts: {last}")]
+    GaveUp {
+        /// How many attempts were made.
+        attempts: u32,
+        /// The last error.
+        last: String,
+    },
     /// The client is already connected.
     #[error("already connected")]
     AlreadyConnected,

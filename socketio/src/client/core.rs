@@ -6,7 +6,7 @@
 //! handlers one at a time in arrival order. Acks that a `call()` awaits are
 //! completed by the reader directly, so a handler awaiting one never blocks it.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, VecDeque};
 use std::panic::AssertUnwindSafe;
 
 use futures_util::FutureExt;
@@ -39,12 +39,21 @@ pub enum ConnectionState {
     Connecting,
     /// Connected: at least one namespace is open.
     Connected,
+    /// The connection was lost by accident; the client is trying to get it back.
+    Reconnecting,
     /// `disconnect()` is closing the connection.
     Disconnecting,
 }
 
 /// The events the client raises itself; a server cannot emit them.
-pub(crate) const RESERVED_EVENTS: [&str; 3] = ["connect", "connect_error", "disconnect"];
+pub(crate) const RESERVED_EVENTS: [&str; 6] = [
+    "connect",
+    "connect_error",
+    "disconnect",
+    "reconnect_attempt",
+    "reconnect",
+    "reconnect_failed",
+];
 
 /// A job for the dispatcher: runs a handler, maybe returning a future to await.
 pub(crate) type Job = Box<dyn FnOnce() -> Option<BoxFuture> + Send>;
@@ -86,6 +95,21 @@ struct Connection {
     session: u64,
     engine: Option<EngineSocket>,
     namespaces: HashMap<String, NamespaceState>,
+    /// Emits made while their namespace was not connected (see `send_buffer`).
+    buffer: VecDeque<Buffered>,
+}
+
+struct Buffered {
+    namespace: String,
+    ack_id: Option<u64>,
+    packet: Outgoing,
+}
+
+/// Where `connect()` was asked to go, kept for reconnecting.
+#[derive(Clone)]
+struct Target {
+    url: String,
+    options: ConnectOptions,
 }
 
 /// An answer the client waits for.
@@ -97,6 +121,8 @@ enum PendingAck {
 struct Pending {
     namespace: String,
     ack: PendingAck,
+    /// Whether the packet left (a buffered one is not failed when a connection is lost).
+    sent: bool,
 }
 
 /// The answer to an event the server sent with an ack id.
@@ -132,6 +158,9 @@ pub(crate) struct Core {
     acks: Mutex<HashMap<u64, Pending>>,
     next_ack_id: AtomicU64,
     state: watch::Sender<ConnectionState>,
+    target: Mutex<Option<Target>>,
+    /// The runtime the connection runs on (for timers started from outside it).
+    runtime: std::sync::OnceLock<tokio::runtime::Handle>,
     jobs: mpsc::UnboundedSender<Job>,
     jobs_rx: Mutex<Option<mpsc::UnboundedReceiver<Job>>>,
     dispatch: DispatchMode,
@@ -148,6 +177,8 @@ impl Core {
             acks: Mutex::new(HashMap::new()),
             next_ack_id: AtomicU64::new(0),
             state: watch::Sender::new(ConnectionState::Disconnected),
+            target: Mutex::new(None),
+            runtime: std::sync::OnceLock::new(),
             jobs,
             jobs_rx: Mutex::new(Some(jobs_rx)),
             dispatch,
@@ -259,17 +290,110 @@ impl Core {
             .namespaces
             .clone()
             .unwrap_or_else(|| self.handled_namespaces());
+        *self.target.lock().unwrap_or_else(|e| e.into_inner()) = Some(Target {
+            url: url.to_owned(),
+            options: options.clone(),
+        });
         match self.open(url, &options, &namespaces).await {
             Ok(()) => {
-                if self.state() == ConnectionState::Connecting {
-                    self.set_state(ConnectionState::Connected);
-                }
+                self.advance(ConnectionState::Connecting, ConnectionState::Connected);
                 Ok(())
             }
             Err(error) => {
                 self.close_connection(None).await;
-                self.set_state(ConnectionState::Disconnected);
+                if options.retry
+                    && self.config.reconnection.enabled
+                    && self.advance(ConnectionState::Connecting, ConnectionState::Reconnecting)
+                {
+                    info!(target: "socketio", %error, "connect failed; retrying");
+                    return self.reconnect(namespaces, error).await;
+                }
+                self.advance(ConnectionState::Connecting, ConnectionState::Disconnected);
                 Err(error)
+            }
+        }
+    }
+
+    /// Moves from state `from` to `to`; false (and nothing changes) when in another state.
+    fn advance(&self, from: ConnectionState, to: ConnectionState) -> bool {
+        self.state.send_if_modified(|state| {
+            if *state == from {
+                *state = to;
+                true
+            } else {
+                false
+            }
+        })
+    }
+
+    /// Tries to connect `namespaces` again, with exponential backoff, until connected,
+    /// given up (`reconnection_attempts`), or cancelled by `disconnect()`.
+    async fn reconnect(
+        self: &Arc<Self>,
+        namespaces: Vec<String>,
+        mut last: Error,
+    ) -> Result<(), Error> {
+        let Some(target) = self
+            .target
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
+        else {
+            self.advance(ConnectionState::Reconnecting, ConnectionState::Disconnected);
+            return Err(last);
+        };
+        let policy = self.config.reconnection;
+        let mut state = self.state.subscribe();
+        let mut attempt = 0;
+        loop {
+            if policy.attempts > 0 && attempt >= policy.attempts {
+                warn!(target: "socketio", attempts = attempt, "giving up reconnecting");
+                self.trigger("/", "reconnect_failed", Payload::default(), None);
+                self.advance(ConnectionState::Reconnecting, ConnectionState::Disconnected);
+                return Err(Error::GaveUp {
+                    attempts: attempt,
+                    last: last.to_string(),
+                });
+            }
+            attempt += 1;
+            let delay = policy.delay(attempt, fastrand::f64());
+            debug!(target: "socketio", attempt, ?delay, "reconnecting after a delay");
+            let cancelled = tokio::select! {
+                () = tokio::time::sleep(delay) => false,
+                _ = state.wait_for(|s| *s != ConnectionState::Reconnecting) => true,
+            };
+            if cancelled || self.state() != ConnectionState::Reconnecting {
+                return Err(Error::NotConnected);
+            }
+            self.trigger(
+                "/",
+                "reconnect_attempt",
+                Payload::new(&attempt).unwrap_or_default(),
+                None,
+            );
+            match self.open(&target.url, &target.options, &namespaces).await {
+                Ok(())
+                    if self.advance(ConnectionState::Reconnecting, ConnectionState::Connected) =>
+                {
+                    info!(target: "socketio", attempt, "reconnected");
+                    self.trigger(
+                        "/",
+                        "reconnect",
+                        Payload::new(&attempt).unwrap_or_default(),
+                        None,
+                    );
+                    return Ok(());
+                }
+                Ok(()) => {
+                    // disconnect() was called meanwhile.
+                    self.close_connection(None).await;
+                    return Err(Error::NotConnected);
+                }
+                Err(error) => {
+                    debug!(target: "socketio", attempt, %error, "reconnection attempt failed");
+                    self.close_connection(None).await;
+                    last = error;
+                }
             }
         }
     }
@@ -345,7 +469,20 @@ impl Core {
             .map_err(|_| Error::Timeout)?
     }
 
+    /// Spawns on the current runtime, or (from a blocking client's thread) on the
+    /// runtime the connection runs on.
+    fn spawn<F: std::future::Future<Output = ()> + Send + 'static>(&self, future: F) {
+        match tokio::runtime::Handle::try_current() {
+            Ok(runtime) => drop(runtime.spawn(future)),
+            Err(_) => match self.runtime.get() {
+                Some(runtime) => drop(runtime.spawn(future)),
+                None => warn!(target: "socketio", "no runtime to run a timer on"),
+            },
+        }
+    }
+
     fn start_dispatcher(&self) {
+        let _ = self.runtime.set(tokio::runtime::Handle::current());
         let Some(mut jobs) = self
             .jobs_rx
             .lock()
@@ -389,13 +526,39 @@ impl Core {
 
     // ----- sending -----
 
-    /// The engine of the current connection if `namespace` is connected on it.
-    fn engine_for(&self, namespace: &str) -> Result<EngineSocket, Error> {
-        let connection = self.lock_connection();
-        match (connection.namespaces.get(namespace), &connection.engine) {
-            (Some(NamespaceState::Connected { .. }), Some(engine)) => Ok(engine.clone()),
-            _ => Err(Error::NotConnected),
+    /// Sends a packet if its namespace is connected; otherwise queues it in the send
+    /// buffer when there is room.
+    fn send_or_buffer(
+        &self,
+        namespace: &str,
+        ack_id: Option<u64>,
+        packet: Outgoing,
+    ) -> Result<(), Error> {
+        let mut connection = self.lock_connection();
+        if let (Some(NamespaceState::Connected { .. }), Some(engine)) =
+            (connection.namespaces.get(namespace), &connection.engine)
+        {
+            return send_outgoing(engine, packet);
         }
+        let capacity = self.config.send_buffer;
+        if capacity == 0 || self.state() == ConnectionState::Disconnecting {
+            return Err(Error::NotConnected);
+        }
+        if connection.buffer.len() >= capacity {
+            return Err(Error::BufferFull);
+        }
+        debug!(target: "socketio", %namespace, "not connected: buffering the packet");
+        connection.buffer.push_back(Buffered {
+            namespace: namespace.to_owned(),
+            ack_id,
+            packet,
+        });
+        if let Some(id) = ack_id {
+            if let Some(pending) = self.lock_acks().get_mut(&id) {
+                pending.sent = false;
+            }
+        }
+        Ok(())
     }
 
     pub(crate) fn emit<T: Serialize + ?Sized>(
@@ -404,10 +567,9 @@ impl Core {
         event: &str,
         data: &T,
     ) -> Result<(), Error> {
-        let engine = self.engine_for(namespace)?;
         let out = encode_event(namespace, None, event, data)?;
         debug!(target: "socketio", %namespace, %event, "emitting");
-        send_outgoing(&engine, out)
+        self.send_or_buffer(namespace, None, out)
     }
 
     fn emit_expecting(
@@ -417,7 +579,6 @@ impl Core {
         data: &(impl Serialize + ?Sized),
         ack: PendingAck,
     ) -> Result<u64, Error> {
-        let engine = self.engine_for(namespace)?;
         let id = self.next_ack_id.fetch_add(1, Ordering::Relaxed);
         let out = encode_event(namespace, Some(id), event, data)?;
         self.lock_acks().insert(
@@ -425,10 +586,11 @@ impl Core {
             Pending {
                 namespace: namespace.to_owned(),
                 ack,
+                sent: true,
             },
         );
         debug!(target: "socketio", %namespace, %event, id, "emitting with ack");
-        if let Err(error) = send_outgoing(&engine, out) {
+        if let Err(error) = self.send_or_buffer(namespace, Some(id), out) {
             self.lock_acks().remove(&id);
             return Err(error);
         }
@@ -436,14 +598,25 @@ impl Core {
     }
 
     pub(crate) fn emit_with_ack<T: Serialize + ?Sized>(
-        &self,
+        self: &Arc<Self>,
         namespace: &str,
         event: &str,
         data: &T,
         callback: ErasedHandler,
     ) -> Result<(), Error> {
-        self.emit_expecting(namespace, event, data, PendingAck::Callback(callback))
-            .map(drop)
+        let id = self.emit_expecting(namespace, event, data, PendingAck::Callback(callback))?;
+        // An ack that never comes must not hold its callback forever.
+        let core = Arc::downgrade(self);
+        let timeout = self.config.ack_timeout;
+        self.spawn(async move {
+            tokio::time::sleep(timeout).await;
+            if let Some(core) = core.upgrade() {
+                if core.lock_acks().remove(&id).is_some() {
+                    debug!(target: "socketio", id, "ack callback expired");
+                }
+            }
+        });
+        Ok(())
     }
 
     pub(crate) async fn call<T: Serialize + ?Sized, R: DeserializeOwned>(
@@ -499,6 +672,19 @@ impl Core {
     /// Leaves every namespace and closes the connection; returns once the server was told.
     pub(crate) async fn disconnect(&self) {
         let previous = self.state.send_replace(ConnectionState::Disconnecting);
+        // What was buffered for a connection that will not come back is dropped.
+        let dropped: Vec<Buffered> = self.lock_connection().buffer.drain(..).collect();
+        for buffered in dropped {
+            if let Some(id) = buffered.ack_id {
+                if let Some(Pending {
+                    ack: PendingAck::Waiter(tx),
+                    ..
+                }) = self.lock_acks().remove(&id)
+                {
+                    let _ = tx.send(Err(Error::NotConnected));
+                }
+            }
+        }
         if previous == ConnectionState::Disconnected {
             self.set_state(ConnectionState::Disconnected);
             return;
@@ -546,7 +732,7 @@ impl Core {
             let mut acks = self.lock_acks();
             let ids: Vec<u64> = acks
                 .iter()
-                .filter(|(_, p)| namespace.is_none_or(|ns| p.namespace == ns))
+                .filter(|(_, p)| p.sent && namespace.is_none_or(|ns| p.namespace == ns))
                 .map(|(id, _)| *id)
                 .collect();
             ids.iter().filter_map(|id| acks.remove(id)).collect()
@@ -560,7 +746,7 @@ impl Core {
 
     // ----- receiving -----
 
-    fn on_engine_closed(&self, session: u64, reason: CloseReason) {
+    fn on_engine_closed(self: &Arc<Self>, session: u64, reason: CloseReason) {
         let namespaces = {
             let mut connection = self.lock_connection();
             if connection.session != session {
@@ -580,9 +766,13 @@ impl Core {
         };
         info!(target: "socketio", %reason, "connection closed");
         self.fail_acks(None);
+        let mut lost = Vec::new();
         for (namespace, state) in namespaces {
             match state {
-                NamespaceState::Connected { .. } => self.trigger_disconnect(&namespace, reason),
+                NamespaceState::Connected { .. } => {
+                    self.trigger_disconnect(&namespace, reason);
+                    lost.push(namespace);
+                }
                 NamespaceState::Connecting(Some(waiter)) => {
                     let _ = waiter.send(Err(Error::ConnectionFailed(format!(
                         "connection closed: {reason}"
@@ -591,8 +781,19 @@ impl Core {
                 NamespaceState::Connecting(None) => {}
             }
         }
-        if self.state() != ConnectionState::Connecting {
-            self.set_state(ConnectionState::Disconnected);
+        lost.sort_by(|a, b| (a != "/").cmp(&(b != "/")).then(a.cmp(b)));
+        if reason.is_accidental()
+            && self.config.reconnection.enabled
+            && !lost.is_empty()
+            && self.advance(ConnectionState::Connected, ConnectionState::Reconnecting)
+        {
+            let core = self.clone();
+            let error = Error::ConnectionFailed(format!("connection lost: {reason}"));
+            tokio::spawn(async move {
+                let _ = core.reconnect(lost, error).await;
+            });
+        } else {
+            self.advance(ConnectionState::Connected, ConnectionState::Disconnected);
         }
     }
 
@@ -620,6 +821,7 @@ impl Core {
                                 NamespaceState::Connected { .. } => None,
                             };
                             *state = NamespaceState::Connected { sid: sid.clone() };
+                            self.flush_buffer(&mut connection, namespace, engine);
                             waiter
                         }
                         _ => {
@@ -739,6 +941,26 @@ impl Core {
             }
         }
         Ok(())
+    }
+
+    /// Sends what was buffered for `namespace`, in order, now that it is connected.
+    fn flush_buffer(&self, connection: &mut Connection, namespace: &str, engine: &EngineSocket) {
+        if connection.buffer.is_empty() {
+            return;
+        }
+        let (flush, keep): (VecDeque<Buffered>, VecDeque<Buffered>) = connection
+            .buffer
+            .drain(..)
+            .partition(|buffered| buffered.namespace == namespace);
+        connection.buffer = keep;
+        debug!(target: "socketio", %namespace, count = flush.len(), "sending buffered packets");
+        let mut acks = self.lock_acks();
+        for buffered in flush {
+            if let Some(pending) = buffered.ack_id.and_then(|id| acks.get_mut(&id)) {
+                pending.sent = true;
+            }
+            let _ = send_outgoing(engine, buffered.packet);
+        }
     }
 
     fn trigger_disconnect(&self, namespace: &str, reason: DisconnectReason) {

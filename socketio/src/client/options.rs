@@ -32,6 +32,7 @@ pub struct ConnectOptions {
     pub(crate) socketio_path: String,
     pub(crate) wait: bool,
     pub(crate) wait_timeout: Duration,
+    pub(crate) retry: bool,
 }
 
 impl Default for ConnectOptions {
@@ -44,6 +45,7 @@ impl Default for ConnectOptions {
             socketio_path: "socket.io".into(),
             wait: true,
             wait_timeout: Duration::from_secs(5),
+            retry: false,
         }
     }
 }
@@ -127,6 +129,14 @@ impl ConnectOptions {
         self.wait_timeout = timeout;
         self
     }
+
+    /// Whether a first `connect()` that fails is retried with the reconnection backoff
+    /// (python's `retry=True`); `connect()` then returns once connected, or with the
+    /// last error when the client gives up (`reconnection_attempts`).
+    pub fn retry(mut self, retry: bool) -> Self {
+        self.retry = retry;
+        self
+    }
 }
 
 fn json_kind(value: &serde_json::Value) -> &'static str {
@@ -150,6 +160,46 @@ pub struct ClientConfig {
     pub(crate) max_payload: usize,
     pub(crate) max_attachments: usize,
     pub(crate) tls: Option<Arc<rustls::ClientConfig>>,
+    pub(crate) reconnection: Reconnection,
+    pub(crate) send_buffer: usize,
+    pub(crate) retries: u32,
+}
+
+/// How the client reconnects after an accidental disconnection (python's options).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(crate) struct Reconnection {
+    pub(crate) enabled: bool,
+    /// 0 = forever.
+    pub(crate) attempts: u32,
+    pub(crate) delay: Duration,
+    pub(crate) delay_max: Duration,
+    pub(crate) randomization_factor: f64,
+}
+
+impl Default for Reconnection {
+    fn default() -> Self {
+        Reconnection {
+            enabled: true,
+            attempts: 0,
+            delay: Duration::from_secs(1),
+            delay_max: Duration::from_secs(5),
+            randomization_factor: 0.5,
+        }
+    }
+}
+
+impl Reconnection {
+    /// The delay before attempt `attempt` (1-based): exponential, capped, then
+    /// randomized by ± `randomization_factor` — also at the cap, so that many clients
+    /// cut at once do not all come back at once.
+    pub(crate) fn delay(&self, attempt: u32, random: f64) -> Duration {
+        let exponent = attempt.saturating_sub(1).min(32) as i32;
+        let base =
+            (self.delay.as_secs_f64() * 2f64.powi(exponent)).min(self.delay_max.as_secs_f64());
+        let factor = self.randomization_factor.clamp(0.0, 1.0);
+        let jittered = base * (1.0 + factor * (2.0 * random - 1.0));
+        Duration::from_secs_f64(jittered.max(0.0))
+    }
 }
 
 impl Default for ClientConfig {
@@ -162,6 +212,9 @@ impl Default for ClientConfig {
             max_payload: crate::engineio::Limits::default().max_payload,
             max_attachments: 64,
             tls: None,
+            reconnection: Reconnection::default(),
+            send_buffer: 0,
+            retries: 0,
         }
     }
 }
@@ -198,6 +251,58 @@ macro_rules! builder_methods {
         /// python-socketio's `engineio_logger=True`.
         pub fn engineio_logger(mut self, enabled: bool) -> Self {
             self.config.engineio_logger = enabled;
+            self
+        }
+
+        /// Whether the client reconnects after an accidental disconnection (ping
+        /// timeout, transport closed or failed); default `true`. Never after
+        /// `disconnect()` or a disconnection by the server.
+        pub fn reconnection(mut self, enabled: bool) -> Self {
+            self.config.reconnection.enabled = enabled;
+            self
+        }
+
+        /// How many reconnection attempts before giving up; 0 (the default) is forever.
+        pub fn reconnection_attempts(mut self, attempts: u32) -> Self {
+            self.config.reconnection.attempts = attempts;
+            self
+        }
+
+        /// The delay before the first reconnection attempt, doubled at each attempt
+        /// (default 1 s).
+        pub fn reconnection_delay(mut self, delay: std::time::Duration) -> Self {
+            self.config.reconnection.delay = delay;
+            self
+        }
+
+        /// The longest delay between two attempts, before randomization (default 5 s).
+        pub fn reconnection_delay_max(mut self, delay: std::time::Duration) -> Self {
+            self.config.reconnection.delay_max = delay;
+            self
+        }
+
+        /// How much each delay is randomized: ± this fraction (default 0.5).
+        pub fn randomization_factor(mut self, factor: f64) -> Self {
+            self.config.reconnection.randomization_factor = factor;
+            self
+        }
+
+        /// Queues up to `capacity` emits made while a namespace is not connected and
+        /// sends them, in order, once it is (again). Past the capacity `emit` returns
+        /// [`Error::BufferFull`](crate::Error::BufferFull). The default, 0, makes an emit
+        /// while disconnected an error ([`Error::NotConnected`](crate::Error::NotConnected)),
+        /// as in python-socketio.
+        pub fn send_buffer(mut self, capacity: usize) -> Self {
+            self.config.send_buffer = capacity;
+            self
+        }
+
+        /// At-least-once delivery (socket.io-client's `retries`): every emit asks for an
+        /// ack and is sent again, up to `retries` more times, until the server acks it
+        /// within `ack_timeout`; emits go out one at a time, in order, and wait for a
+        /// reconnection when the connection is lost. 0 (the default) disables it.
+        pub fn retries(mut self, retries: u32) -> Self {
+            self.config.retries = retries;
             self
         }
 
