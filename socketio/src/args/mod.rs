@@ -17,6 +17,7 @@ use ser::{Collector, Shape};
 pub use payload::Payload;
 
 /// Arguments encoded as JSON text (comma-separated, no brackets) plus attachments.
+#[derive(Debug, Clone)]
 pub(crate) struct EncodedArgs {
     pub(crate) args: String,
     pub(crate) attachments: Vec<Bytes>,
@@ -105,7 +106,27 @@ fn encode_packet<T: Serialize + ?Sized>(
     event: Option<&str>,
     data: &T,
 ) -> Result<Outgoing, serde_json::Error> {
-    let EncodedArgs { args, attachments } = encode_args(data)?;
+    let args = encode_args(data)?;
+    encode_packet_from_args(kind, namespace, id, event, args)
+}
+
+/// An EVENT packet from arguments encoded earlier (to send them again with a new id).
+pub(crate) fn encode_event_from_args(
+    namespace: &str,
+    id: Option<u64>,
+    event: &str,
+    args: EncodedArgs,
+) -> Result<Outgoing, serde_json::Error> {
+    encode_packet_from_args(PacketType::Event, namespace, id, Some(event), args)
+}
+
+fn encode_packet_from_args(
+    kind: PacketType,
+    namespace: &str,
+    id: Option<u64>,
+    event: Option<&str>,
+    EncodedArgs { args, attachments }: EncodedArgs,
+) -> Result<Outgoing, serde_json::Error> {
     let kind = match (kind, attachments.is_empty()) {
         (PacketType::Event, false) => PacketType::BinaryEvent,
         (PacketType::Ack, false) => PacketType::BinaryAck,

@@ -24,7 +24,7 @@ use super::handler::{BoxFuture, Call, ErasedHandler};
 use super::options::{ClientConfig, ConnectOptions};
 use super::reason::DisconnectReason;
 use crate::args::payload::EventData;
-use crate::args::{encode_ack, encode_event, Outgoing, Payload};
+use crate::args::{encode_ack, encode_event, EncodedArgs, Outgoing, Payload};
 use crate::engineio::{CloseReason, EngineEvent, EngineEvents, EngineSocket, Transport};
 use crate::error::{DecodeError, Error};
 use crate::packet::binary::Reassembler;
@@ -161,6 +161,8 @@ pub(crate) struct Core {
     target: Mutex<Option<Target>>,
     /// The runtime the connection runs on (for timers started from outside it).
     runtime: std::sync::OnceLock<tokio::runtime::Handle>,
+    retry_queue: Mutex<VecDeque<Queued>>,
+    retry_wakeup: Arc<tokio::sync::Notify>,
     jobs: mpsc::UnboundedSender<Job>,
     jobs_rx: Mutex<Option<mpsc::UnboundedReceiver<Job>>>,
     dispatch: DispatchMode,
@@ -179,6 +181,8 @@ impl Core {
             state: watch::Sender::new(ConnectionState::Disconnected),
             target: Mutex::new(None),
             runtime: std::sync::OnceLock::new(),
+            retry_queue: Mutex::new(VecDeque::new()),
+            retry_wakeup: Arc::new(tokio::sync::Notify::new()),
             jobs,
             jobs_rx: Mutex::new(Some(jobs_rx)),
             dispatch,
@@ -481,8 +485,17 @@ impl Core {
         }
     }
 
-    fn start_dispatcher(&self) {
+    fn start_dispatcher(self: &Arc<Self>) {
         let _ = self.runtime.set(tokio::runtime::Handle::current());
+        if self.config.retries > 0
+            && self
+                .jobs_rx
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .is_some()
+        {
+            tokio::spawn(Core::retry_worker(Arc::downgrade(self)));
+        }
         let Some(mut jobs) = self
             .jobs_rx
             .lock()
@@ -567,6 +580,9 @@ impl Core {
         event: &str,
         data: &T,
     ) -> Result<(), Error> {
+        if self.config.retries > 0 {
+            return self.enqueue(namespace, event, data, Completion::Nothing);
+        }
         let out = encode_event(namespace, None, event, data)?;
         debug!(target: "socketio", %namespace, %event, "emitting");
         self.send_or_buffer(namespace, None, out)
@@ -604,6 +620,9 @@ impl Core {
         data: &T,
         callback: ErasedHandler,
     ) -> Result<(), Error> {
+        if self.config.retries > 0 {
+            return self.enqueue(namespace, event, data, Completion::Callback(callback));
+        }
         let id = self.emit_expecting(namespace, event, data, PendingAck::Callback(callback))?;
         // An ack that never comes must not hold its callback forever.
         let core = Arc::downgrade(self);
@@ -627,6 +646,12 @@ impl Core {
         timeout: Option<Duration>,
     ) -> Result<R, Error> {
         let (tx, rx) = oneshot::channel();
+        if self.config.retries > 0 {
+            // The queue answers: the ack, or an error once out of tries.
+            self.enqueue(namespace, event, data, Completion::Waiter(tx))?;
+            let payload = rx.await.map_err(|_| Error::Disconnected)??;
+            return Ok(payload.deserialize_reply()?);
+        }
         let id = self.emit_expecting(namespace, event, data, PendingAck::Waiter(tx))?;
         let timeout = timeout.unwrap_or(self.config.ack_timeout);
         let payload = match tokio::time::timeout(timeout, rx).await {
@@ -1064,5 +1089,184 @@ impl Payload {
     /// anything else from the first.
     pub(crate) fn deserialize_reply<R: DeserializeOwned>(&self) -> Result<R, serde_json::Error> {
         crate::args::deserialize_reply(self)
+    }
+}
+
+// ----- at-least-once emits (`retries`) -----
+
+/// What to do with the server's ack of a queued emit.
+pub(crate) enum Completion {
+    Nothing,
+    Waiter(oneshot::Sender<Result<Payload, Error>>),
+    Callback(ErasedHandler),
+}
+
+/// An emit that is sent, and sent again, until the server acks it.
+pub(crate) struct Queued {
+    namespace: String,
+    event: String,
+    args: EncodedArgs,
+    tries: u32,
+    completion: Completion,
+}
+
+impl Core {
+    /// Queues an emit for at-least-once delivery; the queue goes out one at a time.
+    pub(crate) fn enqueue<T: Serialize + ?Sized>(
+        &self,
+        namespace: &str,
+        event: &str,
+        data: &T,
+        completion: Completion,
+    ) -> Result<(), Error> {
+        if self.state() == ConnectionState::Disconnected {
+            return Err(Error::NotConnected);
+        }
+        let args = crate::args::encode_args(data)?;
+        self.retry_queue
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .push_back(Queued {
+                namespace: namespace.to_owned(),
+                event: event.to_owned(),
+                args,
+                tries: 0,
+                completion,
+            });
+        self.retry_wakeup.notify_one();
+        Ok(())
+    }
+
+    fn front_of_queue(&self) -> Option<(String, String, EncodedArgs)> {
+        let queue = self.retry_queue.lock().unwrap_or_else(|e| e.into_inner());
+        queue
+            .front()
+            .map(|q| (q.namespace.clone(), q.event.clone(), q.args.clone()))
+    }
+
+    fn pop_queue(&self) -> Option<Queued> {
+        self.retry_queue
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .pop_front()
+    }
+
+    fn fail_queue(&self) {
+        let failed: Vec<Queued> = self
+            .retry_queue
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .drain(..)
+            .collect();
+        for queued in failed {
+            if let Completion::Waiter(tx) = queued.completion {
+                let _ = tx.send(Err(Error::NotConnected));
+            }
+        }
+    }
+
+    /// Sends the queue's first emit until acked (or out of tries), then the next.
+    async fn retry_worker(core: std::sync::Weak<Core>) {
+        loop {
+            let Some(this) = core.upgrade() else { return };
+            let wakeup = this.retry_wakeup.clone();
+            let Some((namespace, event, args)) = this.front_of_queue() else {
+                drop(this);
+                wakeup.notified().await;
+                continue;
+            };
+            let mut state = this.state.subscribe();
+            // Wait for the namespace to be connected (again).
+            let engine = loop {
+                match *state.borrow_and_update() {
+                    ConnectionState::Disconnected | ConnectionState::Disconnecting => {
+                        this.fail_queue();
+                        break None;
+                    }
+                    _ => {}
+                }
+                if let Some(engine) = this.connected_engine(&namespace) {
+                    break Some(engine);
+                }
+                let _ = tokio::time::timeout(Duration::from_millis(50), state.changed()).await;
+            };
+            let Some(engine) = engine else { continue };
+            let id = this.next_ack_id.fetch_add(1, Ordering::Relaxed);
+            let (tx, rx) = oneshot::channel();
+            this.lock_acks().insert(
+                id,
+                Pending {
+                    namespace: namespace.clone(),
+                    ack: PendingAck::Waiter(tx),
+                    sent: true,
+                },
+            );
+            let tries = {
+                let mut queue = this.retry_queue.lock().unwrap_or_else(|e| e.into_inner());
+                queue.front_mut().map_or(0, |q| {
+                    q.tries += 1;
+                    q.tries
+                })
+            };
+            match crate::args::encode_event_from_args(&namespace, Some(id), &event, args) {
+                Ok(packet) => {
+                    debug!(target: "socketio", %namespace, %event, id, tries, "sending (at least once)");
+                    let _ = send_outgoing(&engine, packet);
+                }
+                Err(error) => {
+                    warn!(target: "socketio", %error, "queued emit does not encode; dropped");
+                    this.lock_acks().remove(&id);
+                    this.pop_queue();
+                    continue;
+                }
+            }
+            let timeout = this.config.ack_timeout;
+            let retries = this.config.retries;
+            drop(this);
+            let outcome = tokio::time::timeout(timeout, rx).await;
+            let Some(this) = core.upgrade() else { return };
+            match outcome {
+                Ok(Ok(Ok(payload))) => {
+                    if let Some(queued) = this.pop_queue() {
+                        match queued.completion {
+                            Completion::Nothing => {}
+                            Completion::Waiter(tx) => {
+                                let _ = tx.send(Ok(payload));
+                            }
+                            Completion::Callback(handler) => {
+                                this.run(Call::new("ack", payload, None), handler)
+                            }
+                        }
+                    }
+                }
+                // Lost with the connection, or timed out: send again, unless out of tries.
+                other => {
+                    if other.is_err() {
+                        this.lock_acks().remove(&id);
+                    }
+                    if tries > retries {
+                        if let Some(queued) = this.pop_queue() {
+                            warn!(target: "socketio", namespace = %queued.namespace, event = %queued.event, tries, "no ack after every retry; dropped");
+                            if let Completion::Waiter(tx) = queued.completion {
+                                let _ = tx.send(Err(Error::GaveUp {
+                                    attempts: tries,
+                                    last: "no ack".into(),
+                                }));
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    fn connected_engine(&self, namespace: &str) -> Option<EngineSocket> {
+        let connection = self.lock_connection();
+        match (connection.namespaces.get(namespace), &connection.engine) {
+            (Some(NamespaceState::Connected { .. }), Some(engine)) if !engine.is_closed() => {
+                Some(engine.clone())
+            }
+            _ => None,
+        }
     }
 }
