@@ -261,6 +261,13 @@ impl Socket {
         self.core.sid(&self.namespace)
     }
 
+    /// Whether this namespace's last (re)connection restored its session: the server
+    /// (socket.io ≥ 4.6 with connection state recovery) kept its rooms and replayed the
+    /// events missed meanwhile.
+    pub fn recovered(&self) -> bool {
+        self.core.recovered(&self.namespace)
+    }
+
     /// Whether this namespace is connected.
     pub fn connected(&self) -> bool {
         self.sid().is_some()

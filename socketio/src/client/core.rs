@@ -97,6 +97,17 @@ struct Connection {
     namespaces: HashMap<String, NamespaceState>,
     /// Emits made while their namespace was not connected (see `send_buffer`).
     buffer: VecDeque<Buffered>,
+    /// Connection state recovery, per namespace; kept across reconnections.
+    recovery: HashMap<String, Recovery>,
+}
+
+/// What a socket.io ≥ 4.6 server needs to restore a namespace's session after a
+/// reconnection: its private id and the offset of the last event received.
+#[derive(Default)]
+struct Recovery {
+    pid: Option<String>,
+    offset: Option<String>,
+    recovered: bool,
 }
 
 struct Buffered {
@@ -162,6 +173,8 @@ pub(crate) struct Core {
     /// The runtime the connection runs on (for timers started from outside it).
     runtime: std::sync::OnceLock<tokio::runtime::Handle>,
     retry_queue: Mutex<VecDeque<Queued>>,
+    /// Whether a server offered connection state recovery (spares the hot path a lock).
+    recovery_offered: std::sync::atomic::AtomicBool,
     retry_wakeup: Arc<tokio::sync::Notify>,
     jobs: mpsc::UnboundedSender<Job>,
     jobs_rx: Mutex<Option<mpsc::UnboundedReceiver<Job>>>,
@@ -182,6 +195,7 @@ impl Core {
             target: Mutex::new(None),
             runtime: std::sync::OnceLock::new(),
             retry_queue: Mutex::new(VecDeque::new()),
+            recovery_offered: std::sync::atomic::AtomicBool::new(false),
             retry_wakeup: Arc::new(tokio::sync::Notify::new()),
             jobs,
             jobs_rx: Mutex::new(Some(jobs_rx)),
@@ -241,6 +255,15 @@ impl Core {
             Some(NamespaceState::Connected { sid }) => Some(sid.clone()),
             _ => None,
         }
+    }
+
+    /// Whether `namespace`'s last connection restored its session (connection state
+    /// recovery, socket.io ≥ 4.6 servers).
+    pub(crate) fn recovered(&self, namespace: &str) -> bool {
+        self.lock_connection()
+            .recovery
+            .get(namespace)
+            .is_some_and(|r| r.recovered)
     }
 
     pub(crate) fn connected_namespaces(&self) -> Vec<String> {
@@ -426,10 +449,7 @@ impl Core {
             }
         };
         self.start_dispatcher();
-        let auth = match &options.auth {
-            Some(auth) => serde_json::to_string(auth)?,
-            None => String::new(),
-        };
+        let auth = options.auth.clone();
         let mut waiters = Vec::with_capacity(namespaces.len());
         let session = {
             let mut connection = self.lock_connection();
@@ -444,7 +464,10 @@ impl Core {
                 waiters.push((namespace.clone(), rx));
                 let mut text = String::new();
                 encode_header(PacketType::Connect, 0, namespace, None, &mut text);
-                text.push_str(&auth);
+                let auth = connection_auth(auth.as_ref(), connection.recovery.get(namespace));
+                if let Some(auth) = auth {
+                    text.push_str(&serde_json::to_string(&auth)?);
+                }
                 engine.send_message(text)?;
             }
             connection.session
@@ -697,8 +720,13 @@ impl Core {
     /// Leaves every namespace and closes the connection; returns once the server was told.
     pub(crate) async fn disconnect(&self) {
         let previous = self.state.send_replace(ConnectionState::Disconnecting);
-        // What was buffered for a connection that will not come back is dropped.
-        let dropped: Vec<Buffered> = self.lock_connection().buffer.drain(..).collect();
+        // What was buffered for a connection that will not come back is dropped, and
+        // so is the session the server could have restored.
+        let dropped: Vec<Buffered> = {
+            let mut connection = self.lock_connection();
+            connection.recovery.clear();
+            connection.buffer.drain(..).collect()
+        };
         for buffered in dropped {
             if let Some(id) = buffered.ack_id {
                 if let Some(Pending {
@@ -835,8 +863,11 @@ impl Core {
                 #[derive(serde::Deserialize)]
                 struct Connected {
                     sid: String,
+                    #[serde(default)]
+                    pid: Option<String>,
                 }
-                let Connected { sid } = serde_json::from_str(packet.data).map_err(data_error)?;
+                let Connected { sid, pid } =
+                    serde_json::from_str(packet.data).map_err(data_error)?;
                 let waiter = {
                     let mut connection = self.lock_connection();
                     match connection.namespaces.get_mut(namespace) {
@@ -846,6 +877,16 @@ impl Core {
                                 NamespaceState::Connected { .. } => None,
                             };
                             *state = NamespaceState::Connected { sid: sid.clone() };
+                            let recovery =
+                                connection.recovery.entry(namespace.to_owned()).or_default();
+                            recovery.recovered = pid.is_some() && recovery.pid == pid;
+                            if !recovery.recovered {
+                                recovery.offset = None;
+                            }
+                            if pid.is_some() {
+                                self.recovery_offered.store(true, Ordering::Relaxed);
+                            }
+                            recovery.pid = pid;
                             self.flush_buffer(&mut connection, namespace, engine);
                             waiter
                         }
@@ -931,6 +972,21 @@ impl Core {
                     id,
                     engine: engine.clone(),
                 });
+                // With connection state recovery, a server event ends with its offset.
+                let offered = self.recovery_offered.load(Ordering::Relaxed);
+                if let Some(last) = args
+                    .last()
+                    .filter(|raw| offered && raw.get().starts_with('"'))
+                {
+                    let mut connection = self.lock_connection();
+                    if let Some(recovery) = connection
+                        .recovery
+                        .get_mut(namespace)
+                        .filter(|r| r.pid.is_some())
+                    {
+                        recovery.offset = serde_json::from_str(last.get()).ok();
+                    }
+                }
                 debug!(target: "socketio", %namespace, event = %name, "received event");
                 self.trigger(
                     namespace,
@@ -1028,6 +1084,26 @@ impl Core {
             warn!(target: "socketio", "the handler dispatcher is gone; event dropped");
         }
     }
+}
+
+/// The CONNECT packet's auth: the user's object, plus `pid` and `offset` when the
+/// server offered connection state recovery.
+fn connection_auth(
+    auth: Option<&serde_json::Value>,
+    recovery: Option<&Recovery>,
+) -> Option<serde_json::Value> {
+    let Some(pid) = recovery.and_then(|r| r.pid.as_ref()) else {
+        return auth.cloned();
+    };
+    let mut object = match auth {
+        Some(serde_json::Value::Object(object)) => object.clone(),
+        _ => serde_json::Map::new(),
+    };
+    object.insert("pid".into(), pid.clone().into());
+    if let Some(offset) = recovery.and_then(|r| r.offset.as_ref()) {
+        object.insert("offset".into(), offset.clone().into());
+    }
+    Some(serde_json::Value::Object(object))
 }
 
 /// Runs a job; a panicking handler is logged and the dispatcher goes on.
