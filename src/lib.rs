@@ -4,8 +4,11 @@
 //! * [`peers`] starts reference Socket.IO servers (Node.js `socket.io`, `python-socketio` and an
 //!   in-process socketioxide) that all implement the same test behaviour, and gives tests their URL.
 //! * [`socketioxide_server`] is the in-process socketioxide implementation of that behaviour.
+//! * [`fault_proxy`] is a TCP proxy that cuts, refuses or blackholes connections on demand, for
+//!   reconnection tests.
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+pub mod fault_proxy;
 pub mod peers;
 pub mod socketioxide_server;

@@ -16,9 +16,10 @@
 //! for peer in peers::all(PeerOptions::default()) {
 //!     println!("{:?} listens on {}", peer.kind(), peer.url());
 //! }
-//! if let Some(node) = peers::Peer::start(PeerKind::Node, PeerOptions::default()) {
+//! if let Some(mut node) = peers::Peer::start(PeerKind::Node, PeerOptions::default()) {
 //!     node.freeze(); // SIGSTOP
 //!     node.thaw(); // SIGCONT
+//!     node.restart(); // killed, then started again on the same port
 //! } // killed and reaped on drop
 //! ```
 
@@ -27,12 +28,14 @@ use std::io::{BufRead, BufReader, Read};
 use std::path::{Path, PathBuf};
 use std::process::{Child, ChildStdin, Command, Stdio};
 use std::sync::{mpsc, Arc, Mutex};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use crate::socketioxide_server::SocketioxideServer;
 
 /// How long a server may take to print `LISTENING <port>`.
 const STARTUP_TIMEOUT: Duration = Duration::from_secs(20);
+/// How long [`Peer::restart`] retries when the port is still busy.
+const RESTART_BIND_TIMEOUT: Duration = Duration::from_secs(5);
 /// How much of a server's stderr is kept for error messages.
 const STDERR_KEEP: usize = 64 * 1024;
 
@@ -105,12 +108,17 @@ pub struct PeerOptions {
     /// Enables socket.io's connection state recovery (Node.js only; ignored by the other peers).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub connection_state_recovery: Option<bool>,
+    /// The port to listen on (on `127.0.0.1`); `None` (the default) for an ephemeral port.
+    /// [`Peer::restart`] sets it to keep the port of the first start.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub port: Option<u16>,
 }
 
 /// A running server. Stopped (and, for external processes, killed and reaped) on drop.
 pub struct Peer {
     kind: PeerKind,
     port: u16,
+    options: PeerOptions,
     inner: Inner,
 }
 
@@ -170,31 +178,57 @@ impl Peer {
             eprintln!("skipping the {kind} peer: not installed (run tests/peers/install.sh)");
             return None;
         }
-        let json = serde_json::to_string(&options).expect("PeerOptions serializes");
-        let (port, inner) = match kind {
-            PeerKind::Socketioxide => {
-                let server = SocketioxideServer::start(&options)
-                    .unwrap_or_else(|e| panic!("cannot start the socketioxide peer: {e}"));
-                (server.port(), Inner::InProcess(server))
-            }
-            PeerKind::Node => {
-                let mut cmd = Command::new("node");
-                cmd.arg(node_dir().join("server.js"))
-                    .arg(&json)
-                    .current_dir(node_dir());
-                spawn(kind, cmd)
-            }
-            PeerKind::Python => {
-                let mut cmd = Command::new(python_bin());
-                cmd.arg(python_dir().join("server.py"))
-                    .arg(&json)
-                    .current_dir(python_dir());
-                cmd.env("PYTHONUNBUFFERED", "1")
-                    .env("PYTHONDONTWRITEBYTECODE", "1");
-                spawn(kind, cmd)
+        let (port, inner) = launch(kind, &options).unwrap_or_else(|e| panic!("{e}"));
+        Some(Peer {
+            kind,
+            port,
+            options,
+            inner,
+        })
+    }
+
+    /// Restarts the server on the same port with the same options: stops it (kills and reaps the
+    /// process, or shuts the in-process server down, as on drop), then starts the same kind of
+    /// server again, listening on the port of the previous run, and returns once it is ready.
+    /// Clients connected to the old server see their connections closed; their reconnections
+    /// reach the new server at the same URL. The new server starts with fresh state (counters,
+    /// sessions, connection state recovery data).
+    ///
+    /// All peers bind with `SO_REUSEADDR` (Node.js and tokio always do on Unix, aiohttp is asked
+    /// to), so connections of the old server left in `TIME_WAIT` do not block the port. Should the
+    /// port still be busy, binding is retried for up to 5 s.
+    ///
+    /// # Panics
+    /// When the server cannot be started again on its port within 5 s (the message includes the
+    /// last error, with the server's stderr).
+    pub fn restart(&mut self) {
+        self.stop();
+        let mut options = self.options.clone();
+        options.port = Some(self.port);
+        let deadline = Instant::now() + RESTART_BIND_TIMEOUT;
+        let (port, inner) = loop {
+            match launch(self.kind, &options) {
+                Ok(started) => break started,
+                Err(e) if Instant::now() >= deadline => {
+                    panic!(
+                        "cannot restart the {} peer on port {}: {e}",
+                        self.kind, self.port
+                    )
+                }
+                Err(_) => std::thread::sleep(Duration::from_millis(100)),
             }
         };
-        Some(Peer { kind, port, inner })
+        assert_eq!(
+            port, self.port,
+            "the restarted {} peer listens on another port",
+            self.kind
+        );
+        self.inner = inner;
+    }
+
+    /// The options the server was started with (as given to [`Peer::start`]).
+    pub fn options(&self) -> &PeerOptions {
+        &self.options
     }
 
     /// The base URL of the server: `http://127.0.0.1:<port>`.
@@ -298,14 +332,42 @@ fn python_bin() -> PathBuf {
     python_dir().join(".venv/bin/python")
 }
 
+/// Starts a server of `kind` (which must be installed) and waits until it is ready.
+fn launch(kind: PeerKind, options: &PeerOptions) -> Result<(u16, Inner), String> {
+    let json = serde_json::to_string(options).expect("PeerOptions serializes");
+    match kind {
+        PeerKind::Socketioxide => {
+            let server = SocketioxideServer::start(options)
+                .map_err(|e| format!("cannot start the socketioxide peer: {e}"))?;
+            Ok((server.port(), Inner::InProcess(server)))
+        }
+        PeerKind::Node => {
+            let mut cmd = Command::new("node");
+            cmd.arg(node_dir().join("server.js"))
+                .arg(&json)
+                .current_dir(node_dir());
+            spawn(kind, cmd)
+        }
+        PeerKind::Python => {
+            let mut cmd = Command::new(python_bin());
+            cmd.arg(python_dir().join("server.py"))
+                .arg(&json)
+                .current_dir(python_dir());
+            cmd.env("PYTHONUNBUFFERED", "1")
+                .env("PYTHONDONTWRITEBYTECODE", "1");
+            spawn(kind, cmd)
+        }
+    }
+}
+
 /// Spawns a server process and waits for its `LISTENING <port>` line.
-fn spawn(kind: PeerKind, mut cmd: Command) -> (u16, Inner) {
+fn spawn(kind: PeerKind, mut cmd: Command) -> Result<(u16, Inner), String> {
     cmd.stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped());
     let mut child = cmd
         .spawn()
-        .unwrap_or_else(|e| panic!("cannot spawn the {kind} peer ({cmd:?}): {e}"));
+        .map_err(|e| format!("cannot spawn the {kind} peer ({cmd:?}): {e}"))?;
     let stdin = child.stdin.take();
 
     // Drain stderr (so the server never blocks on a full pipe), keeping the tail for errors.
@@ -352,10 +414,10 @@ fn spawn(kind: PeerKind, mut cmd: Command) -> (u16, Inner) {
         // Give the stderr thread a moment to collect the last words.
         std::thread::sleep(Duration::from_millis(100));
         let stderr = String::from_utf8_lossy(&stderr_buf.lock().unwrap()).into_owned();
-        panic!(
+        return Err(format!(
             "the {kind} peer did not become ready (first stdout line: {line:?}, exit: {status:?})\n\
              --- stderr ---\n{stderr}"
-        );
+        ));
     };
-    (port, Inner::Process(Process { child, stdin }))
+    Ok((port, Inner::Process(Process { child, stdin })))
 }

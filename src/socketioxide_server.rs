@@ -68,8 +68,9 @@ impl fmt::Debug for SocketioxideServer {
 }
 
 impl SocketioxideServer {
-    /// Starts a server on `127.0.0.1` with an ephemeral port, configured by `options`
-    /// (`connection_state_recovery` is ignored). Returns once the server accepts connections.
+    /// Starts a server on `127.0.0.1` with an ephemeral port (or `options.port` when given),
+    /// configured by `options` (`connection_state_recovery` is ignored). Returns once the server
+    /// accepts connections.
     pub fn start(options: &PeerOptions) -> io::Result<Self> {
         let options = options.clone();
         let (ready_tx, ready_rx) = std::sync::mpsc::channel::<io::Result<u16>>();
@@ -180,7 +181,8 @@ async fn serve(
     ready: std::sync::mpsc::Sender<io::Result<u16>>,
     mut shutdown: oneshot::Receiver<()>,
 ) {
-    let listener = match TcpListener::bind(("127.0.0.1", 0)).await {
+    // Binds `options.port` when given (Peer::restart); tokio sets SO_REUSEADDR on Unix.
+    let listener = match TcpListener::bind(("127.0.0.1", options.port.unwrap_or(0))).await {
         Ok(l) => l,
         Err(e) => {
             let _ = ready.send(Err(e));
@@ -371,6 +373,30 @@ fn on_connect(socket: SocketRef, auth: Option<serde_json::Value>, shared: Arc<Sh
                 _ => return,
             };
             for i in 0..count.as_u64().unwrap_or(0) {
+                let _ = s.emit(&event, &serde_json::json!({ "i": i }));
+            }
+            let _ = ack.send(&count);
+        },
+    );
+
+    // `stream_slow` (count, event, interval_ms): `{i: n}` for n in 0..count, one every
+    // interval_ms (the first one at once), then the ack `count`. Stops if the socket disconnects.
+    socket.on(
+        "stream_slow",
+        async |s: SocketRef, Data(args): Data<Args>, ack: AckSender| {
+            let count = args.0.first().cloned().unwrap_or(Dyn::Null);
+            let event = match args.0.get(1) {
+                Some(Dyn::Str(e)) => e.clone(),
+                _ => return,
+            };
+            let interval = args.0.get(2).and_then(Dyn::as_u64).unwrap_or(0);
+            for i in 0..count.as_u64().unwrap_or(0) {
+                if i > 0 {
+                    tokio::time::sleep(Duration::from_millis(interval)).await;
+                }
+                if !s.connected() {
+                    return;
+                }
                 let _ = s.emit(&event, &serde_json::json!({ "i": i }));
             }
             let _ = ack.send(&count);

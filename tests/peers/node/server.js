@@ -3,9 +3,9 @@
 // Usage: node server.js '<json options>'
 //   options (all optional): pingInterval, pingTimeout (ms), maxHttpBufferSize (bytes),
 //   transports (["polling", "websocket"]), path (default "/socket.io"),
-//   connectionStateRecovery (bool).
+//   connectionStateRecovery (bool), port (default 0: ephemeral).
 //
-// Listens on 127.0.0.1, ephemeral port, and prints exactly one line `LISTENING <port>` to stdout.
+// Listens on 127.0.0.1 (on `port`, else an ephemeral port), and prints exactly one line `LISTENING <port>` to stdout.
 // Exits when stdin reaches EOF (unless stdin is a TTY) and on SIGTERM/SIGINT.
 // The behaviour is shared with ../python/server.py and src/socketioxide_server.rs: keep them in sync.
 "use strict";
@@ -24,7 +24,14 @@ if (options.pingInterval != null) serverOptions.pingInterval = options.pingInter
 if (options.pingTimeout != null) serverOptions.pingTimeout = options.pingTimeout;
 if (options.maxHttpBufferSize != null) serverOptions.maxHttpBufferSize = options.maxHttpBufferSize;
 if (options.transports != null) serverOptions.transports = options.transports;
-if (options.connectionStateRecovery) serverOptions.connectionStateRecovery = {};
+// Connection state recovery: with it, every event packet without ack that goes through the adapter
+// (in socket.io 4.8.4 that includes plain `socket.emit`, see Socket.emit in socket.io/dist/socket.js)
+// gets a string offset appended as its last argument and is stored for maxDisconnectionDuration;
+// a client that reconnects with `{pid, offset}` in its CONNECT auth gets the same sid and pid back,
+// and the packets it missed, and skips the middlewares (refuseForbidden).
+if (options.connectionStateRecovery) {
+  serverOptions.connectionStateRecovery = { maxDisconnectionDuration: 2 * 60 * 1000, skipMiddlewares: true };
+}
 
 const httpServer = http.createServer();
 const io = new Server(httpServer, serverOptions);
@@ -79,7 +86,7 @@ function refuseForbidden(socket, next) {
 }
 
 function onConnection(socket) {
-  log("connect", socket.nsp.name, socket.id);
+  log("connect", socket.nsp.name, socket.id, socket.recovered ? "(recovered)" : "");
   const on = (event, fn) => socket.on(event, (...raw) => {
     const [args, ack] = splitAck(raw);
     log("event", socket.nsp.name, event);
@@ -106,6 +113,8 @@ function onConnection(socket) {
       transport: socket.conn.transport.name,
       namespace: socket.nsp.name,
       sid: socket.id,
+      // Only with connectionStateRecovery: whether this socket was recovered.
+      ...(options.connectionStateRecovery ? { recovered: socket.recovered } : {}),
     });
   });
 
@@ -125,9 +134,34 @@ function onConnection(socket) {
     socket.conn.close();
   });
 
+  // With connectionStateRecovery, `socket.emit` is the persisted path (offset appended, replayed).
   on("stream", ([count, event], ack) => {
     for (let i = 0; i < count; i++) socket.emit(event, { i });
     if (ack) ack(count);
+  });
+
+  // `stream_slow` (count, event, interval_ms): `{i: n}` for n in 0..count, one every interval_ms
+  // (the first one at once), then the ack `count`. Without recovery it stops when the socket
+  // disconnects. With recovery it goes on while the client is away: the events are stored and
+  // replayed when the session is recovered (sent to the room socket.id, which the recovered socket
+  // joins), and the final ack goes to the recovered socket if there is one (socket.io itself would
+  // drop it: acks are never recovered).
+  on("stream_slow", ([count, event, interval], ack) => {
+    const finish = () => {
+      if (!ack) return;
+      const live = socket.nsp.sockets.get(socket.id);
+      if (!socket.connected && live) socket.client = live.client; // the ack closure writes via socket.client
+      ack(count);
+    };
+    let i = 0;
+    const tick = () => {
+      if (!socket.connected && !options.connectionStateRecovery) return;
+      socket.emit(event, { i: i++ });
+      if (i < count) setTimeout(tick, interval || 0);
+      else finish();
+    };
+    if (count > 0) tick();
+    else finish();
   });
 
   on("binary", (_args, ack) => {
@@ -178,6 +212,7 @@ if (!process.stdin.isTTY) {
   process.stdin.resume();
 }
 
-httpServer.listen(0, "127.0.0.1", () => {
+// Node.js (libuv) always sets SO_REUSEADDR: a restarted peer can take the same port at once.
+httpServer.listen(options.port || 0, "127.0.0.1", () => {
   process.stdout.write(`LISTENING ${httpServer.address().port}\n`);
 });

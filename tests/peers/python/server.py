@@ -3,9 +3,10 @@
 Usage: .venv/bin/python server.py '<json options>'
   options (all optional): pingInterval, pingTimeout (ms), maxHttpBufferSize (bytes),
   transports (["polling", "websocket"]), path (default "/socket.io"),
-  connectionStateRecovery (ignored: python-socketio has no such feature).
+  connectionStateRecovery (ignored: python-socketio has no such feature),
+  port (default 0: ephemeral).
 
-Listens on 127.0.0.1, ephemeral port, and prints exactly one line `LISTENING <port>` to stdout.
+Listens on 127.0.0.1 (on `port`, else an ephemeral port), and prints exactly one line `LISTENING <port>` to stdout.
 Exits when stdin reaches EOF (unless stdin is a TTY) and on SIGTERM/SIGINT.
 The behaviour is shared with ../node/server.js and src/socketioxide_server.rs: keep them in sync.
 """
@@ -137,6 +138,18 @@ def build(options):
             await sio.emit(event, {"i": i}, to=sid, namespace=ns)
         return count
 
+    # `stream_slow` (count, event, interval_ms): `{i: n}` for n in 0..count, one every interval_ms
+    # (the first one at once), then the ack `count`. Stops if the socket disconnects.
+    @sio.on("stream_slow", namespace="*")
+    async def on_stream_slow(ns, sid, count, event, interval=0, *_rest):
+        for i in range(count):
+            if i > 0:
+                await asyncio.sleep((interval or 0) / 1000)
+            if not sio.manager.is_connected(sid, ns):
+                return None
+            await sio.emit(event, {"i": i}, to=sid, namespace=ns)
+        return count
+
     @sio.on("binary", namespace="*")
     async def on_binary(ns, sid, *_args):
         await sio.emit(
@@ -171,7 +184,9 @@ async def main():
     app = build(options)
     runner = web.AppRunner(app, handle_signals=False, access_log=None)
     await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
+    # reuse_address (SO_REUSEADDR, also asyncio's default on Unix): a restarted peer can take the
+    # same port at once, even with connections of the previous run in TIME_WAIT.
+    site = web.TCPSite(runner, "127.0.0.1", options.get("port") or 0, reuse_address=True)
     await site.start()
     port = site._server.sockets[0].getsockname()[1]
 

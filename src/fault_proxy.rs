@@ -1,0 +1,401 @@
+//! A TCP fault-injection proxy for reconnection tests.
+//!
+//! [`FaultProxy`] listens on `127.0.0.1` (ephemeral port) and forwards every connection to
+//! `127.0.0.1:<target port>`. A test points its client at [`FaultProxy::url`] instead of the
+//! server's URL and then breaks the network on demand:
+//!
+//! * [`FaultProxy::cut`] closes every open connection at once, on both sides (the client and the
+//!   server each see the stream end, like a crashed middlebox);
+//! * [`ProxyMode::Refuse`] makes the proxy close new connections right after accepting them;
+//! * [`ProxyMode::Blackhole`] is a dead network: nothing is forwarded any more, in either
+//!   direction, and nothing is closed; new connections are accepted but never answered. Bytes
+//!   are held, not dropped (a TCP stream never loses bytes in the middle): going back to
+//!   [`ProxyMode::Forward`] delivers them, like a network that comes back;
+//! * [`FaultProxy::cut_every`] cuts everything periodically (a flaky network);
+//! * [`FaultProxy::set_target`] sends later connections elsewhere (e.g. a restarted server).
+//!
+//! Like [`crate::socketioxide_server`], the proxy runs on its own thread with its own tokio
+//! runtime, so it works from plain `#[test]` functions and from `#[tokio::test]` ones. Every
+//! method is synchronous and takes effect before it returns: after [`FaultProxy::cut`] returns,
+//! both ends of every connection have been shut down.
+//!
+//! ```no_run
+//! use std::time::Duration;
+//! use socketio_suite::fault_proxy::{FaultProxy, ProxyMode};
+//! use socketio_suite::peers::{Peer, PeerKind, PeerOptions};
+//!
+//! let server = Peer::start(PeerKind::Socketioxide, PeerOptions::default()).unwrap();
+//! let proxy = FaultProxy::start(server.port());
+//! // ... connect a client to proxy.url() ...
+//! proxy.cut(); // the client must reconnect
+//! proxy.set_mode(ProxyMode::Refuse); // ... and fail for a while
+//! proxy.set_mode(ProxyMode::Forward); // ... and then succeed
+//! assert!(proxy.accepted() >= 2);
+//! proxy.cut_every(Duration::from_millis(500)); // a flaky network
+//! ```
+
+use std::collections::HashMap;
+use std::fmt;
+use std::io;
+use std::net::{Shutdown, TcpStream as StdTcpStream};
+use std::sync::atomic::{AtomicU16, AtomicU64, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::thread::JoinHandle;
+use std::time::Duration;
+
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::tcp::{OwnedReadHalf, OwnedWriteHalf};
+use tokio::net::{TcpListener, TcpStream};
+use tokio::sync::{oneshot, watch, Notify};
+
+/// What the proxy does with connections, see [`FaultProxy::set_mode`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum ProxyMode {
+    /// Normal operation: connections are forwarded to the target.
+    #[default]
+    Forward,
+    /// New connections are accepted and closed at once; switching to this mode also cuts every
+    /// open connection.
+    Refuse,
+    /// A dead network: new connections are accepted but never answered nor closed (they are not
+    /// connected to the target), and open connections stop forwarding bytes in both directions
+    /// but stay open. Switching back to [`ProxyMode::Forward`] resumes everything: held bytes are
+    /// delivered and held connections are connected to the (current) target.
+    Blackhole,
+}
+
+/// A running fault-injection proxy. Dropping it closes every connection and the listener, and
+/// joins its thread.
+pub struct FaultProxy {
+    port: u16,
+    shared: Arc<Shared>,
+    handle: tokio::runtime::Handle,
+    cutter: Mutex<Option<tokio::task::JoinHandle<()>>>,
+    shutdown: Option<oneshot::Sender<()>>,
+    thread: Option<JoinHandle<()>>,
+}
+
+/// State shared by the proxy handle and the connection tasks.
+struct Shared {
+    target: AtomicU16,
+    accepted: AtomicUsize,
+    next_id: AtomicU64,
+    mode: watch::Sender<ProxyMode>,
+    /// Open connections, by id.
+    conns: Mutex<HashMap<u64, Conn>>,
+}
+
+/// The handles [`Shared::cut`] needs to close one connection from any thread.
+struct Conn {
+    /// A duplicate of the accepted socket.
+    client: StdTcpStream,
+    /// A duplicate of the socket to the target, once connected.
+    upstream: Option<StdTcpStream>,
+    /// Tells the connection task to stop (a permit is stored if it is not waiting yet).
+    kill: Arc<Notify>,
+}
+
+impl Shared {
+    /// Shuts down both sockets of every open connection and tells their tasks to stop.
+    fn cut(&self) {
+        let conns: Vec<Conn> = self.conns.lock().unwrap().drain().map(|(_, c)| c).collect();
+        for conn in conns {
+            let _ = conn.client.shutdown(Shutdown::Both);
+            if let Some(upstream) = &conn.upstream {
+                let _ = upstream.shutdown(Shutdown::Both);
+            }
+            conn.kill.notify_one();
+        }
+    }
+}
+
+/// Removes a connection from [`Shared::conns`] when its task ends (or is dropped), so that the
+/// duplicated sockets are closed with it.
+struct Registration {
+    shared: Arc<Shared>,
+    id: u64,
+}
+
+impl Drop for Registration {
+    fn drop(&mut self) {
+        self.shared.conns.lock().unwrap().remove(&self.id);
+    }
+}
+
+impl fmt::Debug for FaultProxy {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("FaultProxy")
+            .field("port", &self.port)
+            .field("target", &self.shared.target.load(Ordering::SeqCst))
+            .field("mode", &*self.shared.mode.borrow())
+            .field("accepted", &self.accepted())
+            .field("open", &self.shared.conns.lock().unwrap().len())
+            .finish()
+    }
+}
+
+impl FaultProxy {
+    /// Starts a proxy listening on `127.0.0.1` (ephemeral port) that forwards to
+    /// `127.0.0.1:target_port`, in [`ProxyMode::Forward`].
+    ///
+    /// # Panics
+    /// When the listener cannot be bound or the runtime cannot be built.
+    pub fn start(target_port: u16) -> FaultProxy {
+        let listener = std::net::TcpListener::bind(("127.0.0.1", 0))
+            .and_then(|l| l.set_nonblocking(true).map(|()| l))
+            .unwrap_or_else(|e| panic!("fault proxy: cannot listen on 127.0.0.1: {e}"));
+        let port = listener
+            .local_addr()
+            .expect("fault proxy: local_addr")
+            .port();
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap_or_else(|e| panic!("fault proxy: cannot build a tokio runtime: {e}"));
+        let handle = runtime.handle().clone();
+        let shared = Arc::new(Shared {
+            target: AtomicU16::new(target_port),
+            accepted: AtomicUsize::new(0),
+            next_id: AtomicU64::new(0),
+            mode: watch::channel(ProxyMode::Forward).0,
+            conns: Mutex::new(HashMap::new()),
+        });
+        let (shutdown_tx, shutdown_rx) = oneshot::channel::<()>();
+        let thread = {
+            let shared = shared.clone();
+            std::thread::Builder::new()
+                .name(format!("fault-proxy-{port}"))
+                .spawn(move || {
+                    runtime.block_on(async move {
+                        let listener = TcpListener::from_std(listener)
+                            .expect("fault proxy: register the listener");
+                        accept_loop(listener, shared, shutdown_rx).await;
+                    });
+                    // Dropping the runtime drops every connection task and so every socket.
+                    runtime.shutdown_timeout(Duration::from_secs(1));
+                })
+                .unwrap_or_else(|e| panic!("fault proxy: cannot spawn its thread: {e}"))
+        };
+        FaultProxy {
+            port,
+            shared,
+            handle,
+            cutter: Mutex::new(None),
+            shutdown: Some(shutdown_tx),
+            thread: Some(thread),
+        }
+    }
+
+    /// The port the proxy listens on (on `127.0.0.1`).
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    /// The proxy's base URL: `http://127.0.0.1:<port>`.
+    pub fn url(&self) -> String {
+        format!("http://127.0.0.1:{}", self.port)
+    }
+
+    /// Forwards the connections made from now on to `127.0.0.1:target_port`. Open connections
+    /// are left alone (cut them with [`FaultProxy::cut`] if needed).
+    pub fn set_target(&self, target_port: u16) {
+        self.shared.target.store(target_port, Ordering::SeqCst);
+    }
+
+    /// Closes every open connection now, on both sides (each side reads end-of-stream), and
+    /// keeps listening.
+    pub fn cut(&self) {
+        self.shared.cut();
+    }
+
+    /// Changes how connections are handled, see [`ProxyMode`]. Switching to
+    /// [`ProxyMode::Refuse`] also cuts every open connection.
+    pub fn set_mode(&self, mode: ProxyMode) {
+        self.shared.mode.send_replace(mode);
+        if mode == ProxyMode::Refuse {
+            self.shared.cut();
+        }
+    }
+
+    /// The current mode.
+    pub fn mode(&self) -> ProxyMode {
+        *self.shared.mode.borrow()
+    }
+
+    /// Cuts every connection every `period` (the first cut is one `period` from now), until
+    /// [`FaultProxy::stop_cutting`] or drop. Calling it again replaces the previous period.
+    pub fn cut_every(&self, period: Duration) {
+        let shared = self.shared.clone();
+        let task = self.handle.spawn(async move {
+            let start = tokio::time::Instant::now() + period;
+            let mut ticks = tokio::time::interval_at(start, period);
+            ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+            loop {
+                ticks.tick().await;
+                shared.cut();
+            }
+        });
+        if let Some(previous) = self.cutter.lock().unwrap().replace(task) {
+            previous.abort();
+        }
+    }
+
+    /// Stops the loop started by [`FaultProxy::cut_every`] (no-op if none).
+    pub fn stop_cutting(&self) {
+        if let Some(task) = self.cutter.lock().unwrap().take() {
+            task.abort();
+        }
+    }
+
+    /// How many connections the proxy accepted so far, in every mode.
+    pub fn accepted(&self) -> usize {
+        self.shared.accepted.load(Ordering::SeqCst)
+    }
+
+    /// How many connections are open right now (accepted and not yet closed).
+    pub fn open_connections(&self) -> usize {
+        self.shared.conns.lock().unwrap().len()
+    }
+}
+
+impl Drop for FaultProxy {
+    fn drop(&mut self) {
+        self.stop_cutting();
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
+        }
+        // Shut the sockets down right away; the runtime then drops them.
+        self.shared.cut();
+        if let Some(thread) = self.thread.take() {
+            let _ = thread.join();
+        }
+    }
+}
+
+async fn accept_loop(
+    listener: TcpListener,
+    shared: Arc<Shared>,
+    mut shutdown: oneshot::Receiver<()>,
+) {
+    loop {
+        tokio::select! {
+            _ = &mut shutdown => return,
+            accepted = listener.accept() => {
+                let Ok((client, _)) = accepted else {
+                    // E.g. EMFILE: don't spin.
+                    tokio::time::sleep(Duration::from_millis(10)).await;
+                    continue;
+                };
+                shared.accepted.fetch_add(1, Ordering::SeqCst);
+                if *shared.mode.borrow() == ProxyMode::Refuse {
+                    drop(client);
+                    continue;
+                }
+                let shared = shared.clone();
+                tokio::spawn(async move {
+                    let _ = handle_connection(client, shared).await;
+                });
+            }
+        }
+    }
+}
+
+/// Duplicates a tokio stream as a std stream (same socket), for [`Shared::cut`].
+fn duplicate(stream: TcpStream) -> io::Result<(TcpStream, StdTcpStream)> {
+    let std_stream = stream.into_std()?;
+    let dup = std_stream.try_clone()?;
+    Ok((TcpStream::from_std(std_stream)?, dup))
+}
+
+async fn handle_connection(client: TcpStream, shared: Arc<Shared>) -> io::Result<()> {
+    let _ = client.set_nodelay(true);
+    let (client, client_dup) = duplicate(client)?;
+    let id = shared.next_id.fetch_add(1, Ordering::SeqCst);
+    let kill = Arc::new(Notify::new());
+    shared.conns.lock().unwrap().insert(
+        id,
+        Conn {
+            client: client_dup,
+            upstream: None,
+            kill: kill.clone(),
+        },
+    );
+    let _registration = Registration {
+        shared: shared.clone(),
+        id,
+    };
+    let mut mode = shared.mode.subscribe();
+    tokio::select! {
+        _ = kill.notified() => Ok(()),
+        res = async {
+            // A connection accepted in Blackhole mode waits, unanswered, for the network to return.
+            if wait_not_blackhole(&mut mode).await == ProxyMode::Refuse {
+                return Ok(());
+            }
+            let target = shared.target.load(Ordering::SeqCst);
+            let upstream = TcpStream::connect(("127.0.0.1", target)).await?;
+            let _ = upstream.set_nodelay(true);
+            let (upstream, upstream_dup) = duplicate(upstream)?;
+            {
+                let mut conns = shared.conns.lock().unwrap();
+                match conns.get_mut(&id) {
+                    Some(conn) => conn.upstream = Some(upstream_dup),
+                    // Cut while connecting.
+                    None => return Ok(()),
+                }
+            }
+            let (client_r, client_w) = client.into_split();
+            let (upstream_r, upstream_w) = upstream.into_split();
+            tokio::try_join!(
+                pump(client_r, upstream_w, shared.mode.subscribe()),
+                pump(upstream_r, client_w, shared.mode.subscribe()),
+            )?;
+            Ok(())
+        } => res,
+    }
+}
+
+/// Waits until the mode is not [`ProxyMode::Blackhole`] and returns it.
+async fn wait_not_blackhole(mode: &mut watch::Receiver<ProxyMode>) -> ProxyMode {
+    let current = mode
+        .wait_for(|m| *m != ProxyMode::Blackhole)
+        .await
+        .map(|m| *m);
+    match current {
+        Ok(m) => m,
+        // The proxy is going away.
+        Err(_) => std::future::pending().await,
+    }
+}
+
+/// Waits until the mode is [`ProxyMode::Blackhole`].
+async fn wait_blackhole(mode: &mut watch::Receiver<ProxyMode>) {
+    let closed = mode.wait_for(|m| *m == ProxyMode::Blackhole).await.is_err();
+    if closed {
+        std::future::pending::<()>().await;
+    }
+}
+
+/// Copies `from` to `to` (half-closing `to` at end of stream), holding the bytes while in
+/// Blackhole mode.
+async fn pump(
+    mut from: OwnedReadHalf,
+    mut to: OwnedWriteHalf,
+    mut mode: watch::Receiver<ProxyMode>,
+) -> io::Result<()> {
+    let mut buf = vec![0u8; 16 * 1024];
+    loop {
+        wait_not_blackhole(&mut mode).await;
+        let n = tokio::select! {
+            biased;
+            _ = wait_blackhole(&mut mode) => continue,
+            read = from.read(&mut buf) => read?,
+        };
+        if n == 0 {
+            let _ = to.shutdown().await;
+            return Ok(());
+        }
+        wait_not_blackhole(&mut mode).await;
+        to.write_all(&buf[..n]).await?;
+    }
+}
