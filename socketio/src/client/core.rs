@@ -97,6 +97,8 @@ struct Connection {
     namespaces: HashMap<String, NamespaceState>,
     /// Emits made while their namespace was not connected (see `send_buffer`).
     buffer: VecDeque<Buffered>,
+    /// Events that arrived for a namespace before its CONNECT (replayed by recovery).
+    early_events: Vec<EarlyEvent>,
     /// Connection state recovery, per namespace; kept across reconnections.
     recovery: HashMap<String, Recovery>,
 }
@@ -109,6 +111,9 @@ struct Recovery {
     offset: Option<String>,
     recovered: bool,
 }
+
+/// An event received before its namespace's CONNECT: namespace, name, arguments, ack.
+type EarlyEvent = (String, String, Payload, Option<Ack>);
 
 struct Buffered {
     namespace: String,
@@ -174,6 +179,7 @@ pub(crate) struct Core {
     runtime: std::sync::OnceLock<tokio::runtime::Handle>,
     retry_queue: Mutex<VecDeque<Queued>>,
     /// Whether a server offered connection state recovery (spares the hot path a lock).
+    /// Events with an ack id never carry an offset.
     recovery_offered: std::sync::atomic::AtomicBool,
     retry_wakeup: Arc<tokio::sync::Notify>,
     jobs: mpsc::UnboundedSender<Job>,
@@ -456,6 +462,7 @@ impl Core {
             connection.session += 1;
             connection.engine = Some(engine.clone());
             connection.namespaces.clear();
+            connection.early_events.clear();
             for namespace in namespaces {
                 let (tx, rx) = oneshot::channel();
                 connection
@@ -898,6 +905,17 @@ impl Core {
                 };
                 info!(target: "socketio", %namespace, %sid, "namespace connected");
                 self.trigger(namespace, "connect", Payload::default(), None);
+                let early: Vec<EarlyEvent> = {
+                    let mut connection = self.lock_connection();
+                    let (mine, others) = std::mem::take(&mut connection.early_events)
+                        .into_iter()
+                        .partition(|(ns, ..)| ns == namespace);
+                    connection.early_events = others;
+                    mine
+                };
+                for (_, name, payload, ack) in early {
+                    self.trigger(namespace, &name, payload, ack);
+                }
                 if let Some(waiter) = waiter {
                     let _ = waiter.send(Ok(()));
                 }
@@ -976,7 +994,7 @@ impl Core {
                 let offered = self.recovery_offered.load(Ordering::Relaxed);
                 if let Some(last) = args
                     .last()
-                    .filter(|raw| offered && raw.get().starts_with('"'))
+                    .filter(|raw| offered && packet.id.is_none() && raw.get().starts_with('"'))
                 {
                     let mut connection = self.lock_connection();
                     if let Some(recovery) = connection
@@ -988,12 +1006,21 @@ impl Core {
                     }
                 }
                 debug!(target: "socketio", %namespace, event = %name, "received event");
-                self.trigger(
-                    namespace,
-                    &name,
-                    Payload::from_parts(args, attachments),
-                    ack,
-                );
+                let payload = Payload::from_parts(args, attachments);
+                {
+                    // A recovered session's missed events come before its CONNECT: they
+                    // are handled after the `connect` handler, as socket.io-client does.
+                    let mut connection = self.lock_connection();
+                    if let Some(NamespaceState::Connecting(_)) =
+                        connection.namespaces.get(namespace)
+                    {
+                        connection
+                            .early_events
+                            .push((namespace.to_owned(), name, payload, ack));
+                        return Ok(());
+                    }
+                }
+                self.trigger(namespace, &name, payload, ack);
             }
             PacketType::Ack | PacketType::BinaryAck => {
                 let id = packet.id.ok_or(DecodeError::AckId)?;
@@ -1095,13 +1122,14 @@ fn connection_auth(
     let Some(pid) = recovery.and_then(|r| r.pid.as_ref()) else {
         return auth.cloned();
     };
-    let mut object = match auth {
-        Some(serde_json::Value::Object(object)) => object.clone(),
-        _ => serde_json::Map::new(),
-    };
+    // As socket.io-client: the user's keys win over `pid` and `offset`.
+    let mut object = serde_json::Map::new();
     object.insert("pid".into(), pid.clone().into());
     if let Some(offset) = recovery.and_then(|r| r.offset.as_ref()) {
         object.insert("offset".into(), offset.clone().into());
+    }
+    if let Some(serde_json::Value::Object(auth)) = auth {
+        object.extend(auth.iter().map(|(k, v)| (k.clone(), v.clone())));
     }
     Some(serde_json::Value::Object(object))
 }
