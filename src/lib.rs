@@ -6,9 +6,14 @@
 //! * [`socketioxide_server`] is the in-process socketioxide implementation of that behaviour.
 //! * [`fault_proxy`] is a TCP proxy that cuts, refuses or blackholes connections on demand, for
 //!   reconnection tests.
+//! * [`example_server()`] gives the examples their server: a URL from the command line, or the
+//!   in-process socketioxide server.
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+pub mod example_server;
 pub mod fault_proxy;
 pub mod peers;
 pub mod socketioxide_server;
+
+pub use example_server::{example_server, ExampleServer};

@@ -470,6 +470,16 @@ fn on_connect(socket: SocketRef, auth: Option<serde_json::Value>, shared: Arc<Sh
             let _ = ack.send(&len);
         },
     );
+
+    // `message`: relayed with the same arguments to every other socket of the namespace
+    // (a chat room); the sender's ack, if it asked for one, is "delivered".
+    socket.on(
+        "message",
+        async |s: SocketRef, Data(args): Data<Args>, ack: AckSender| {
+            let _ = s.broadcast().emit("message", &args).await;
+            let _ = ack.send("delivered");
+        },
+    );
 }
 
 fn handshake(s: &SocketRef, auth: Option<serde_json::Value>) -> serde_json::Value {
@@ -780,11 +790,12 @@ where
                     .unwrap()
                     .insert(sid, self.conn.clone());
             }
-            (Some("polling"), Some(sid)) if req.method() == Method::GET => {
-                if self.shared.closing(&sid) != Some(Closing::Delivered) {
-                    if let Some(tx) = kills.polling_tx.get() {
-                        watch = Some((sid, tx.subscribe()));
-                    }
+            (Some("polling"), Some(sid))
+                if req.method() == Method::GET
+                    && self.shared.closing(&sid) != Some(Closing::Delivered) =>
+            {
+                if let Some(tx) = kills.polling_tx.get() {
+                    watch = Some((sid, tx.subscribe()));
                 }
             }
             _ => {}

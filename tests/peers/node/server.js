@@ -191,6 +191,13 @@ function onConnection(socket) {
     if (ack) ack(binaryLength(args));
   });
 
+  // `message`: relayed with the same arguments to every other socket of the namespace
+  // (a chat room); the sender's ack, if it asked for one, is "delivered".
+  on("message", (args, ack) => {
+    socket.broadcast.emit("message", ...args);
+    if (ack) ack("delivered");
+  });
+
   socket.on("disconnect", (reason) => log("disconnect", socket.nsp.name, socket.id, reason));
 }
 

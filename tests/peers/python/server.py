@@ -176,6 +176,13 @@ def build(options):
     async def on_emit_bytes_len(ns, sid, *args):
         return binary_length(args)
 
+    # `message`: relayed with the same arguments to every other socket of the namespace
+    # (a chat room); the sender's ack, if it asked for one, is "delivered".
+    @sio.on("message", namespace="*")
+    async def on_message(ns, sid, *args):
+        await sio.emit("message", args, namespace=ns, skip_sid=sid)
+        return "delivered"
+
     return app
 
 
