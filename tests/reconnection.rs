@@ -6,7 +6,9 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use serde_json::{json, Value};
-use socketio::{AsyncClient, AsyncClientBuilder, ConnectOptions, DisconnectReason, Error, Transport};
+use socketio::{
+    AsyncClient, AsyncClientBuilder, ConnectOptions, DisconnectReason, Error, Transport,
+};
 use socketio_suite::fault_proxy::{FaultProxy, ProxyMode};
 use socketio_suite::peers::{Peer, PeerKind, PeerOptions};
 use tokio::sync::mpsc;
@@ -41,17 +43,25 @@ fn record(sio: &AsyncClient, namespaces: &[&'static str]) -> mpsc::UnboundedRece
     for &namespace in namespaces {
         let socket = sio.of(namespace);
         let t = tx.clone();
-        socket.on("connect", move || t.send(format!("connect {namespace}")).unwrap());
+        socket.on("connect", move || {
+            t.send(format!("connect {namespace}")).unwrap()
+        });
         let t = tx.clone();
         socket.on("disconnect", move |reason: DisconnectReason| {
             t.send(format!("disconnect {namespace} {reason}")).unwrap()
         });
     }
     let t = tx.clone();
-    sio.on("reconnect_attempt", move |n: u32| t.send(format!("attempt {n}")).unwrap());
+    sio.on("reconnect_attempt", move |n: u32| {
+        t.send(format!("attempt {n}")).unwrap()
+    });
     let t = tx.clone();
-    sio.on("reconnect", move |n: u32| t.send(format!("reconnect {n}")).unwrap());
-    sio.on("reconnect_failed", move || tx.send("failed".to_owned()).unwrap());
+    sio.on("reconnect", move |n: u32| {
+        t.send(format!("reconnect {n}")).unwrap()
+    });
+    sio.on("reconnect_failed", move || {
+        tx.send("failed".to_owned()).unwrap()
+    });
     rx
 }
 
@@ -67,7 +77,9 @@ async fn next_milestone(events: &mut mpsc::UnboundedReceiver<String>) -> String 
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_restarted_server_gets_both_namespaces_back() {
-    let Some(mut peer) = node(PeerOptions::default()) else { return };
+    let Some(mut peer) = node(PeerOptions::default()) else {
+        return;
+    };
     let sio = quick().build();
     let mut events = record(&sio, &["/", "/chat"]);
     sio.connect_with(&peer.url(), options()).await.unwrap();
@@ -80,8 +92,17 @@ async fn a_restarted_server_gets_both_namespaces_back() {
     lost.sort();
     // Killed mid-poll it is a transport error, on the websocket a transport close.
     let reason = lost[0].trim_start_matches("disconnect / ").to_owned();
-    assert!(["transport close", "transport error"].contains(&reason.as_str()), "{lost:?}");
-    assert_eq!(lost, [format!("disconnect / {reason}"), format!("disconnect /chat {reason}")]);
+    assert!(
+        ["transport close", "transport error"].contains(&reason.as_str()),
+        "{lost:?}"
+    );
+    assert_eq!(
+        lost,
+        [
+            format!("disconnect / {reason}"),
+            format!("disconnect /chat {reason}")
+        ]
+    );
     let mut back = Vec::new();
     while back.len() < 3 {
         back.push(next_milestone(&mut events).await);
@@ -97,7 +118,9 @@ async fn a_restarted_server_gets_both_namespaces_back() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn giving_up_after_the_attempts_ends_wait() {
-    let Some(mut peer) = node(PeerOptions::default()) else { return };
+    let Some(mut peer) = node(PeerOptions::default()) else {
+        return;
+    };
     let sio = quick().reconnection_attempts(3).build();
     let mut events = record(&sio, &["/"]);
     sio.connect_with(&peer.url(), options()).await.unwrap();
@@ -106,14 +129,20 @@ async fn giving_up_after_the_attempts_ends_wait() {
     // A killed server: the websocket or the pending poll fails.
     let lost = recv(&mut events).await;
     assert!(
-        ["disconnect / transport close", "disconnect / transport error"].contains(&lost.as_str()),
+        [
+            "disconnect / transport close",
+            "disconnect / transport error"
+        ]
+        .contains(&lost.as_str()),
         "{lost}"
     );
     for n in 1..=3 {
         assert_eq!(recv(&mut events).await, format!("attempt {n}"));
     }
     assert_eq!(recv(&mut events).await, "failed");
-    tokio::time::timeout(WAIT, sio.wait()).await.expect("wait() returns");
+    tokio::time::timeout(WAIT, sio.wait())
+        .await
+        .expect("wait() returns");
     assert_eq!(sio.state(), socketio::ConnectionState::Disconnected);
 }
 
@@ -124,7 +153,9 @@ async fn a_frozen_server_is_a_ping_timeout_then_a_reconnection() {
         ping_timeout: Some(200),
         ..Default::default()
     };
-    let Some(peer) = node(peer_options) else { return };
+    let Some(peer) = node(peer_options) else {
+        return;
+    };
     let sio = quick().build();
     let mut events = record(&sio, &["/"]);
     sio.connect_with(&peer.url(), options().transports([Transport::WebSocket]))
@@ -135,7 +166,10 @@ async fn a_frozen_server_is_a_ping_timeout_then_a_reconnection() {
     let frozen = Instant::now();
     assert_eq!(recv(&mut events).await, "disconnect / ping timeout");
     let noticed = frozen.elapsed();
-    assert!(noticed <= Duration::from_millis(300 + 200 + 400), "after {noticed:?}");
+    assert!(
+        noticed <= Duration::from_millis(300 + 200 + 400),
+        "after {noticed:?}"
+    );
     peer.thaw();
     assert_eq!(next_milestone(&mut events).await, "connect /");
     let total: i64 = sio.call("sum", (1, 2)).await.unwrap();
@@ -145,7 +179,9 @@ async fn a_frozen_server_is_a_ping_timeout_then_a_reconnection() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_closed_transport_reconnects_but_a_kick_does_not() {
-    let Some(peer) = node(PeerOptions::default()) else { return };
+    let Some(peer) = node(PeerOptions::default()) else {
+        return;
+    };
     let sio = quick().build();
     let mut events = record(&sio, &["/"]);
     sio.connect_with(&peer.url(), options()).await.unwrap();
@@ -158,7 +194,9 @@ async fn a_closed_transport_reconnects_but_a_kick_does_not() {
 
     sio.emit("disconnect_me", ()).await.unwrap();
     assert_eq!(recv(&mut events).await, "disconnect / io server disconnect");
-    tokio::time::timeout(WAIT, sio.wait()).await.expect("wait() returns");
+    tokio::time::timeout(WAIT, sio.wait())
+        .await
+        .expect("wait() returns");
     // No attempt follows a kick.
     tokio::time::sleep(Duration::from_millis(400)).await;
     assert!(events.try_recv().is_err());
@@ -167,7 +205,9 @@ async fn a_closed_transport_reconnects_but_a_kick_does_not() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_pending_call_fails_as_soon_as_the_connection_is_lost() {
-    let Some(peer) = node(PeerOptions::default()) else { return };
+    let Some(peer) = node(PeerOptions::default()) else {
+        return;
+    };
     let proxy = FaultProxy::start(peer.port());
     let sio = quick().build();
     sio.connect_with(&proxy.url(), options().transports([Transport::WebSocket]))
@@ -183,13 +223,19 @@ async fn a_pending_call_fails_as_soon_as_the_connection_is_lost() {
     proxy.cut();
     let result = tokio::time::timeout(WAIT, pending).await.unwrap().unwrap();
     assert!(matches!(result, Err(Error::Disconnected)), "{result:?}");
-    assert!(cut.elapsed() < Duration::from_secs(2), "failed after {:?}", cut.elapsed());
+    assert!(
+        cut.elapsed() < Duration::from_secs(2),
+        "failed after {:?}",
+        cut.elapsed()
+    );
     sio.disconnect().await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn emits_made_while_the_network_is_down_are_sent_after_it_returns() {
-    let Some(peer) = node(PeerOptions::default()) else { return };
+    let Some(peer) = node(PeerOptions::default()) else {
+        return;
+    };
     let proxy = FaultProxy::start(peer.port());
     let sio = quick().send_buffer(100).build();
     let mut events = record(&sio, &["/"]);
@@ -210,7 +256,9 @@ async fn emits_made_while_the_network_is_down_are_sent_after_it_returns() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_full_send_buffer_is_an_error_and_zero_means_no_buffer() {
-    let Some(peer) = node(PeerOptions::default()) else { return };
+    let Some(peer) = node(PeerOptions::default()) else {
+        return;
+    };
     let proxy = FaultProxy::start(peer.port());
     for capacity in [0, 3] {
         let sio = quick().send_buffer(capacity).build();
@@ -235,7 +283,9 @@ async fn a_full_send_buffer_is_an_error_and_zero_means_no_buffer() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn retries_deliver_every_emit_once_through_a_cutting_proxy() {
-    let Some(peer) = node(PeerOptions::default()) else { return };
+    let Some(peer) = node(PeerOptions::default()) else {
+        return;
+    };
     let proxy = FaultProxy::start(peer.port());
     let sio = quick()
         .retries(50)
@@ -262,7 +312,9 @@ async fn retries_deliver_every_emit_once_through_a_cutting_proxy() {
 
 #[test]
 fn the_blocking_client_reconnects_too() {
-    let Some(mut peer) = node(PeerOptions::default()) else { return };
+    let Some(mut peer) = node(PeerOptions::default()) else {
+        return;
+    };
     let sio = socketio::Client::builder()
         .reconnection_delay(Duration::from_millis(50))
         .reconnection_delay_max(Duration::from_millis(200))
@@ -281,13 +333,17 @@ fn the_blocking_client_reconnects_too() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn retrying_the_first_connect() {
-    let Some(peer) = node(PeerOptions::default()) else { return };
+    let Some(peer) = node(PeerOptions::default()) else {
+        return;
+    };
     let proxy = FaultProxy::start(peer.port());
     proxy.set_mode(ProxyMode::Refuse);
     let sio = quick().build();
     let attempts = Arc::new(Mutex::new(0));
     let counter = attempts.clone();
-    sio.on("reconnect_attempt", move |_: u32| *counter.lock().unwrap() += 1);
+    sio.on("reconnect_attempt", move |_: u32| {
+        *counter.lock().unwrap() += 1
+    });
     let connecting = {
         let sio = sio.clone();
         let url = proxy.url();
@@ -295,7 +351,11 @@ async fn retrying_the_first_connect() {
     };
     tokio::time::sleep(Duration::from_millis(400)).await;
     proxy.set_mode(ProxyMode::Forward);
-    tokio::time::timeout(WAIT, connecting).await.unwrap().unwrap().unwrap();
+    tokio::time::timeout(WAIT, connecting)
+        .await
+        .unwrap()
+        .unwrap()
+        .unwrap();
     assert!(*attempts.lock().unwrap() >= 1);
     assert!(sio.sid().is_some());
     sio.disconnect().await;
@@ -303,7 +363,10 @@ async fn retrying_the_first_connect() {
     // Without retry, the first failure is returned at once.
     proxy.set_mode(ProxyMode::Refuse);
     let result = sio.connect_with(&proxy.url(), options()).await;
-    assert!(matches!(result, Err(Error::ConnectionFailed(_))), "{result:?}");
+    assert!(
+        matches!(result, Err(Error::ConnectionFailed(_))),
+        "{result:?}"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -312,11 +375,15 @@ async fn recovery_delivers_every_event_once_and_in_order_through_cuts() {
         connection_state_recovery: Some(true),
         ..Default::default()
     };
-    let Some(peer) = node(peer_options) else { return };
+    let Some(peer) = node(peer_options) else {
+        return;
+    };
     let proxy = FaultProxy::start(peer.port());
     let sio = quick().build();
     let (tx, mut ticks) = mpsc::unbounded_channel();
-    sio.on("tick", move |tick: Value| tx.send(tick["i"].as_i64().unwrap()).unwrap());
+    sio.on("tick", move |tick: Value| {
+        tx.send(tick["i"].as_i64().unwrap()).unwrap()
+    });
     let recoveries = Arc::new(Mutex::new(0));
     {
         let counter = recoveries.clone();
@@ -342,7 +409,11 @@ async fn recovery_delivers_every_event_once_and_in_order_through_cuts() {
     // Nothing arrives twice, even late.
     tokio::time::sleep(Duration::from_millis(200)).await;
     assert!(ticks.try_recv().is_err());
-    assert!(proxy.accepted() >= 3, "the proxy cut {} times", proxy.accepted() - 1);
+    assert!(
+        proxy.accepted() >= 3,
+        "the proxy cut {} times",
+        proxy.accepted() - 1
+    );
     assert!(*recoveries.lock().unwrap() >= 1, "recovered at least once");
     sio.disconnect().await;
 }

@@ -9,6 +9,9 @@ pub enum Error {
     /// The URL could not be used (bad syntax or an unsupported scheme).
     #[error("invalid url: {0}")]
     InvalidUrl(String),
+    /// The TLS settings are invalid (a PEM that does not parse, a rejected certificate).
+    #[error("TLS configuration: {0}")]
+    Tls(String),
     /// A header name or value that HTTP does not allow.
     #[error("invalid header: {0}")]
     InvalidHeader(String),

@@ -169,6 +169,10 @@ fn send_outgoing(engine: &EngineSocket, out: Outgoing) -> Result<(), Error> {
 
 pub(crate) struct Core {
     pub(crate) config: ClientConfig,
+    /// The TLS configuration, built once (or why it could not be).
+    tls: Result<Arc<rustls::ClientConfig>, String>,
+    /// This client's cookies (load-balancer affinity), kept across reconnections.
+    cookies: Arc<reqwest::cookie::Jar>,
     handlers: RwLock<HashMap<String, NamespaceHandlers>>,
     connection: Mutex<Connection>,
     acks: Mutex<HashMap<u64, Pending>>,
@@ -191,7 +195,13 @@ impl Core {
     pub(crate) fn new(config: ClientConfig, dispatch: DispatchMode) -> Arc<Core> {
         crate::logging::install(config.logger, config.engineio_logger);
         let (jobs, jobs_rx) = mpsc::unbounded_channel();
+        let tls = config.tls.build().map_err(|error| match error {
+            Error::Tls(message) => message,
+            other => other.to_string(),
+        });
         Arc::new(Core {
+            tls,
+            cookies: Arc::new(reqwest::cookie::Jar::default()),
             config,
             handlers: RwLock::new(HashMap::new()),
             connection: Mutex::new(Connection::default()),
@@ -437,8 +447,11 @@ impl Core {
         options: &ConnectOptions,
         namespaces: &[String],
     ) -> Result<(), Error> {
-        let engine_options = self.config.engine_options(url, options)?;
-        info!(target: "socketio", %url, ?namespaces, "connecting");
+        let tls = self.tls.clone().map_err(Error::Tls)?;
+        let engine_options = self
+            .config
+            .engine_options(url, options, tls, self.cookies.clone())?;
+        info!(target: "socketio", url = %crate::engineio::options::redacted_url(&engine_options.url), ?namespaces, "connecting");
         let (engine, events) = match EngineSocket::connect(engine_options).await {
             Ok(connected) => connected,
             Err(error) => {

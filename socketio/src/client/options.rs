@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use serde::Serialize;
 
-use crate::engineio::{EngineOptions, Transport};
+use crate::engineio::{EngineOptions, ProxySettings, TlsSettings, Transport};
 use crate::error::Error;
 
 /// How to connect: namespaces, headers, auth, transports, path and how long to wait.
@@ -23,7 +23,7 @@ use crate::error::Error;
 ///     .socketio_path("socket.io")
 ///     .wait_timeout(Duration::from_secs(1));
 /// ```
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct ConnectOptions {
     pub(crate) namespaces: Option<Vec<String>>,
     pub(crate) headers: Vec<(String, String)>,
@@ -33,6 +33,29 @@ pub struct ConnectOptions {
     pub(crate) wait: bool,
     pub(crate) wait_timeout: Duration,
     pub(crate) retry: bool,
+}
+
+impl std::fmt::Debug for ConnectOptions {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // Auth payloads and header values carry credentials: never logged.
+        f.debug_struct("ConnectOptions")
+            .field("namespaces", &self.namespaces)
+            .field(
+                "headers",
+                &self
+                    .headers
+                    .iter()
+                    .map(|(name, _)| (name.as_str(), "<redacted>"))
+                    .collect::<Vec<_>>(),
+            )
+            .field("auth", &self.auth.as_ref().map(|_| "<redacted>"))
+            .field("transports", &self.transports)
+            .field("socketio_path", &self.socketio_path)
+            .field("wait", &self.wait)
+            .field("wait_timeout", &self.wait_timeout)
+            .field("retry", &self.retry)
+            .finish()
+    }
 }
 
 impl Default for ConnectOptions {
@@ -159,7 +182,8 @@ pub struct ClientConfig {
     pub(crate) request_timeout: Duration,
     pub(crate) max_payload: usize,
     pub(crate) max_attachments: usize,
-    pub(crate) tls: Option<Arc<rustls::ClientConfig>>,
+    pub(crate) tls: TlsSettings,
+    pub(crate) proxy: ProxySettings,
     pub(crate) reconnection: Reconnection,
     pub(crate) send_buffer: usize,
     pub(crate) retries: u32,
@@ -211,7 +235,8 @@ impl Default for ClientConfig {
             request_timeout: Duration::from_secs(20),
             max_payload: crate::engineio::Limits::default().max_payload,
             max_attachments: 64,
-            tls: None,
+            tls: TlsSettings::default(),
+            proxy: ProxySettings::default(),
             reconnection: Reconnection::default(),
             send_buffer: 0,
             retries: 0,
@@ -224,6 +249,8 @@ impl ClientConfig {
         &self,
         url: &str,
         options: &ConnectOptions,
+        tls: Arc<rustls::ClientConfig>,
+        cookies: Arc<reqwest::cookie::Jar>,
     ) -> Result<EngineOptions, Error> {
         let mut engine = EngineOptions::new(url)?;
         engine.path = options.socketio_path.clone();
@@ -231,9 +258,9 @@ impl ClientConfig {
         engine.transports = options.transports.clone();
         engine.request_timeout = self.request_timeout;
         engine.limits.max_payload = self.max_payload;
-        if let Some(tls) = &self.tls {
-            engine.tls = tls.clone();
-        }
+        engine.tls = tls;
+        engine.proxy = self.proxy.clone();
+        engine.cookies = Some(cookies);
         Ok(engine)
     }
 }
@@ -331,10 +358,49 @@ macro_rules! builder_methods {
             self
         }
 
-        /// A custom rustls configuration for `https` and `wss` (own roots, client
-        /// certificates). By default, rustls with the webpki roots.
+        /// A complete rustls configuration of your own for `https` and `wss` (it
+        /// replaces the other TLS options). By default: rustls with the webpki roots.
         pub fn tls_config(mut self, config: std::sync::Arc<rustls::ClientConfig>) -> Self {
-            self.config.tls = Some(config);
+            self.config.tls.custom(config);
+            self
+        }
+
+        /// Also trusts the certificates of this PEM (a private CA, a self-signed server).
+        /// A PEM that does not parse makes `connect()` fail with
+        /// [`Error::Tls`](crate::Error::Tls).
+        pub fn tls_root_certificate_pem(mut self, pem: impl AsRef<[u8]>) -> Self {
+            self.config.tls.add_root_pem(pem.as_ref());
+            self
+        }
+
+        /// Presents this client certificate chain and private key (mutual TLS).
+        pub fn tls_client_certificate_pem(mut self, chain: impl AsRef<[u8]>, key: impl AsRef<[u8]>) -> Self {
+            self.config.tls.client_auth_pem(chain.as_ref(), key.as_ref());
+            self
+        }
+
+        /// Whether server certificates are verified (default `true`); python's
+        /// `ssl_verify`. `false` accepts any certificate and logs a warning: for tests
+        /// only.
+        pub fn ssl_verify(mut self, verify: bool) -> Self {
+            self.config.tls.verify(verify);
+            self
+        }
+
+        /// Goes through this HTTP proxy (for polling, and a `CONNECT` tunnel for the
+        /// websocket). By default the proxy comes from `http_proxy`, `https_proxy` and
+        /// `no_proxy` in the environment.
+        pub fn http_proxy(mut self, proxy: &str) -> Self {
+            match url::Url::parse(proxy) {
+                Ok(url) => self.config.proxy = crate::engineio::ProxySettings::Explicit(url),
+                Err(error) => tracing::warn!(target: "socketio", %error, "invalid proxy URL; ignored"),
+            }
+            self
+        }
+
+        /// Never uses a proxy, whatever the environment says.
+        pub fn no_proxy(mut self) -> Self {
+            self.config.proxy = crate::engineio::ProxySettings::Disabled;
             self
         }
     };

@@ -7,11 +7,15 @@ pub mod handshake;
 pub mod options;
 pub mod packet;
 pub mod payload;
+pub mod proxy;
 pub mod socket;
+pub mod tls;
 pub mod transport;
 
 pub use handshake::Handshake;
 pub use options::{EngineOptions, Limits};
 pub use packet::Packet;
+pub use proxy::ProxySettings;
 pub use socket::{CloseReason, EngineEvent, EngineEvents, EngineSocket};
+pub use tls::TlsSettings;
 pub use transport::Transport;

@@ -5,6 +5,7 @@ use std::time::Duration;
 
 use url::Url;
 
+use super::proxy::ProxySettings;
 use super::transport::Transport;
 use crate::error::Error;
 
@@ -27,7 +28,7 @@ impl Default for Limits {
 }
 
 /// Options of one Engine.IO connection.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct EngineOptions {
     /// The server's base URL: scheme, host, port and the user's query string.
     pub url: Url,
@@ -44,6 +45,49 @@ pub struct EngineOptions {
     pub limits: Limits,
     /// The TLS configuration for `https` and `wss`.
     pub tls: Arc<rustls::ClientConfig>,
+    /// The proxy to go through.
+    pub proxy: ProxySettings,
+    /// Cookies set by the server (load-balancer affinity), sent on every polling request
+    /// and on the websocket upgrade.
+    pub cookies: Option<Arc<reqwest::cookie::Jar>>,
+}
+
+impl std::fmt::Debug for EngineOptions {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // Header values and query strings may carry credentials: never logged.
+        f.debug_struct("EngineOptions")
+            .field("url", &redacted_url(&self.url))
+            .field("path", &self.path)
+            .field(
+                "headers",
+                &self
+                    .headers
+                    .iter()
+                    .map(|(name, _)| (name.as_str(), "<redacted>"))
+                    .collect::<Vec<_>>(),
+            )
+            .field("transports", &self.transports)
+            .field("request_timeout", &self.request_timeout)
+            .field("limits", &self.limits)
+            .field("proxy", &self.proxy)
+            .finish_non_exhaustive()
+    }
+}
+
+/// The URL with the values of its query string and any password hidden, for logs.
+pub fn redacted_url(url: &Url) -> String {
+    let mut shown = url.clone();
+    if shown.password().is_some() {
+        let _ = shown.set_password(Some("redacted"));
+    }
+    if shown.query().is_some() {
+        let pairs: Vec<String> = url.query_pairs().map(|(k, _)| k.into_owned()).collect();
+        shown.query_pairs_mut().clear();
+        for key in pairs {
+            shown.query_pairs_mut().append_pair(&key, "redacted");
+        }
+    }
+    shown.to_string()
 }
 
 impl EngineOptions {
@@ -65,6 +109,8 @@ impl EngineOptions {
             request_timeout: Duration::from_secs(20),
             limits: Limits::default(),
             tls: default_tls_config(),
+            proxy: ProxySettings::default(),
+            cookies: None,
         })
     }
 

@@ -18,14 +18,25 @@ pub struct Polling {
 /// The HTTP client for `options`: the headers on every request, the TLS configuration,
 /// keep-alive so that consecutive polls reuse one connection.
 pub fn http_client(options: &EngineOptions) -> Result<reqwest::Client, Error> {
-    reqwest::Client::builder()
+    let mut builder = reqwest::Client::builder()
         .default_headers(header_map(&options.headers)?)
         .tls_backend_preconfigured((*options.tls).clone())
         .http1_only()
         .tcp_nodelay(true)
-        .connect_timeout(options.request_timeout)
-        .build()
-        .map_err(Error::transport)
+        .connect_timeout(options.request_timeout);
+    builder = match options
+        .proxy
+        .proxy_for(&options.endpoint(Transport::Polling, None))
+    {
+        Some(proxy) => {
+            builder.proxy(reqwest::Proxy::all(proxy.as_str()).map_err(Error::transport)?)
+        }
+        None => builder.no_proxy(),
+    };
+    if let Some(jar) = &options.cookies {
+        builder = builder.cookie_provider(jar.clone());
+    }
+    builder.build().map_err(Error::transport)
 }
 
 /// The user's headers, validated once.

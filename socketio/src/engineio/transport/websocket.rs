@@ -1,5 +1,6 @@
 //! The websocket transport: one Engine.IO packet per frame, binary frames raw.
 
+use reqwest::cookie::CookieStore;
 use tokio::net::TcpStream;
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
@@ -23,20 +24,57 @@ pub async fn connect(options: &EngineOptions, sid: Option<&str>) -> Result<WebSo
         .into_client_request()
         .map_err(|e| Error::InvalidUrl(e.to_string()))?;
     request.headers_mut().extend(header_map(&options.headers)?);
+    // Cookies are matched against the HTTP form of the URL, as polling sees it.
+    let http_url = options.endpoint(Transport::Polling, sid);
+    if let Some(cookies) = options
+        .cookies
+        .as_ref()
+        .and_then(|jar| jar.cookies(&http_url))
+    {
+        request.headers_mut().insert(
+            tokio_tungstenite::tungstenite::http::header::COOKIE,
+            cookies,
+        );
+    }
     let config = WebSocketConfig::default()
         .max_message_size(Some(options.limits.max_payload))
         .max_frame_size(Some(options.limits.max_payload));
     let connector = Connector::Rustls(options.tls.clone());
-    let connecting = tokio_tungstenite::connect_async_tls_with_config(
-        request,
-        Some(config),
-        true,
-        Some(connector),
-    );
-    let (socket, _response) = tokio::time::timeout(options.request_timeout, connecting)
+    let connecting = async {
+        match options.proxy.proxy_for(&http_url) {
+            Some(proxy) => {
+                let host = url.host_str().unwrap_or_default();
+                let port = url.port_or_known_default().unwrap_or(80);
+                let tunnel = super::super::proxy::connect_tunnel(&proxy, host, port).await?;
+                tokio_tungstenite::client_async_tls_with_config(
+                    request,
+                    tunnel,
+                    Some(config),
+                    Some(connector),
+                )
+                .await
+                .map_err(|e| Error::ConnectionFailed(describe(&e)))
+            }
+            None => tokio_tungstenite::connect_async_tls_with_config(
+                request,
+                Some(config),
+                true,
+                Some(connector),
+            )
+            .await
+            .map_err(|e| Error::ConnectionFailed(describe(&e))),
+        }
+    };
+    let (socket, response) = tokio::time::timeout(options.request_timeout, connecting)
         .await
-        .map_err(|_| Error::ConnectionFailed("websocket connect timed out".into()))?
-        .map_err(|e| Error::ConnectionFailed(describe(&e)))?;
+        .map_err(|_| Error::ConnectionFailed("websocket connect timed out".into()))??;
+    if let Some(jar) = &options.cookies {
+        let mut set_cookies = response
+            .headers()
+            .get_all(tokio_tungstenite::tungstenite::http::header::SET_COOKIE)
+            .iter();
+        jar.set_cookies(&mut set_cookies, &http_url);
+    }
     Ok(socket)
 }
 
