@@ -105,6 +105,9 @@ pub struct PeerOptions {
     /// Request path (default `/socket.io`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub path: Option<String>,
+    /// Serve HTTPS/WSS with these PEM credentials (Node.js only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tls: Option<PeerTls>,
     /// Enables socket.io's connection state recovery (Node.js only; ignored by the other peers).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub connection_state_recovery: Option<bool>,
@@ -112,6 +115,21 @@ pub struct PeerOptions {
     /// [`Peer::restart`] sets it to keep the port of the first start.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub port: Option<u16>,
+}
+
+/// TLS credentials for a peer (PEM text).
+#[derive(Debug, Default, Clone, serde::Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PeerTls {
+    /// The server's private key.
+    pub key: String,
+    /// The server's certificate chain.
+    pub cert: String,
+    /// The CA that client certificates must chain to (with `request_cert`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub ca: Option<String>,
+    /// Require a client certificate (mutual TLS).
+    pub request_cert: bool,
 }
 
 /// A running server. Stopped (and, for external processes, killed and reaped) on drop.
@@ -233,7 +251,11 @@ impl Peer {
 
     /// The base URL of the server: `http://127.0.0.1:<port>`.
     pub fn url(&self) -> String {
-        format!("http://127.0.0.1:{}", self.port)
+        match self.options.tls {
+            // The test certificates are issued for `localhost`.
+            Some(_) => format!("https://localhost:{}", self.port),
+            None => format!("http://127.0.0.1:{}", self.port),
+        }
     }
 
     /// The TCP port the server listens on (on `127.0.0.1`).

@@ -33,7 +33,16 @@ if (options.connectionStateRecovery) {
   serverOptions.connectionStateRecovery = { maxDisconnectionDuration: 2 * 60 * 1000, skipMiddlewares: true };
 }
 
-const httpServer = http.createServer();
+// `tls: {key, cert, ca?, requestCert?}` (PEM strings): serve HTTPS (and WSS) instead.
+const httpServer = options.tls
+  ? require("https").createServer({
+      key: options.tls.key,
+      cert: options.tls.cert,
+      ca: options.tls.ca,
+      requestCert: !!options.tls.requestCert,
+      rejectUnauthorized: !!options.tls.requestCert,
+    })
+  : http.createServer();
 const io = new Server(httpServer, serverOptions);
 
 // Per-server counters for `count` / `get_count`: key -> { total, ids: Set<json> }.
