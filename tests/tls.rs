@@ -20,7 +20,9 @@ fn pki() -> Pki {
     let ca_key = KeyPair::generate().unwrap();
     let mut ca_params = CertificateParams::new(Vec::<String>::new()).unwrap();
     ca_params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
-    ca_params.distinguished_name.push(DnType::CommonName, "socketio test CA");
+    ca_params
+        .distinguished_name
+        .push(DnType::CommonName, "socketio test CA");
     let ca_cert = ca_params.self_signed(&ca_key).unwrap();
     let issuer = Issuer::new(ca_params, ca_key);
 
@@ -31,7 +33,9 @@ fn pki() -> Pki {
 
     let client_key = KeyPair::generate().unwrap();
     let mut client_params = CertificateParams::new(Vec::<String>::new()).unwrap();
-    client_params.distinguished_name.push(DnType::CommonName, "socketio test client");
+    client_params
+        .distinguished_name
+        .push(DnType::CommonName, "socketio test client");
     let client_cert = client_params.signed_by(&client_key, &issuer).unwrap();
 
     Pki {
@@ -73,7 +77,9 @@ const TRANSPORTS: [&[Transport]; 3] = [
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_trusted_ca_works_on_both_transports_and_across_the_upgrade() {
     let pki = pki();
-    let Some(peer) = https_peer(&pki, false) else { return };
+    let Some(peer) = https_peer(&pki, false) else {
+        return;
+    };
     assert!(peer.url().starts_with("https://"));
     for transports in TRANSPORTS {
         let sio = AsyncClient::builder()
@@ -91,7 +97,11 @@ async fn a_trusted_ca_works_on_both_transports_and_across_the_upgrade() {
                 }
                 tokio::time::sleep(Duration::from_millis(10)).await;
             }
-            assert_eq!(sio.transport(), Some(Transport::WebSocket), "upgraded to wss");
+            assert_eq!(
+                sio.transport(),
+                Some(Transport::WebSocket),
+                "upgraded to wss"
+            );
             let info: serde_json::Value = sio.call("handshake", ()).await.unwrap();
             assert_eq!(info["transport"], "websocket");
         }
@@ -102,7 +112,9 @@ async fn a_trusted_ca_works_on_both_transports_and_across_the_upgrade() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_untrusted_certificate_is_refused_with_a_clear_error() {
     let pki = pki();
-    let Some(peer) = https_peer(&pki, false) else { return };
+    let Some(peer) = https_peer(&pki, false) else {
+        return;
+    };
     for transports in [&[Transport::Polling][..], &[Transport::WebSocket][..]] {
         let sio = AsyncClient::builder().reconnection(false).build();
         let error = sio
@@ -129,7 +141,9 @@ async fn an_untrusted_certificate_is_refused_with_a_clear_error() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn mutual_tls_presents_the_client_certificate() {
     let pki = pki();
-    let Some(peer) = https_peer(&pki, true) else { return };
+    let Some(peer) = https_peer(&pki, true) else {
+        return;
+    };
     for transports in [&[Transport::Polling][..], &[Transport::WebSocket][..]] {
         let with_cert = AsyncClient::builder()
             .tls_root_certificate_pem(&pki.ca_pem)

@@ -34,6 +34,6 @@ pub use client::{
     AnyHandler, AsyncClient, AsyncClientBuilder, AsyncSocket, Call, Client, ClientBuilder,
     ConnectOptions, ConnectionState, DisconnectReason, Handler, Socket, SyncHandler,
 };
-pub use engineio::Transport;
+pub use engineio::{Protocol, Transport};
 pub use error::{DecodeError, Error};
 pub use namespace::{AsyncClientNamespace, AsyncEventFunction, ClientNamespace, EventFunction};

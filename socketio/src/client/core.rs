@@ -469,6 +469,10 @@ impl Core {
         };
         self.start_dispatcher();
         let auth = options.auth.clone();
+        let legacy = engine.protocol() == crate::engineio::Protocol::V3;
+        if legacy && auth.is_some() {
+            warn!(target: "socketio", "Socket.IO v2 servers take no auth payload; use the URL's query string");
+        }
         let mut waiters = Vec::with_capacity(namespaces.len());
         let session = {
             let mut connection = self.lock_connection();
@@ -482,10 +486,20 @@ impl Core {
                     .namespaces
                     .insert(namespace.clone(), NamespaceState::Connecting(Some(tx)));
                 waiters.push((namespace.clone(), rx));
+                if legacy && namespace == "/" {
+                    // Socket.IO protocol 4 (v2 servers) connects `/` by itself.
+                    continue;
+                }
                 let mut text = String::new();
                 encode_header(PacketType::Connect, 0, namespace, None, &mut text);
-                let auth = connection_auth(auth.as_ref(), connection.recovery.get(namespace));
-                if let Some(auth) = auth {
+                if legacy {
+                    // The v2 CONNECT carries no auth (and needs the comma).
+                    if namespace != "/" && !text.ends_with(',') {
+                        text.push(',');
+                    }
+                } else if let Some(auth) =
+                    connection_auth(auth.as_ref(), connection.recovery.get(namespace))
+                {
                     text.push_str(&serde_json::to_string(&auth)?);
                 }
                 engine.send_message(text)?;
@@ -886,8 +900,16 @@ impl Core {
                     #[serde(default)]
                     pid: Option<String>,
                 }
-                let Connected { sid, pid } =
-                    serde_json::from_str(packet.data).map_err(data_error)?;
+                let Connected { sid, pid } = if packet.data.is_empty() {
+                    // Socket.IO protocol 4 (v2 servers): no data; the id is derived.
+                    let sid = match namespace {
+                        "/" => engine.sid().to_owned(),
+                        other => format!("{other}#{}", engine.sid()),
+                    };
+                    Connected { sid, pid: None }
+                } else {
+                    serde_json::from_str(packet.data).map_err(data_error)?
+                };
                 let waiter = {
                     let mut connection = self.lock_connection();
                     match connection.namespaces.get_mut(namespace) {

@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use serde::Serialize;
 
-use crate::engineio::{EngineOptions, ProxySettings, TlsSettings, Transport};
+use crate::engineio::{EngineOptions, Protocol, ProxySettings, TlsSettings, Transport};
 use crate::error::Error;
 
 /// How to connect: namespaces, headers, auth, transports, path and how long to wait.
@@ -33,6 +33,7 @@ pub struct ConnectOptions {
     pub(crate) wait: bool,
     pub(crate) wait_timeout: Duration,
     pub(crate) retry: bool,
+    pub(crate) protocol: Protocol,
 }
 
 impl std::fmt::Debug for ConnectOptions {
@@ -54,6 +55,7 @@ impl std::fmt::Debug for ConnectOptions {
             .field("wait", &self.wait)
             .field("wait_timeout", &self.wait_timeout)
             .field("retry", &self.retry)
+            .field("protocol", &self.protocol)
             .finish()
     }
 }
@@ -69,6 +71,7 @@ impl Default for ConnectOptions {
             wait: true,
             wait_timeout: Duration::from_secs(5),
             retry: false,
+            protocol: Protocol::Auto,
         }
     }
 }
@@ -150,6 +153,14 @@ impl ConnectOptions {
     /// How long `connect()` waits for every namespace (default 5 s).
     pub fn wait_timeout(mut self, timeout: Duration) -> Self {
         self.wait_timeout = timeout;
+        self
+    }
+
+    /// The protocol revision: [`Protocol::Auto`] (the default) speaks Engine.IO v4 and
+    /// falls back to v3 when the server is a Socket.IO 2.x server; [`Protocol::V3`]
+    /// forces v3 (also for servers started with `allowEIO3`), [`Protocol::V4`] forbids it.
+    pub fn protocol(mut self, protocol: Protocol) -> Self {
+        self.protocol = protocol;
         self
     }
 
@@ -259,6 +270,7 @@ impl ClientConfig {
         engine.request_timeout = self.request_timeout;
         engine.limits.max_payload = self.max_payload;
         engine.tls = tls;
+        engine.protocol = options.protocol;
         engine.proxy = self.proxy.clone();
         engine.cookies = Some(cookies);
         Ok(engine)

@@ -13,7 +13,7 @@ pub mod tls;
 pub mod transport;
 
 pub use handshake::Handshake;
-pub use options::{EngineOptions, Limits};
+pub use options::{EngineOptions, Limits, Protocol};
 pub use packet::Packet;
 pub use proxy::ProxySettings;
 pub use socket::{CloseReason, EngineEvent, EngineEvents, EngineSocket};

@@ -9,8 +9,29 @@ use super::proxy::ProxySettings;
 use super::transport::Transport;
 use crate::error::Error;
 
-/// The Engine.IO protocol revision this client speaks.
-pub const PROTOCOL: u8 = 4;
+/// Which Engine.IO protocol revision to speak.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub enum Protocol {
+    /// Engine.IO v4 (Socket.IO 3 and later servers), falling back to v3 when the
+    /// server turns out to speak only v3 (Socket.IO 2.x).
+    #[default]
+    Auto,
+    /// Engine.IO v4 only.
+    V4,
+    /// Engine.IO v3 with Socket.IO protocol 4: Socket.IO 2.x servers, and later ones
+    /// started with `allowEIO3`.
+    V3,
+}
+
+impl Protocol {
+    /// The `EIO` query value.
+    pub fn eio(self) -> u8 {
+        match self {
+            Protocol::V3 => 3,
+            Protocol::Auto | Protocol::V4 => 4,
+        }
+    }
+}
 
 /// Safe defaults for what the peer may make this client hold in memory.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -47,6 +68,8 @@ pub struct EngineOptions {
     pub tls: Arc<rustls::ClientConfig>,
     /// The proxy to go through.
     pub proxy: ProxySettings,
+    /// The protocol revision.
+    pub protocol: Protocol,
     /// Cookies set by the server (load-balancer affinity), sent on every polling request
     /// and on the websocket upgrade.
     pub cookies: Option<Arc<reqwest::cookie::Jar>>,
@@ -110,6 +133,7 @@ impl EngineOptions {
             limits: Limits::default(),
             tls: default_tls_config(),
             proxy: ProxySettings::default(),
+            protocol: Protocol::default(),
             cookies: None,
         })
     }
@@ -134,8 +158,12 @@ impl EngineOptions {
         url.set_path(&format!("/{}/", self.path.trim_matches('/')));
         {
             let mut query = url.query_pairs_mut();
-            query.append_pair("EIO", &PROTOCOL.to_string());
+            query.append_pair("EIO", &self.protocol.eio().to_string());
             query.append_pair("transport", transport.as_str());
+            if self.protocol == Protocol::V3 && transport == Transport::Polling {
+                // Binary as base64 text, so that every payload is one kind of body.
+                query.append_pair("b64", "1");
+            }
             if let Some(sid) = sid {
                 query.append_pair("sid", sid);
             }

@@ -17,7 +17,7 @@ use tokio::time::{sleep_until, Instant, Sleep};
 use tracing::{debug, trace, warn};
 
 use super::handshake::Handshake;
-use super::options::EngineOptions;
+use super::options::{EngineOptions, Protocol};
 use super::packet::Packet;
 use super::payload;
 use super::transport::polling::Polling;
@@ -62,6 +62,7 @@ enum Command {
 
 struct Shared {
     handshake: Handshake,
+    protocol: Protocol,
     transport: AtomicU8,
     closed: AtomicBool,
 }
@@ -88,64 +89,43 @@ pub type EngineEvents = mpsc::UnboundedReceiver<EngineEvent>;
 impl EngineSocket {
     /// Opens a session: the handshake on the first allowed transport, then (from
     /// polling) the upgrade to websocket in the background when both sides allow it.
+    ///
+    /// With [`Protocol::Auto`], a server that answers like Engine.IO v3 (a v3 payload,
+    /// or "Unsupported protocol version") is handshaken again with v3.
     pub async fn connect(options: EngineOptions) -> Result<(EngineSocket, EngineEvents), Error> {
-        let options = Arc::new(options);
-        let first = *options
-            .transports
-            .first()
-            .ok_or_else(|| Error::ConnectionFailed("no transport allowed".into()))?;
+        let mut options = Arc::new(options);
+        let (handshake, start) = match open(&options).await {
+            Err(Opening::NeedsV3) => {
+                debug!(target: "engineio", "the server speaks Engine.IO v3; handshaking again with v3");
+                let mut v3 = (*options).clone();
+                v3.protocol = Protocol::V3;
+                options = Arc::new(v3);
+                open(&options).await.map_err(Opening::into_error)?
+            }
+            other => other.map_err(Opening::into_error)?,
+        };
+        let protocol = match options.protocol {
+            Protocol::V3 => Protocol::V3,
+            Protocol::Auto | Protocol::V4 => Protocol::V4,
+        };
+        let first = match start {
+            Start::Polling(..) => Transport::Polling,
+            Start::WebSocket(_) => Transport::WebSocket,
+        };
+        debug!(target: "engineio", sid = %handshake.sid, transport = %first, ?protocol, ping_interval = handshake.ping_interval, ping_timeout = handshake.ping_timeout, "session open");
         let (events_tx, events) = mpsc::unbounded_channel();
         let (commands, commands_rx) = mpsc::unbounded_channel();
-        let (handshake, start) = match first {
-            Transport::Polling => {
-                let polling = Polling::new(options.clone())?;
-                let body = polling.handshake().await?;
-                let mut packets = payload::decode(&body);
-                let handshake = match packets.next() {
-                    Some(Ok(Packet::Open(handshake))) => handshake,
-                    Some(Err(e)) => return Err(e.into()),
-                    _ => {
-                        return Err(Error::ConnectionFailed(format!(
-                            "no open packet in {body:?}"
-                        )))
-                    }
-                };
-                let early: Vec<Packet> = packets.collect::<Result<_, _>>()?;
-                (handshake, Start::Polling(polling, early))
-            }
-            Transport::WebSocket => {
-                let mut socket = websocket::connect(&options, None).await?;
-                let handshake = loop {
-                    let frame = tokio::time::timeout(options.request_timeout, socket.next())
-                        .await
-                        .map_err(|_| Error::ConnectionFailed("no open packet".into()))?;
-                    match frame {
-                        Some(Ok(message)) => match websocket::decode(message) {
-                            Some(Ok(Packet::Open(handshake))) => break handshake,
-                            Some(Ok(other)) => {
-                                return Err(Error::ConnectionFailed(format!(
-                                    "expected an open packet, got {other:?}"
-                                )))
-                            }
-                            Some(Err(e)) => return Err(e.into()),
-                            None => continue,
-                        },
-                        Some(Err(e)) => return Err(Error::ConnectionFailed(e.to_string())),
-                        None => return Err(Error::ConnectionFailed("closed before open".into())),
-                    }
-                };
-                (handshake, Start::WebSocket(socket))
-            }
-        };
-        debug!(target: "engineio", sid = %handshake.sid, transport = %first, ping_interval = handshake.ping_interval, ping_timeout = handshake.ping_timeout, "session open");
         let shared = Arc::new(Shared {
             handshake,
+            protocol,
             transport: AtomicU8::new(first as u8),
             closed: AtomicBool::new(false),
         });
+        let now = Instant::now();
         let driver = Driver {
-            heartbeat: Box::pin(sleep_until(
-                Instant::now() + shared.handshake.heartbeat_deadline(),
+            heartbeat: Box::pin(sleep_until(now + shared.handshake.heartbeat_deadline())),
+            ping: Box::pin(sleep_until(
+                now + Duration::from_millis(shared.handshake.ping_interval),
             )),
             options,
             shared: shared.clone(),
@@ -155,6 +135,11 @@ impl EngineSocket {
         };
         tokio::spawn(driver.run(start));
         Ok((EngineSocket { commands, shared }, events))
+    }
+
+    /// The protocol revision in use (never `Auto`).
+    pub fn protocol(&self) -> Protocol {
+        self.shared.protocol
     }
 
     /// The server's handshake.
@@ -226,6 +211,118 @@ impl EngineSocket {
     }
 }
 
+/// Why a handshake did not open a session.
+enum Opening {
+    /// The server speaks Engine.IO v3 only.
+    NeedsV3,
+    Failed(Error),
+}
+
+impl Opening {
+    fn into_error(self) -> Error {
+        match self {
+            Opening::NeedsV3 => Error::ConnectionFailed(
+                "the server speaks Engine.IO v3; connect with Protocol::V3".into(),
+            ),
+            Opening::Failed(error) => error,
+        }
+    }
+}
+
+impl From<Error> for Opening {
+    fn from(error: Error) -> Self {
+        Opening::Failed(error)
+    }
+}
+
+impl From<DecodeError> for Opening {
+    fn from(error: DecodeError) -> Self {
+        Opening::Failed(error.into())
+    }
+}
+
+/// The handshake on the first allowed transport.
+async fn open(options: &Arc<EngineOptions>) -> Result<(Handshake, Start), Opening> {
+    let first = *options
+        .transports
+        .first()
+        .ok_or_else(|| Error::ConnectionFailed("no transport allowed".into()))?;
+    let auto = options.protocol == Protocol::Auto;
+    let refused_v4 = |error: &Error| {
+        auto && matches!(error, Error::ConnectionFailed(m) if m.contains("Unsupported protocol version"))
+    };
+    match first {
+        Transport::Polling => {
+            let polling = Polling::new(options.clone())?;
+            let body = match polling.handshake().await {
+                Ok(body) => body,
+                Err(error) if refused_v4(&error) => return Err(Opening::NeedsV3),
+                Err(error) => return Err(error.into()),
+            };
+            let mut packets = if options.protocol == Protocol::V3 {
+                payload::decode_v3(&body)?
+            } else if payload::looks_like_v3(&body) {
+                if auto {
+                    return Err(Opening::NeedsV3);
+                }
+                return Err(Error::ConnectionFailed(
+                    "the server answered with Engine.IO v3".into(),
+                )
+                .into());
+            } else {
+                payload::decode(&body).collect::<Result<Vec<_>, _>>()?
+            }
+            .into_iter();
+            let handshake = match packets.next() {
+                Some(Packet::Open(handshake)) => handshake,
+                _ => {
+                    return Err(
+                        Error::ConnectionFailed(format!("no open packet in {body:?}")).into(),
+                    )
+                }
+            };
+            Ok((handshake, Start::Polling(polling, packets.collect())))
+        }
+        Transport::WebSocket => {
+            let mut socket = match websocket::connect(options, None).await {
+                Ok(socket) => socket,
+                Err(error) if refused_v4(&error) || (auto && is_http_400(&error)) => {
+                    return Err(Opening::NeedsV3)
+                }
+                Err(error) => return Err(error.into()),
+            };
+            let protocol = options.protocol;
+            let handshake = loop {
+                let frame = tokio::time::timeout(options.request_timeout, socket.next())
+                    .await
+                    .map_err(|_| Error::ConnectionFailed("no open packet".into()))?;
+                match frame {
+                    Some(Ok(message)) => match websocket::decode(message, protocol) {
+                        Some(Ok(Packet::Open(handshake))) => break handshake,
+                        Some(Ok(other)) => {
+                            return Err(Error::ConnectionFailed(format!(
+                                "expected an open packet, got {other:?}"
+                            ))
+                            .into())
+                        }
+                        Some(Err(e)) => return Err(e.into()),
+                        None => continue,
+                    },
+                    Some(Err(e)) => return Err(Error::ConnectionFailed(e.to_string()).into()),
+                    None => {
+                        return Err(Error::ConnectionFailed("closed before open".into()).into())
+                    }
+                }
+            };
+            Ok((handshake, Start::WebSocket(socket)))
+        }
+    }
+}
+
+fn is_http_400(error: &Error) -> bool {
+    matches!(error, Error::ConnectionFailed(m) if m.contains("400"))
+}
+
 enum Start {
     Polling(Polling, Vec<Packet>),
     WebSocket(WebSocket),
@@ -255,6 +352,8 @@ struct Driver {
     /// Packets waiting for the transport (polling, or during the upgrade).
     queue: VecDeque<Packet>,
     heartbeat: std::pin::Pin<Box<Sleep>>,
+    /// Engine.IO v3: when the client sends its next ping.
+    ping: std::pin::Pin<Box<Sleep>>,
 }
 
 impl Driver {
@@ -292,6 +391,21 @@ impl Driver {
         // Anyone else waiting on close() is released when `self.commands` drops.
     }
 
+    fn protocol(&self) -> Protocol {
+        self.shared.protocol
+    }
+
+    fn is_v3(&self) -> bool {
+        self.shared.protocol == Protocol::V3
+    }
+
+    /// Engine.IO v3: the client pings every `pingInterval`.
+    fn next_ping(&mut self) -> Packet {
+        let next = Instant::now() + Duration::from_millis(self.shared.handshake.ping_interval);
+        self.ping.as_mut().reset(next);
+        Packet::Ping(None)
+    }
+
     fn reset_heartbeat(&mut self) {
         let deadline = Instant::now() + self.shared.handshake.heartbeat_deadline();
         self.heartbeat.as_mut().reset(deadline);
@@ -307,6 +421,10 @@ impl Driver {
             Packet::Message(text) => self.deliver(EngineEvent::Message(text)),
             Packet::Binary(data) => self.deliver(EngineEvent::Binary(data)),
             Packet::Close => Reaction::Close(CloseReason::Server),
+            Packet::Pong(None) if self.is_v3() => {
+                self.reset_heartbeat();
+                Reaction::Nothing
+            }
             Packet::Noop | Packet::Pong(_) | Packet::Upgrade => Reaction::Nothing,
             Packet::Open(_) => {
                 warn!(target: "engineio", "ignoring a second open packet");
@@ -341,13 +459,17 @@ impl Driver {
         let mut body = String::new();
         let mut size = 0;
         while let Some(packet) = self.queue.front() {
-            let len = payload::encoded_len(packet);
+            let len = payload::encoded_len(packet) + 8;
             if size > 0 && size + len > limit {
                 break;
             }
             size += len;
             let packet = self.queue.pop_front().expect("front exists");
-            payload::encode_into(&packet, &mut body);
+            if self.is_v3() {
+                payload::encode_v3_into(&packet, &mut body);
+            } else {
+                payload::encode_into(&packet, &mut body);
+            }
         }
         Some(body)
     }
@@ -359,6 +481,7 @@ impl Driver {
         let long_poll = self.shared.handshake.heartbeat_deadline() + Duration::from_secs(5);
         let mut poller = Some(AbortOnDrop(tokio::spawn(poll_loop(
             polling.clone(),
+            self.protocol(),
             sid.clone(),
             long_poll,
             paused.clone(),
@@ -370,8 +493,9 @@ impl Driver {
         let mut probe = upgrade.then(|| {
             let options = self.options.clone();
             let sid = sid.clone();
+            let protocol = self.protocol();
             AbortOnDrop(tokio::spawn(async move {
-                probe_websocket(&options, &sid).await
+                probe_websocket(&options, protocol, &sid).await
             }))
         });
         let mut upgraded: Option<WebSocket> = None;
@@ -379,7 +503,7 @@ impl Driver {
         loop {
             if upgraded.is_some() && poller.is_none() && post.is_none() {
                 let mut socket = upgraded.take().expect("checked");
-                if let Err(e) = socket.send(websocket::frame(&Packet::Upgrade)).await {
+                if let Err(e) = socket.send(websocket::frame(&Packet::Upgrade, self.protocol())).await {
                     warn!(target: "engineio", error = %e, "upgrade failed after the probe");
                     return Outcome::Closed(CloseReason::TransportError(e.to_string()), None);
                 }
@@ -453,6 +577,10 @@ impl Driver {
                         Err(e) => debug!(target: "engineio", error = %e, "websocket probe failed; staying on polling"),
                     }
                 },
+                () = &mut self.ping, if self.is_v3() => {
+                    let ping = self.next_ping();
+                    self.queue.push_back(ping);
+                }
                 () = &mut self.heartbeat => return Outcome::Closed(CloseReason::PingTimeout, None),
             }
         }
@@ -508,7 +636,7 @@ impl Driver {
                         match close {
                             None => {}
                             Some(Closing::Client(done)) => {
-                                close_websocket(&mut socket).await;
+                                close_websocket(&mut socket, self.protocol()).await;
                                 return (CloseReason::Client, Some(done));
                             }
                             Some(Closing::Failed(reason)) => {
@@ -518,13 +646,13 @@ impl Driver {
                         }
                     }
                     None => {
-                        close_websocket(&mut socket).await;
+                        close_websocket(&mut socket, self.protocol()).await;
                         return (CloseReason::Client, None);
                     }
                 },
                 frame = socket.next() => {
                     let reaction = match frame {
-                        Some(Ok(message)) => match websocket::decode(message) {
+                        Some(Ok(message)) => match websocket::decode(message, self.protocol()) {
                             Some(Ok(packet)) => self.on_packet(packet),
                             Some(Err(e)) => Self::decode_error(e),
                             None => Reaction::Nothing,
@@ -535,16 +663,22 @@ impl Driver {
                     match reaction {
                         Reaction::Nothing => {}
                         Reaction::Reply(reply) => {
-                            if let Err(e) = socket.send(websocket::frame(&reply)).await {
+                            if let Err(e) = socket.send(websocket::frame(&reply, self.protocol())).await {
                                 return (CloseReason::TransportError(e.to_string()), None);
                             }
                         }
                         Reaction::Close(reason) => {
                             if reason == CloseReason::Client {
-                                close_websocket(&mut socket).await;
+                                close_websocket(&mut socket, self.protocol()).await;
                             }
                             return (reason, None);
                         }
+                    }
+                }
+                () = &mut self.ping, if self.is_v3() => {
+                    let ping = self.next_ping();
+                    if let Err(e) = socket.send(websocket::frame(&ping, self.protocol())).await {
+                        return (CloseReason::TransportError(e.to_string()), None);
                     }
                 }
                 () = &mut self.heartbeat => return (CloseReason::PingTimeout, None),
@@ -570,8 +704,9 @@ impl Driver {
         if self.queue.is_empty() {
             return Ok(());
         }
+        let protocol = self.protocol();
         while let Some(packet) = self.queue.pop_front() {
-            socket.feed(websocket::frame(&packet)).await?;
+            socket.feed(websocket::frame(&packet, protocol)).await?;
         }
         socket.flush().await
     }
@@ -588,8 +723,8 @@ fn close_reason_of(error: tokio_tungstenite::tungstenite::Error) -> CloseReason 
     }
 }
 
-async fn close_websocket(socket: &mut WebSocket) {
-    let _ = socket.send(websocket::frame(&Packet::Close)).await;
+async fn close_websocket(socket: &mut WebSocket, protocol: Protocol) {
+    let _ = socket.send(websocket::frame(&Packet::Close, protocol)).await;
     let _ = tokio::time::timeout(Duration::from_secs(1), socket.close(None)).await;
 }
 
@@ -612,6 +747,7 @@ enum PollError {
 /// Long-polls until paused, closed, or failed; packets go to the driver in order.
 async fn poll_loop(
     polling: Polling,
+    protocol: Protocol,
     sid: String,
     deadline: Duration,
     paused: Arc<AtomicBool>,
@@ -626,7 +762,15 @@ async fn poll_loop(
             }
         };
         trace!(target: "engineio", %body, "polled");
-        for packet in payload::decode(&body) {
+        let packets: Vec<Result<Packet, DecodeError>> = if protocol == Protocol::V3 {
+            match payload::decode_v3(&body) {
+                Ok(packets) => packets.into_iter().map(Ok).collect(),
+                Err(error) => vec![Err(error)],
+            }
+        } else {
+            payload::decode(&body).collect()
+        };
+        for packet in packets {
             let closing = matches!(packet, Ok(Packet::Close) | Err(_));
             let packet = packet.map_err(PollError::Decode);
             if out.send(packet).is_err() || closing {
@@ -637,15 +781,19 @@ async fn poll_loop(
 }
 
 /// Opens a websocket beside the polling session and checks it with `2probe` / `3probe`.
-async fn probe_websocket(options: &EngineOptions, sid: &str) -> Result<WebSocket, Error> {
+async fn probe_websocket(
+    options: &EngineOptions,
+    protocol: Protocol,
+    sid: &str,
+) -> Result<WebSocket, Error> {
     let mut socket = websocket::connect(options, Some(sid)).await?;
     socket
-        .send(websocket::frame(&Packet::Ping(Some("probe".into()))))
+        .send(websocket::frame(&Packet::Ping(Some("probe".into())), protocol))
         .await
         .map_err(Error::transport)?;
     let answer = tokio::time::timeout(options.request_timeout, async {
         while let Some(frame) = socket.next().await {
-            match websocket::decode(frame.map_err(Error::transport)?) {
+            match websocket::decode(frame.map_err(Error::transport)?, protocol) {
                 Some(Ok(Packet::Pong(Some(data)))) if data == "probe" => return Ok(()),
                 None => continue,
                 Some(other) => {

@@ -9,7 +9,8 @@ use tokio_tungstenite::{Connector, MaybeTlsStream, WebSocketStream};
 
 use super::polling::{describe, header_map};
 use super::Transport;
-use crate::engineio::options::EngineOptions;
+use crate::engineio::options::{EngineOptions, Protocol};
+use crate::error::DecodeError;
 use crate::engineio::packet::Packet;
 use crate::error::Error;
 
@@ -78,18 +79,29 @@ pub async fn connect(options: &EngineOptions, sid: Option<&str>) -> Result<WebSo
     Ok(socket)
 }
 
-/// The frame that carries `packet`.
-pub fn frame(packet: &Packet) -> Message {
-    match packet {
-        Packet::Binary(data) => Message::Binary(data.clone()),
-        other => Message::Text(other.encode_text().into()),
+/// The frame that carries `packet`. Engine.IO v3 starts a binary frame with the
+/// message type byte (`4`); v4 sends the data alone.
+pub fn frame(packet: &Packet, protocol: Protocol) -> Message {
+    match (packet, protocol) {
+        (Packet::Binary(data), Protocol::V3) => {
+            let mut framed = Vec::with_capacity(1 + data.len());
+            framed.push(4);
+            framed.extend_from_slice(data);
+            Message::Binary(framed.into())
+        }
+        (Packet::Binary(data), _) => Message::Binary(data.clone()),
+        (other, _) => Message::Text(other.encode_text().into()),
     }
 }
 
 /// The packet a frame carries; `None` for control frames.
-pub fn decode(message: Message) -> Option<Result<Packet, crate::error::DecodeError>> {
+pub fn decode(message: Message, protocol: Protocol) -> Option<Result<Packet, DecodeError>> {
     match message {
         Message::Text(text) => Some(Packet::decode_text(text.as_str())),
+        Message::Binary(data) if protocol == Protocol::V3 => Some(match data.first() {
+            Some(4) => Ok(Packet::Binary(data.slice(1..))),
+            _ => Err(DecodeError::Data("v3 binary frame without its type byte".into())),
+        }),
         Message::Binary(data) => Some(Ok(Packet::Binary(data))),
         _ => None,
     }
