@@ -6,6 +6,7 @@
 //! * [`socketioxide_server`] is the in-process socketioxide implementation of that behaviour.
 //! * [`fault_proxy`] is a TCP proxy that cuts, refuses or blackholes connections on demand, for
 //!   reconnection tests.
+//! * [`hostile_server`] is a misbehaving Socket.IO server, for the hostile-input tests.
 //! * [`example_server()`] gives the examples their server: a URL from the command line, or the
 //!   in-process socketioxide server.
 #![forbid(unsafe_code)]
@@ -13,6 +14,7 @@
 
 pub mod example_server;
 pub mod fault_proxy;
+pub mod hostile_server;
 pub mod peers;
 pub mod socketioxide_server;
 

@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Installs the reference Socket.IO servers used by the integration tests (src/peers.rs):
 #   - tests/peers/node:   socket.io from package-lock.json (npm ci) into node_modules/
+#   - tests/peers/node2:  socket.io 2.x (Socket.IO v2 / Engine.IO v3 protocol), same way
 #   - tests/peers/python: python-socketio + aiohttp from requirements.txt into .venv/
+#   - haproxy and redis-server (Debian packages) for the cluster tests (tests/cluster.rs)
 # Idempotent and runnable from any directory. Needs node/npm and python3; on Debian it installs
 # python3-venv with apt-get when the venv module is missing.
 set -euo pipefail
@@ -23,6 +25,18 @@ else
     log "node peer: npm ci"
     (cd "$node_dir" && npm ci --no-audit --no-fund --loglevel=error >&2)
     cp "$node_dir/package-lock.json" "$node_stamp"
+fi
+
+# socket.io 2.x (tests/peers/node2, PeerKind::Node2): same pattern.
+node2_dir="$here/node2"
+node2_stamp="$node2_dir/node_modules/.socketio-suite-lock.json"
+if [[ -f "$node2_dir/node_modules/socket.io/package.json" && -f "$node2_stamp" ]] \
+    && cmp -s "$node2_dir/package-lock.json" "$node2_stamp"; then
+    log "node2 peer: up to date"
+else
+    log "node2 peer: npm ci"
+    (cd "$node2_dir" && npm ci --no-audit --no-fund --loglevel=error >&2)
+    cp "$node2_dir/package-lock.json" "$node2_stamp"
 fi
 
 # --- Python --------------------------------------------------------------------------------------
@@ -53,6 +67,24 @@ else
     log "python peer: pip install -r requirements.txt"
     "$venv/bin/python" -m pip install --quiet --disable-pip-version-check -r "$python_dir/requirements.txt"
     cp "$python_dir/requirements.txt" "$py_stamp"
+fi
+
+# --- Cluster (tests/cluster.rs): HAProxy and Redis from Debian -----------------------------------
+# The Node modules of the cluster servers (socket.io, @socket.io/redis-adapter, redis) come with the
+# Node peer above; tests/peers/cluster/server.js loads them from tests/peers/node/node_modules.
+cluster_missing=()
+command -v haproxy >/dev/null 2>&1 || cluster_missing+=(haproxy)
+command -v redis-server >/dev/null 2>&1 || cluster_missing+=(redis-server)
+if ((${#cluster_missing[@]} == 0)); then
+    log "cluster: haproxy and redis-server present"
+elif command -v apt-get >/dev/null 2>&1; then
+    log "cluster: installing haproxy and redis-server with apt-get (missing: ${cluster_missing[*]})"
+    sudo=""
+    [[ "$(id -u)" -eq 0 ]] || sudo="sudo"
+    $sudo apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y haproxy redis-server >&2
+else
+    log "cluster: ${cluster_missing[*]} missing and no apt-get: tests/cluster.rs will be skipped"
 fi
 
 log "done"
