@@ -32,7 +32,7 @@ pub mod packet;
 pub use args::Payload;
 pub use client::{
     AnyHandler, AsyncClient, AsyncClientBuilder, AsyncSocket, Call, Client, ClientBuilder,
-    ConnectOptions, ConnectionState, DisconnectReason, Handler, Socket, SyncHandler,
+    ConnectOptions, ConnectionState, DisconnectReason, Handler, Parser, Socket, SyncHandler,
 };
 pub use engineio::{Protocol, Transport};
 pub use error::{DecodeError, Error};

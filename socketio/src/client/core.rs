@@ -21,7 +21,7 @@ use tokio::sync::{mpsc, oneshot, watch};
 use tracing::{debug, info, trace, warn};
 
 use super::handler::{BoxFuture, Call, ErasedHandler};
-use super::options::{ClientConfig, ConnectOptions};
+use super::options::{ClientConfig, ConnectOptions, Parser};
 use super::reason::DisconnectReason;
 use crate::args::payload::EventData;
 use crate::args::{encode_ack, encode_event, EncodedArgs, Outgoing, Payload};
@@ -143,6 +143,7 @@ struct Pending {
 
 /// The answer to an event the server sent with an ack id.
 pub struct Ack {
+    parser: Parser,
     namespace: String,
     id: u64,
     engine: EngineSocket,
@@ -154,7 +155,7 @@ impl Ack {
         match encode_ack(&self.namespace, self.id, reply) {
             Ok(out) => {
                 trace!(target: "socketio", namespace = %self.namespace, id = self.id, "sending ack");
-                let _ = send_outgoing(&self.engine, out);
+                let _ = send_outgoing(&self.engine, self.parser, out);
             }
             Err(error) => {
                 warn!(target: "socketio", namespace = %self.namespace, id = self.id, %error, "ack reply does not serialize")
@@ -163,8 +164,26 @@ impl Ack {
     }
 }
 
-fn send_outgoing(engine: &EngineSocket, out: Outgoing) -> Result<(), Error> {
-    engine.send_with_binaries(out.text, out.attachments)
+fn send_outgoing(engine: &EngineSocket, parser: Parser, out: Outgoing) -> Result<(), Error> {
+    match parser {
+        Parser::Json => engine.send_with_binaries(out.text, out.attachments),
+        #[cfg(feature = "msgpack")]
+        Parser::MsgPack => {
+            engine.send_binary(crate::packet::msgpack::encode(&out.text, &out.attachments)?.into())
+        }
+    }
+}
+
+/// Sends a packet without attachments (CONNECT, DISCONNECT).
+fn send_control(engine: &EngineSocket, parser: Parser, text: String) -> Result<(), Error> {
+    send_outgoing(
+        engine,
+        parser,
+        Outgoing {
+            text,
+            attachments: Vec::new(),
+        },
+    )
 }
 
 pub(crate) struct Core {
@@ -502,7 +521,7 @@ impl Core {
                 {
                     text.push_str(&serde_json::to_string(&auth)?);
                 }
-                engine.send_message(text)?;
+                send_control(&engine, self.config.parser, text)?;
             }
             connection.session
         };
@@ -608,7 +627,7 @@ impl Core {
         if let (Some(NamespaceState::Connected { .. }), Some(engine)) =
             (connection.namespaces.get(namespace), &connection.engine)
         {
-            return send_outgoing(engine, packet);
+            return send_outgoing(engine, self.config.parser, packet);
         }
         let capacity = self.config.send_buffer;
         if capacity == 0 || self.state() == ConnectionState::Disconnecting {
@@ -742,7 +761,7 @@ impl Core {
         if was_connected {
             let mut text = String::new();
             encode_header(PacketType::Disconnect, 0, namespace, None, &mut text);
-            let _ = engine.send_message(text);
+            let _ = send_control(&engine, self.config.parser, text);
             self.fail_acks(Some(namespace));
             self.trigger_disconnect(namespace, DisconnectReason::ClientDisconnect);
         }
@@ -799,7 +818,7 @@ impl Core {
             for namespace in &namespaces {
                 let mut text = String::new();
                 encode_header(PacketType::Disconnect, 0, namespace, None, &mut text);
-                let _ = engine.send_message(text);
+                let _ = send_control(&engine, self.config.parser, text);
             }
         }
         self.fail_acks(None);
@@ -1021,6 +1040,7 @@ impl Core {
                     return Ok(());
                 }
                 let ack = packet.id.map(|id| Ack {
+                    parser: self.config.parser,
                     namespace: namespace.to_owned(),
                     id,
                     engine: engine.clone(),
@@ -1102,7 +1122,7 @@ impl Core {
             if let Some(pending) = buffered.ack_id.and_then(|id| acks.get_mut(&id)) {
                 pending.sent = true;
             }
-            let _ = send_outgoing(engine, buffered.packet);
+            let _ = send_outgoing(engine, self.config.parser, buffered.packet);
         }
     }
 
@@ -1196,6 +1216,9 @@ async fn read_loop(core: Arc<Core>, session: u64, engine: EngineSocket, mut even
     let max_attachments = core.config.max_attachments;
     while let Some(event) = events.recv().await {
         let result = match event {
+            EngineEvent::Message(_) if core.config.parser != Parser::Json => Err(
+                DecodeError::Data("a text message, but the parser is msgpack".into()),
+            ),
             EngineEvent::Message(text) => match RawPacket::decode(&text, max_attachments) {
                 Ok(packet) if packet.kind.is_binary() && packet.attachments > 0 => {
                     let expected = packet.attachments;
@@ -1204,6 +1227,15 @@ async fn read_loop(core: Arc<Core>, session: u64, engine: EngineSocket, mut even
                 Ok(packet) => core.on_packet(&engine, packet, Vec::new()),
                 Err(error) => Err(error),
             },
+            #[cfg(feature = "msgpack")]
+            EngineEvent::Binary(data) if core.config.parser == Parser::MsgPack => {
+                crate::packet::msgpack::decode(&data, max_attachments).and_then(
+                    |(text, attachments)| {
+                        RawPacket::decode(&text, max_attachments)
+                            .and_then(|packet| core.on_packet(&engine, packet, attachments))
+                    },
+                )
+            }
             EngineEvent::Binary(data) => match reassembler.push(data) {
                 Ok(Some(done)) => RawPacket::decode(&done.text, max_attachments)
                     .and_then(|packet| core.on_packet(&engine, packet, done.attachments)),
@@ -1350,7 +1382,7 @@ impl Core {
             match crate::args::encode_event_from_args(&namespace, Some(id), &event, args) {
                 Ok(packet) => {
                     debug!(target: "socketio", %namespace, %event, id, tries, "sending (at least once)");
-                    let _ = send_outgoing(&engine, packet);
+                    let _ = send_outgoing(&engine, this.config.parser, packet);
                 }
                 Err(error) => {
                     warn!(target: "socketio", %error, "queued emit does not encode; dropped");

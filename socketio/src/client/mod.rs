@@ -11,5 +11,5 @@ pub use async_client::{AsyncClient, AsyncClientBuilder, AsyncSocket};
 pub use blocking::{Client, ClientBuilder, Socket};
 pub use core::ConnectionState;
 pub use handler::{AnyHandler, Call, Handler, SyncHandler};
-pub use options::ConnectOptions;
+pub use options::{ConnectOptions, Parser};
 pub use reason::DisconnectReason;

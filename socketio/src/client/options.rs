@@ -197,7 +197,21 @@ pub struct ClientConfig {
     pub(crate) proxy: ProxySettings,
     pub(crate) reconnection: Reconnection,
     pub(crate) send_buffer: usize,
+    pub(crate) parser: Parser,
     pub(crate) retries: u32,
+}
+
+/// How Socket.IO packets are written on the wire; it must match the server's parser.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+#[non_exhaustive]
+pub enum Parser {
+    /// The default parser: JSON text, binary as attachments.
+    #[default]
+    Json,
+    /// socket.io-msgpack-parser / python-socketio's `serializer="msgpack"`: one
+    /// msgpack map per packet, binary inline (cargo feature `msgpack`).
+    #[cfg(feature = "msgpack")]
+    MsgPack,
 }
 
 /// How the client reconnects after an accidental disconnection (python's options).
@@ -250,6 +264,7 @@ impl Default for ClientConfig {
             proxy: ProxySettings::default(),
             reconnection: Reconnection::default(),
             send_buffer: 0,
+            parser: Parser::Json,
             retries: 0,
         }
     }
@@ -290,6 +305,12 @@ macro_rules! builder_methods {
         /// python-socketio's `engineio_logger=True`.
         pub fn engineio_logger(mut self, enabled: bool) -> Self {
             self.config.engineio_logger = enabled;
+            self
+        }
+
+        /// The packet parser; it must match the server's (default [`Parser::Json`](crate::Parser::Json)).
+        pub fn parser(mut self, parser: crate::Parser) -> Self {
+            self.config.parser = parser;
             self
         }
 

@@ -5,6 +5,8 @@
 //! See <https://socket.io/docs/v4/socket-io-protocol/>.
 
 pub mod binary;
+#[cfg(feature = "msgpack")]
+pub mod msgpack;
 
 use crate::error::DecodeError;
 

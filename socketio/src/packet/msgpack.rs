@@ -1,0 +1,220 @@
+//! The msgpack parser (socket.io-msgpack-parser, python-socketio's
+//! `serializer="msgpack"`): each packet is one msgpack map `{type, nsp, data, id}` in
+//! an Engine.IO binary message, with binary inline.
+//!
+//! The client's own form of a packet is the JSON text plus attachments; this module
+//! translates both ways, so everything above it works the same with either parser.
+
+use bytes::Bytes;
+use rmpv::Value as Msg;
+use serde_json::Value as Json;
+
+use super::{encode_header, PacketType, RawPacket};
+use crate::args::de::placeholder;
+use crate::error::DecodeError;
+
+/// How deep a received msgpack value may nest.
+const MAX_DEPTH: usize = 128;
+
+/// A packet in the client's form (text and attachments) as a msgpack message.
+pub fn encode(text: &str, attachments: &[Bytes]) -> Result<Vec<u8>, DecodeError> {
+    let packet = RawPacket::decode(text, usize::MAX)?;
+    let kind = match packet.kind {
+        PacketType::BinaryEvent => PacketType::Event,
+        PacketType::BinaryAck => PacketType::Ack,
+        kind => kind,
+    };
+    let mut map = vec![
+        (Msg::from("type"), Msg::from(kind as u8)),
+        (Msg::from("nsp"), Msg::from(packet.namespace)),
+    ];
+    if !packet.data.is_empty() {
+        let data: Json =
+            serde_json::from_str(packet.data).map_err(|e| DecodeError::Data(e.to_string()))?;
+        map.push((Msg::from("data"), to_msgpack(&data, attachments)));
+    }
+    if let Some(id) = packet.id {
+        map.push((Msg::from("id"), Msg::from(id)));
+    }
+    let mut out = Vec::with_capacity(32 + text.len());
+    rmpv::encode::write_value(&mut out, &Msg::Map(map))
+        .map_err(|e| DecodeError::Data(e.to_string()))?;
+    Ok(out)
+}
+
+/// A received msgpack message in the client's form: the packet's text and attachments.
+pub fn decode(message: &[u8], max_attachments: usize) -> Result<(String, Vec<Bytes>), DecodeError> {
+    let mut reader = message;
+    let value = rmpv::decode::read_value_with_max_depth(&mut reader, MAX_DEPTH)
+        .map_err(|e| DecodeError::Data(format!("msgpack: {e}")))?;
+    let Msg::Map(entries) = value else {
+        return Err(DecodeError::Data("msgpack packet is not a map".into()));
+    };
+    let field = |name: &str| {
+        entries
+            .iter()
+            .find(|(key, _)| key.as_str() == Some(name))
+            .map(|(_, value)| value)
+    };
+    let kind = match field("type").and_then(Msg::as_u64) {
+        Some(0) => PacketType::Connect,
+        Some(1) => PacketType::Disconnect,
+        Some(2) => PacketType::Event,
+        Some(3) => PacketType::Ack,
+        Some(4) => PacketType::ConnectError,
+        Some(5) => PacketType::BinaryEvent,
+        Some(6) => PacketType::BinaryAck,
+        _ => {
+            return Err(DecodeError::Data(
+                "msgpack packet without a valid type".into(),
+            ))
+        }
+    };
+    let namespace = match field("nsp") {
+        None | Some(Msg::Nil) => "/",
+        Some(nsp) => nsp
+            .as_str()
+            .filter(|n| n.starts_with('/') && !n.contains(','))
+            .ok_or(DecodeError::Namespace)?,
+    };
+    let id = match field("id") {
+        None | Some(Msg::Nil) => None,
+        Some(id) => Some(id.as_u64().ok_or(DecodeError::AckId)?),
+    };
+    let mut attachments = Vec::new();
+    let data = match field("data") {
+        None | Some(Msg::Nil) if matches!(kind, PacketType::Connect | PacketType::Disconnect) => {
+            None
+        }
+        None => None,
+        Some(data) => Some(to_json(data, &mut attachments, max_attachments)?),
+    };
+    let kind = match (kind, attachments.is_empty()) {
+        (PacketType::Event, false) => PacketType::BinaryEvent,
+        (PacketType::Ack, false) => PacketType::BinaryAck,
+        (kind, _) => kind,
+    };
+    let mut text = String::new();
+    encode_header(kind, attachments.len(), namespace, id, &mut text);
+    if let Some(data) = data {
+        text.push_str(&data.to_string());
+    }
+    Ok((text, attachments))
+}
+
+fn to_msgpack(value: &Json, attachments: &[Bytes]) -> Msg {
+    if let Some(bytes) = placeholder(value)
+        .and_then(|num| usize::try_from(num).ok())
+        .and_then(|num| attachments.get(num))
+    {
+        return Msg::Binary(bytes.to_vec());
+    }
+    match value {
+        Json::Null => Msg::Nil,
+        Json::Bool(b) => Msg::Boolean(*b),
+        Json::Number(n) => match (n.as_u64(), n.as_i64(), n.as_f64()) {
+            (Some(u), _, _) => Msg::from(u),
+            (_, Some(i), _) => Msg::from(i),
+            (_, _, Some(f)) => Msg::F64(f),
+            _ => Msg::Nil,
+        },
+        Json::String(s) => Msg::from(s.as_str()),
+        Json::Array(items) => {
+            Msg::Array(items.iter().map(|i| to_msgpack(i, attachments)).collect())
+        }
+        Json::Object(map) => Msg::Map(
+            map.iter()
+                .map(|(k, v)| (Msg::from(k.as_str()), to_msgpack(v, attachments)))
+                .collect(),
+        ),
+    }
+}
+
+fn to_json(value: &Msg, attachments: &mut Vec<Bytes>, max: usize) -> Result<Json, DecodeError> {
+    Ok(match value {
+        Msg::Nil => Json::Null,
+        Msg::Boolean(b) => Json::Bool(*b),
+        Msg::Integer(i) => match (i.as_u64(), i.as_i64()) {
+            (Some(u), _) => Json::from(u),
+            (_, Some(i)) => Json::from(i),
+            _ => Json::Null,
+        },
+        Msg::F32(f) => serde_json::Number::from_f64(f64::from(*f)).map_or(Json::Null, Json::Number),
+        Msg::F64(f) => serde_json::Number::from_f64(*f).map_or(Json::Null, Json::Number),
+        Msg::String(s) => Json::String(s.as_str().map_or_else(
+            || String::from_utf8_lossy(s.as_bytes()).into_owned(),
+            str::to_owned,
+        )),
+        Msg::Binary(data) => {
+            if attachments.len() >= max {
+                return Err(DecodeError::TooManyAttachments {
+                    count: attachments.len() as u64 + 1,
+                    limit: max,
+                });
+            }
+            attachments.push(Bytes::copy_from_slice(data));
+            serde_json::json!({"_placeholder": true, "num": attachments.len() - 1})
+        }
+        Msg::Array(items) => Json::Array(
+            items
+                .iter()
+                .map(|i| to_json(i, attachments, max))
+                .collect::<Result<_, _>>()?,
+        ),
+        Msg::Map(entries) => {
+            let mut map = serde_json::Map::with_capacity(entries.len().min(64));
+            for (key, value) in entries {
+                let key = match key {
+                    Msg::String(s) => s.as_str().unwrap_or_default().to_owned(),
+                    other => other.to_string(),
+                };
+                map.insert(key, to_json(value, attachments, max)?);
+            }
+            Json::Object(map)
+        }
+        Msg::Ext(..) => Json::Null,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn events_with_binary_round_trip() {
+        let text = r#"51-/chat,7["up",{"_placeholder":true,"num":0},{"k":[1,-2,1.5,null,true]}]"#;
+        let attachments = vec![Bytes::from_static(b"\x01\x02")];
+        let message = encode(text, &attachments).unwrap();
+        let (decoded, back) = decode(&message, 8).unwrap();
+        assert_eq!(decoded, text);
+        assert_eq!(back, attachments);
+    }
+
+    #[test]
+    fn connect_and_plain_packets() {
+        for text in [
+            "0",
+            r#"0/admin,{"token":"x"}"#,
+            "1/admin,",
+            r#"2["hi"]"#,
+            "31[]",
+            r#"4{"message":"no"}"#,
+        ] {
+            let (decoded, _) = decode(&encode(text, &[]).unwrap(), 8).unwrap();
+            assert_eq!(decoded.trim_end_matches(','), text.trim_end_matches(','));
+        }
+    }
+
+    #[test]
+    fn hostile_messages_are_typed_errors() {
+        assert!(decode(b"", 8).is_err());
+        assert!(decode(&[0x91, 0x01], 8).is_err()); // an array, not a map
+        assert!(decode(&[0x81, 0xa4, b't', b'y', b'p', b'e', 0x09], 8).is_err()); // type 9
+                                                                                  // A claimed 4 GiB string with no data: an error, not an allocation.
+        assert!(decode(&[0xdb, 0xff, 0xff, 0xff, 0xff], 8).is_err());
+        // Deep nesting is bounded.
+        let mut deep = vec![0x81, 0xa4, b'd', b'a', b't', b'a'];
+        deep.extend(std::iter::repeat_n(0x91, 100_000));
+        assert!(decode(&deep, 8).is_err());
+    }
+}
