@@ -37,3 +37,105 @@ pub use client::{
 pub use engineio::{Protocol, Transport};
 pub use error::{DecodeError, Error};
 pub use namespace::{AsyncClientNamespace, AsyncEventFunction, ClientNamespace, EventFunction};
+
+/// Makes an `impl` block a class-based namespace (python-socketio's `ClientNamespace` /
+/// `AsyncClientNamespace`); its `#[event]` methods handle the namespace's events.
+///
+/// ```no_run
+/// use std::sync::atomic::{AtomicUsize, Ordering};
+///
+/// use serde::Deserialize;
+/// use socketio::{event, namespace, AsyncClient, AsyncSocket, Client, DisconnectReason};
+///
+/// #[derive(Deserialize)]
+/// struct Message {
+///     user: String,
+///     text: String,
+/// }
+///
+/// #[derive(Default)]
+/// struct Chat {
+///     received: AtomicUsize,
+/// }
+///
+/// #[namespace("/chat")]
+/// impl Chat {
+///     #[event] // the event "connect": the method's name without `on_`
+///     async fn on_connect(&self, socket: AsyncSocket) {
+///         socket.emit("join", "lobby").await.ok();
+///     }
+///
+///     #[event] // "message": arguments are deserialized, in order
+///     fn on_message(&self, message: Message) {
+///         self.received.fetch_add(1, Ordering::Relaxed);
+///         println!("{}: {}", message.user, message.text);
+///     }
+///
+///     #[event("how many?")] // any name; the return value is the ack
+///     fn count(&self) -> usize {
+///         self.received.load(Ordering::Relaxed)
+///     }
+///
+///     #[event]
+///     fn on_disconnect(&self, reason: DisconnectReason) {
+///         println!("left the chat: {reason}");
+///     }
+///
+///     fn helper(&self) {} // not an event: an ordinary method
+/// }
+///
+/// /// Synchronous methods and no socket: a namespace for both clients.
+/// struct Admin;
+///
+/// #[namespace("/admin")]
+/// impl Admin {
+///     #[event]
+///     fn on_sum(&self, a: i64, b: i64) -> i64 {
+///         a + b
+///     }
+/// }
+///
+/// # async fn run() -> Result<(), socketio::Error> {
+/// let sio = AsyncClient::new();
+/// sio.register_namespace(Chat::default());
+/// sio.register_namespace(Admin);
+/// sio.connect("http://localhost:5000").await?; // connects "/chat" and "/admin"
+///
+/// let blocking = Client::new()?;
+/// blocking.register_namespace(Admin);
+/// # Ok(()) }
+/// ```
+///
+/// The rules, the generated code and the compile-time checks:
+pub use socketio_derive::namespace;
+
+/// Makes a free function an event handler registered under its own name (python's
+/// `@sio.event`): `sio.event(message)`. The function becomes a unit struct of the same
+/// name; call the function itself as `message::call(…)`.
+///
+/// ```no_run
+/// use socketio::{event, AsyncClient, Client};
+///
+/// #[event] // the event "message"
+/// async fn message(data: serde_json::Value) {
+///     println!("{data}");
+/// }
+///
+/// #[event("multiply")] // any name; the return value is the ack
+/// fn product(a: i64, b: i64) -> i64 {
+///     a * b
+/// }
+///
+/// # fn run() -> Result<(), socketio::Error> {
+/// let sio = AsyncClient::new();
+/// sio.event(message).event(product);
+/// sio.of("/chat").event(message);
+///
+/// let blocking = Client::new()?; // synchronous functions only
+/// blocking.event(product);
+/// assert_eq!(product::call(6, 7), 42);
+/// # Ok(()) }
+/// ```
+///
+/// The rules and the generated code:
+pub use socketio_derive::event;

@@ -116,12 +116,14 @@ impl<N: ClientNamespace> Dispatch for BlockingClass<N> {
 #[doc(hidden)]
 pub mod __private {
     use std::future::Future;
+    use std::sync::Arc;
 
     use serde::de::DeserializeOwned;
     use serde::Serialize;
 
     pub use crate::client::core::Ack;
     pub use crate::client::handler::{BoxFuture, Call};
+    use crate::{AsyncSocket, Socket};
 
     /// The event being dispatched.
     pub fn event(call: &Call) -> &str {
@@ -143,6 +145,31 @@ pub mod __private {
         if let Some(ack) = ack {
             ack.send(reply);
         }
+    }
+
+    /// Registers the handler of an `#[event]` function on `socket`'s namespace, for the
+    /// async client.
+    pub fn on_async<F>(socket: &AsyncSocket, event: &str, handler: F)
+    where
+        F: Fn(Call) -> Option<BoxFuture> + Send + Sync + 'static,
+    {
+        socket.core.on(&socket.namespace, event, Arc::new(handler));
+    }
+
+    /// Registers the handler of a synchronous `#[event]` function on `socket`'s
+    /// namespace, for the blocking client.
+    pub fn on_blocking<F>(socket: &Socket, event: &str, handler: F)
+    where
+        F: Fn(Call) + Send + Sync + 'static,
+    {
+        socket.core.on(
+            &socket.namespace,
+            event,
+            Arc::new(move |call| {
+                handler(call);
+                None
+            }),
+        );
     }
 
     /// Boxes a method's future.
