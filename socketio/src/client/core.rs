@@ -466,6 +466,8 @@ impl Core {
         options: &ConnectOptions,
         namespaces: &[String],
     ) -> Result<(), Error> {
+        // Handlers may run from here on (connect_error included).
+        self.start_dispatcher();
         let tls = self.tls.clone().map_err(Error::Tls)?;
         let engine_options = self
             .config
@@ -486,7 +488,6 @@ impl Core {
                 return Err(error);
             }
         };
-        self.start_dispatcher();
         let auth = options.auth.clone();
         let legacy = engine.protocol() == crate::engineio::Protocol::V3;
         if legacy && auth.is_some() {
@@ -818,7 +819,7 @@ impl Core {
             for namespace in &namespaces {
                 let mut text = String::new();
                 encode_header(PacketType::Disconnect, 0, namespace, None, &mut text);
-                let _ = send_control(&engine, self.config.parser, text);
+                let _ = send_control(engine, self.config.parser, text);
             }
         }
         self.fail_acks(None);

@@ -309,12 +309,10 @@ async fn open(options: &Arc<EngineOptions>) -> Result<(Handshake, Start), Openin
                         None => continue,
                     },
                     Some(Err(e)) => return Err(Error::ConnectionFailed(e.to_string()).into()),
-                    None => {
-                        return Err(Error::ConnectionFailed("closed before open".into()).into())
-                    }
+                    None => return Err(Error::ConnectionFailed("closed before open".into()).into()),
                 }
             };
-            Ok((handshake, Start::WebSocket(socket)))
+            Ok((handshake, Start::WebSocket(Box::new(socket))))
         }
     }
 }
@@ -325,7 +323,7 @@ fn is_http_400(error: &Error) -> bool {
 
 enum Start {
     Polling(Polling, Vec<Packet>),
-    WebSocket(WebSocket),
+    WebSocket(Box<WebSocket>),
 }
 
 /// What the driver does after an incoming packet.
@@ -374,12 +372,12 @@ impl Driver {
                 match reaction {
                     Reaction::Close(reason) => (reason, None),
                     _ => match self.run_polling(polling).await {
-                        Outcome::Upgraded(socket) => self.run_websocket(socket).await,
+                        Outcome::Upgraded(socket) => self.run_websocket(*socket).await,
                         Outcome::Closed(reason, done) => (reason, done),
                     },
                 }
             }
-            Start::WebSocket(socket) => self.run_websocket(socket).await,
+            Start::WebSocket(socket) => self.run_websocket(*socket).await,
         };
         debug!(target: "engineio", sid = %self.shared.handshake.sid, ?reason, "session closed");
         self.shared.closed.store(true, Ordering::Release);
@@ -503,7 +501,10 @@ impl Driver {
         loop {
             if upgraded.is_some() && poller.is_none() && post.is_none() {
                 let mut socket = upgraded.take().expect("checked");
-                if let Err(e) = socket.send(websocket::frame(&Packet::Upgrade, self.protocol())).await {
+                if let Err(e) = socket
+                    .send(websocket::frame(&Packet::Upgrade, self.protocol()))
+                    .await
+                {
                     warn!(target: "engineio", error = %e, "upgrade failed after the probe");
                     return Outcome::Closed(CloseReason::TransportError(e.to_string()), None);
                 }
@@ -511,7 +512,7 @@ impl Driver {
                 self.shared
                     .transport
                     .store(Transport::WebSocket as u8, Ordering::Relaxed);
-                return Outcome::Upgraded(socket);
+                return Outcome::Upgraded(Box::new(socket));
             }
             if post.is_none() && upgraded.is_none() {
                 if let Some(body) = self.next_batch() {
@@ -724,7 +725,9 @@ fn close_reason_of(error: tokio_tungstenite::tungstenite::Error) -> CloseReason 
 }
 
 async fn close_websocket(socket: &mut WebSocket, protocol: Protocol) {
-    let _ = socket.send(websocket::frame(&Packet::Close, protocol)).await;
+    let _ = socket
+        .send(websocket::frame(&Packet::Close, protocol))
+        .await;
     let _ = tokio::time::timeout(Duration::from_secs(1), socket.close(None)).await;
 }
 
@@ -735,7 +738,7 @@ enum Closing {
 }
 
 enum Outcome {
-    Upgraded(WebSocket),
+    Upgraded(Box<WebSocket>),
     Closed(CloseReason, Option<oneshot::Sender<()>>),
 }
 
@@ -788,7 +791,10 @@ async fn probe_websocket(
 ) -> Result<WebSocket, Error> {
     let mut socket = websocket::connect(options, Some(sid)).await?;
     socket
-        .send(websocket::frame(&Packet::Ping(Some("probe".into())), protocol))
+        .send(websocket::frame(
+            &Packet::Ping(Some("probe".into())),
+            protocol,
+        ))
         .await
         .map_err(Error::transport)?;
     let answer = tokio::time::timeout(options.request_timeout, async {

@@ -182,7 +182,8 @@ mod tests {
     /// Every example packet of the Socket.IO v5 protocol document, both ways.
     #[test]
     fn the_protocol_documents_examples() {
-        let examples: &[(&str, PacketType, usize, &str, Option<u64>, &str)] = &[
+        type Example<'a> = (&'a str, PacketType, usize, &'a str, Option<u64>, &'a str);
+        let examples: &[Example] = &[
             ("0", PacketType::Connect, 0, "/", None, ""),
             ("0/admin,", PacketType::Connect, 0, "/admin", None, ""),
             (
