@@ -59,7 +59,9 @@ pub fn decode_v3(payload: &str) -> Result<Vec<Packet>, DecodeError> {
             end += c.len_utf8();
         }
         if units != length {
-            return Err(DecodeError::Data("v3 payload length beyond its data".into()));
+            return Err(DecodeError::Data(
+                "v3 payload length beyond its data".into(),
+            ));
         }
         let record = &rest[..end];
         rest = &rest[end..];
@@ -183,7 +185,15 @@ mod tests {
 
     #[test]
     fn bad_v3_payloads_are_typed_errors() {
-        for bad in ["", "4hello", "99:4hi", "x:4", "99999999999999:4", "3:4€", "3:b4!"] {
+        for bad in [
+            "",
+            "4hello",
+            "99:4hi",
+            "x:4",
+            "99999999999999:4",
+            "3:4€",
+            "3:b4!",
+        ] {
             if bad.is_empty() {
                 assert_eq!(decode_v3(bad).unwrap(), []);
                 continue;

@@ -10,8 +10,8 @@ use tokio_tungstenite::{Connector, MaybeTlsStream, WebSocketStream};
 use super::polling::{describe, header_map};
 use super::Transport;
 use crate::engineio::options::{EngineOptions, Protocol};
-use crate::error::DecodeError;
 use crate::engineio::packet::Packet;
+use crate::error::DecodeError;
 use crate::error::Error;
 
 /// An open websocket to the server.
@@ -100,7 +100,9 @@ pub fn decode(message: Message, protocol: Protocol) -> Option<Result<Packet, Dec
         Message::Text(text) => Some(Packet::decode_text(text.as_str())),
         Message::Binary(data) if protocol == Protocol::V3 => Some(match data.first() {
             Some(4) => Ok(Packet::Binary(data.slice(1..))),
-            _ => Err(DecodeError::Data("v3 binary frame without its type byte".into())),
+            _ => Err(DecodeError::Data(
+                "v3 binary frame without its type byte".into(),
+            )),
         }),
         Message::Binary(data) => Some(Ok(Packet::Binary(data))),
         _ => None,
