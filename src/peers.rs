@@ -8,6 +8,16 @@
 //! * [`PeerKind::Python`]: `python-socketio` with aiohttp, installed into `tests/peers/python/.venv`;
 //! * [`PeerKind::Socketioxide`]: socketioxide, in process, always available.
 //!
+//! One more peer speaks an older protocol and is started only on request (it is not in
+//! [`PeerKind::ALL`], so [`all`] leaves it out):
+//!
+//! * [`PeerKind::Node2`]: `socket.io` 2.x (Socket.IO protocol v4 / Engine.IO v3, the protocol of
+//!   Socket.IO 2 servers), `tests/peers/node2/server.js`, installed into
+//!   `tests/peers/node2/node_modules`.
+//!
+//! [`PeerOptions::allow_eio3`], [`PeerOptions::parser`] and [`PeerOptions::serializer`] select the
+//! other wire formats of the Node.js and Python peers (Engine.IO v3 clients, msgpack).
+//!
 //! The API is synchronous so that it works from `#[test]` and `#[tokio::test]` alike.
 //!
 //! ```no_run
@@ -48,16 +58,22 @@ pub enum PeerKind {
     Python,
     /// socketioxide, running in process ([`crate::socketioxide_server`]).
     Socketioxide,
+    /// The Node.js `socket.io` 2.x server (`tests/peers/node2/server.js`): Engine.IO protocol v3
+    /// (length-prefixed polling payloads, client-sent pings, `b64=1`), no CONNECT auth, refusals
+    /// as ERROR packets. Not in [`PeerKind::ALL`]: start it explicitly.
+    Node2,
 }
 
 impl PeerKind {
-    /// Every kind, in the order used by [`all`].
+    /// Every kind speaking the current protocol, in the order used by [`all`] (without
+    /// [`PeerKind::Node2`]).
     pub const ALL: [PeerKind; 3] = [PeerKind::Socketioxide, PeerKind::Node, PeerKind::Python];
 
-    /// A short lowercase name: `node`, `python` or `socketioxide`.
+    /// A short lowercase name: `node`, `python`, `socketioxide` or `node2`.
     pub fn name(self) -> &'static str {
         match self {
             PeerKind::Node => "node",
+            PeerKind::Node2 => "node2",
             PeerKind::Python => "python",
             PeerKind::Socketioxide => "socketioxide",
         }
@@ -69,6 +85,9 @@ impl PeerKind {
         match self {
             PeerKind::Socketioxide => true,
             PeerKind::Node => node_dir()
+                .join("node_modules/socket.io/package.json")
+                .is_file(),
+            PeerKind::Node2 => node2_dir()
                 .join("node_modules/socket.io/package.json")
                 .is_file(),
             PeerKind::Python => {
@@ -111,6 +130,18 @@ pub struct PeerOptions {
     /// Enables socket.io's connection state recovery (Node.js only; ignored by the other peers).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub connection_state_recovery: Option<bool>,
+    /// Also accept Engine.IO v3 clients (`EIO=3`, the Socket.IO 2 protocol): socket.io's
+    /// `allowEIO3` (Node.js only; serialized as `allowEIO3`).
+    #[serde(rename = "allowEIO3", skip_serializing_if = "Option::is_none")]
+    pub allow_eio3: Option<bool>,
+    /// The Socket.IO parser of the Node.js peer: `"msgpack"` for `socket.io-msgpack-parser`
+    /// (default: the JSON parser). Node.js only.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub parser: Option<String>,
+    /// The Socket.IO serializer of the Python peer: `"msgpack"` for python-socketio's msgpack
+    /// serializer (default: JSON). Python only.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub serializer: Option<String>,
     /// The port to listen on (on `127.0.0.1`); `None` (the default) for an ephemeral port.
     /// [`Peer::restart`] sets it to keep the port of the first start.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -346,6 +377,10 @@ fn node_dir() -> PathBuf {
     peers_dir().join("node")
 }
 
+fn node2_dir() -> PathBuf {
+    peers_dir().join("node2")
+}
+
 fn python_dir() -> PathBuf {
     peers_dir().join("python")
 }
@@ -363,11 +398,14 @@ fn launch(kind: PeerKind, options: &PeerOptions) -> Result<(u16, Inner), String>
                 .map_err(|e| format!("cannot start the socketioxide peer: {e}"))?;
             Ok((server.port(), Inner::InProcess(server)))
         }
-        PeerKind::Node => {
+        PeerKind::Node | PeerKind::Node2 => {
+            let dir = if kind == PeerKind::Node2 {
+                node2_dir()
+            } else {
+                node_dir()
+            };
             let mut cmd = Command::new("node");
-            cmd.arg(node_dir().join("server.js"))
-                .arg(&json)
-                .current_dir(node_dir());
+            cmd.arg(dir.join("server.js")).arg(&json).current_dir(dir);
             spawn(kind, cmd)
         }
         PeerKind::Python => {

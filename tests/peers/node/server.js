@@ -4,6 +4,9 @@
 //   options (all optional): pingInterval, pingTimeout (ms), maxHttpBufferSize (bytes),
 //   transports (["polling", "websocket"]), path (default "/socket.io"),
 //   connectionStateRecovery (bool), port (default 0: ephemeral).
+//   allowEIO3 (bool): also accept Engine.IO v3 clients (Socket.IO v2 protocol, `EIO=3`).
+//   parser ("msgpack"): use socket.io-msgpack-parser instead of the default JSON parser: every
+//     Socket.IO packet is one binary Engine.IO message holding a msgpack map {type, nsp, data, id?}.
 //
 // Listens on 127.0.0.1 (on `port`, else an ephemeral port), and prints exactly one line `LISTENING <port>` to stdout.
 // Exits when stdin reaches EOF (unless stdin is a TTY) and on SIGTERM/SIGINT.
@@ -24,6 +27,9 @@ if (options.pingInterval != null) serverOptions.pingInterval = options.pingInter
 if (options.pingTimeout != null) serverOptions.pingTimeout = options.pingTimeout;
 if (options.maxHttpBufferSize != null) serverOptions.maxHttpBufferSize = options.maxHttpBufferSize;
 if (options.transports != null) serverOptions.transports = options.transports;
+if (options.allowEIO3 != null) serverOptions.allowEIO3 = !!options.allowEIO3;
+if (options.parser === "msgpack") serverOptions.parser = require("socket.io-msgpack-parser");
+else if (options.parser != null && options.parser !== "default") throw new Error(`unknown parser ${options.parser}`);
 // Connection state recovery: with it, every event packet without ack that goes through the adapter
 // (in socket.io 4.8.4 that includes plain `socket.emit`, see Socket.emit in socket.io/dist/socket.js)
 // gets a string offset appended as its last argument and is stored for maxDisconnectionDuration;

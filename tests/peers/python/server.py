@@ -4,6 +4,8 @@ Usage: .venv/bin/python server.py '<json options>'
   options (all optional): pingInterval, pingTimeout (ms), maxHttpBufferSize (bytes),
   transports (["polling", "websocket"]), path (default "/socket.io"),
   connectionStateRecovery (ignored: python-socketio has no such feature),
+  serializer ("msgpack": python-socketio's msgpack serializer, every Socket.IO packet is one
+  binary Engine.IO message holding a msgpack map {type, data, nsp, id?}; default "default": JSON),
   port (default 0: ephemeral).
 
 Listens on 127.0.0.1 (on `port`, else an ephemeral port), and prints exactly one line `LISTENING <port>` to stdout.
@@ -46,6 +48,8 @@ def build(options):
         kwargs["max_http_buffer_size"] = options["maxHttpBufferSize"]
     if options.get("transports") is not None:
         kwargs["transports"] = options["transports"]
+    if options.get("serializer") is not None:
+        kwargs["serializer"] = options["serializer"]
     sio = socketio.AsyncServer(**kwargs)
     app = web.Application()
     path = (options.get("path") or "/socket.io").strip("/")
