@@ -439,3 +439,45 @@ macro_rules! builder_methods {
     };
 }
 pub(crate) use builder_methods;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn debug_output_hides_credentials() {
+        let options = ConnectOptions::new()
+            .header("Authorization", "Bearer s3cr3t-header")
+            .auth(serde_json::json!({"token": "s3cr3t-auth"}));
+        let shown = format!("{options:?}");
+        assert!(shown.contains("Authorization"), "{shown}");
+        assert!(!shown.contains("s3cr3t"), "{shown}");
+
+        let config = ClientConfig::default();
+        let engine = config
+            .engine_options(
+                "http://user:pw-s3cr3t@localhost:1/?token=s3cr3t-query",
+                &options,
+                crate::engineio::options::default_tls_config(),
+                Arc::new(reqwest::cookie::Jar::default()),
+            )
+            .unwrap();
+        let shown = format!("{engine:?}");
+        assert!(shown.contains("token=redacted"), "{shown}");
+        assert!(!shown.contains("s3cr3t"), "{shown}");
+    }
+
+    #[test]
+    fn backoff_doubles_caps_and_keeps_its_jitter_at_the_cap() {
+        let policy = Reconnection::default();
+        // random = 0.5 is the midpoint: no jitter.
+        assert_eq!(policy.delay(1, 0.5), Duration::from_secs(1));
+        assert_eq!(policy.delay(2, 0.5), Duration::from_secs(2));
+        assert_eq!(policy.delay(3, 0.5), Duration::from_secs(4));
+        assert_eq!(policy.delay(4, 0.5), Duration::from_secs(5));
+        assert_eq!(policy.delay(40, 0.5), Duration::from_secs(5));
+        // At the cap the jitter still spreads clients: ±50 %.
+        assert_eq!(policy.delay(40, 0.0), Duration::from_secs_f64(2.5));
+        assert_eq!(policy.delay(40, 1.0), Duration::from_secs_f64(7.5));
+    }
+}
