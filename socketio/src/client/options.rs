@@ -43,11 +43,7 @@ impl std::fmt::Debug for ConnectOptions {
             .field("namespaces", &self.namespaces)
             .field(
                 "headers",
-                &self
-                    .headers
-                    .iter()
-                    .map(|(name, _)| (name.as_str(), "<redacted>"))
-                    .collect::<Vec<_>>(),
+                &crate::engineio::options::redacted_headers(&self.headers),
             )
             .field("auth", &self.auth.as_ref().map(|_| "<redacted>"))
             .field("transports", &self.transports)

@@ -81,20 +81,21 @@ impl std::fmt::Debug for EngineOptions {
         f.debug_struct("EngineOptions")
             .field("url", &redacted_url(&self.url))
             .field("path", &self.path)
-            .field(
-                "headers",
-                &self
-                    .headers
-                    .iter()
-                    .map(|(name, _)| (name.as_str(), "<redacted>"))
-                    .collect::<Vec<_>>(),
-            )
+            .field("headers", &redacted_headers(&self.headers))
             .field("transports", &self.transports)
             .field("request_timeout", &self.request_timeout)
             .field("limits", &self.limits)
             .field("proxy", &self.proxy)
             .finish_non_exhaustive()
     }
+}
+
+/// Header names with their values hidden, for logs.
+pub fn redacted_headers(headers: &[(String, String)]) -> Vec<(&str, &'static str)> {
+    headers
+        .iter()
+        .map(|(name, _)| (name.as_str(), "<redacted>"))
+        .collect()
 }
 
 /// The URL with the values of its query string and any password hidden, for logs.
