@@ -205,4 +205,15 @@ fn regressions() {
     ] {
         checks::socketio_packet(input);
     }
+    // 100000 nested arrays as an event argument and as an ack: valid JSON that no handler
+    // parameter can hold (serde_json stops at 128 levels); nothing may overflow the stack.
+    for prefix in [
+        "\x102[\"ev\",",
+        "\x1031[",
+        "\x1051-[\"ev\",{\"_placeholder\":true,\"num\":0},",
+    ] {
+        let depth = 100_000;
+        let input = format!("{prefix}{}{}]", "[".repeat(depth), "]".repeat(depth));
+        checks::socketio_packet(input.as_bytes());
+    }
 }
