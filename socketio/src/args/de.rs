@@ -7,6 +7,9 @@ use serde::de::{
     self, DeserializeSeed, Deserializer, EnumAccess, IntoDeserializer, MapAccess, SeqAccess,
     VariantAccess, Visitor,
 };
+use std::marker::PhantomData;
+
+use serde_json::value::RawValue;
 use serde_json::{Map, Value};
 
 type Error = serde_json::Error;
@@ -404,16 +407,22 @@ impl<'de> SeqAccess<'de> for PayloadSeq<'de> {
         let index = self.index;
         self.index += 1;
         let payload = self.args.payload;
-        let value = match (self.args.values, payload.raw(index)) {
-            (_, None) => seed.deserialize(Missing),
-            (Some(values), Some(_)) => seed.deserialize(ArgDeserializer {
-                value: &values[index],
-                attachments: payload.attachments(),
-            }),
-            (None, Some(raw)) => {
-                seed.deserialize(&mut serde_json::Deserializer::from_str(raw.get()))
-            }
-        };
-        value.map(Some)
+        match self.args.values {
+            Some(values) => match values.get(index) {
+                Some(value) => seed
+                    .deserialize(ArgDeserializer {
+                        value,
+                        attachments: payload.attachments(),
+                    })
+                    .map(Some),
+                None => seed.deserialize(Missing).map(Some),
+            },
+            None => match payload.deserialize_seed(index, PhantomData::<&RawValue>)? {
+                Some(raw) => seed
+                    .deserialize(&mut serde_json::Deserializer::from_str(raw.get()))
+                    .map(Some),
+                None => seed.deserialize(Missing).map(Some),
+            },
+        }
     }
 }

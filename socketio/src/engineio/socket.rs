@@ -707,7 +707,9 @@ impl Driver {
         }
         let protocol = self.protocol();
         while let Some(packet) = self.queue.pop_front() {
-            socket.feed(websocket::frame(&packet, protocol)).await?;
+            socket
+                .feed(websocket::frame_owned(packet, protocol))
+                .await?;
         }
         socket.flush().await
     }

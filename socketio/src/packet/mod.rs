@@ -142,16 +142,15 @@ pub fn encode_header(
     attachments: usize,
     namespace: &str,
     id: Option<u64>,
-    out: &mut String,
+    out: &mut impl std::fmt::Write,
 ) {
-    use std::fmt::Write as _;
-    out.push(kind.digit());
+    let _ = out.write_char(kind.digit());
     if kind.is_binary() {
         let _ = write!(out, "{attachments}-");
     }
     if namespace != "/" {
-        out.push_str(namespace);
-        out.push(',');
+        let _ = out.write_str(namespace);
+        let _ = out.write_char(',');
     }
     if let Some(id) = id {
         let _ = write!(out, "{id}");
