@@ -6,7 +6,11 @@
 //! handlers one at a time in arrival order. Acks that a `call()` awaits are
 //! completed by the reader directly, so a handler awaiting one never blocks it.
 
-use std::collections::{HashMap, VecDeque};
+use std::collections::VecDeque;
+
+// Looked up for every event and emit: a fast hasher. Only this client inserts keys
+// (its handlers, namespaces, ack ids); the server's input is only looked up.
+use rustc_hash::FxHashMap as HashMap;
 use std::panic::AssertUnwindSafe;
 
 use futures_util::FutureExt;
@@ -233,9 +237,9 @@ impl Core {
             tls,
             cookies: Arc::new(reqwest::cookie::Jar::default()),
             config,
-            handlers: RwLock::new(HashMap::new()),
+            handlers: RwLock::new(HashMap::default()),
             connection: Mutex::new(Connection::default()),
-            acks: Mutex::new(HashMap::new()),
+            acks: Mutex::new(HashMap::default()),
             next_ack_id: AtomicU64::new(0),
             state: watch::Sender::new(ConnectionState::Disconnected),
             target: Mutex::new(None),
@@ -1045,50 +1049,14 @@ impl Core {
                 }
             }
             PacketType::Event | PacketType::BinaryEvent => {
-                let name = crate::args::payload::event_name(packet.data).map_err(data_error)?;
-                if RESERVED_EVENTS.contains(&name.as_str()) {
-                    warn!(target: "socketio", event = %name, "the server emitted a reserved event; ignored");
-                    return Ok(());
-                }
-                let ack = packet.id.map(|id| Ack {
-                    parser: self.config.parser,
-                    namespace: namespace.to_owned(),
-                    id,
-                    engine: engine.clone(),
-                });
-                let payload = Payload::from_event(packet.data.to_owned(), 0, attachments);
-                // With connection state recovery, a server event ends with its offset.
-                if self.recovery_offered.load(Ordering::Relaxed) && packet.id.is_none() {
-                    if let Some(offset) = payload
-                        .last_raw()
-                        .filter(|raw| raw.get().starts_with('"'))
-                        .and_then(|raw| serde_json::from_str::<String>(raw.get()).ok())
-                    {
-                        let mut connection = self.lock_connection();
-                        if let Some(recovery) = connection
-                            .recovery
-                            .get_mut(namespace)
-                            .filter(|r| r.pid.is_some())
-                        {
-                            recovery.offset = Some(offset);
-                        }
-                    }
-                }
-                debug!(target: "socketio", %namespace, event = %name, "received event");
-                {
-                    // A recovered session's missed events come before its CONNECT: they
-                    // are handled after the `connect` handler, as socket.io-client does.
-                    let mut connection = self.lock_connection();
-                    if let Some(NamespaceState::Connecting(_)) =
-                        connection.namespaces.get(namespace)
-                    {
-                        connection
-                            .early_events
-                            .push((namespace.to_owned(), name, payload, ack));
-                        return Ok(());
-                    }
-                }
-                self.trigger_owned(namespace, name, payload, ack);
+                self.on_event(
+                    engine,
+                    namespace,
+                    packet.id,
+                    packet.data.to_owned(),
+                    0,
+                    attachments,
+                )?;
             }
             PacketType::Ack | PacketType::BinaryAck => {
                 let id = packet.id.ok_or(DecodeError::AckId)?;
@@ -1114,6 +1082,61 @@ impl Core {
                 }
             }
         }
+        Ok(())
+    }
+
+    /// An EVENT: its arguments stay in `data` (from `start` on), moved, not copied.
+    fn on_event(
+        &self,
+        engine: &EngineSocket,
+        namespace: &str,
+        id: Option<u64>,
+        data: String,
+        start: usize,
+        attachments: Vec<bytes::Bytes>,
+    ) -> Result<(), DecodeError> {
+        let name = crate::args::payload::event_name(&data[start..]).map_err(data_error)?;
+        if RESERVED_EVENTS.contains(&name.as_str()) {
+            warn!(target: "socketio", event = %name, "the server emitted a reserved event; ignored");
+            return Ok(());
+        }
+        let ack = id.map(|id| Ack {
+            parser: self.config.parser,
+            namespace: namespace.to_owned(),
+            id,
+            engine: engine.clone(),
+        });
+        let payload = Payload::from_event(data, start, attachments);
+        // With connection state recovery, a server event ends with its offset.
+        if self.recovery_offered.load(Ordering::Relaxed) && id.is_none() {
+            if let Some(offset) = payload
+                .last_raw()
+                .filter(|raw| raw.get().starts_with('"'))
+                .and_then(|raw| serde_json::from_str::<String>(raw.get()).ok())
+            {
+                let mut connection = self.lock_connection();
+                if let Some(recovery) = connection
+                    .recovery
+                    .get_mut(namespace)
+                    .filter(|r| r.pid.is_some())
+                {
+                    recovery.offset = Some(offset);
+                }
+            }
+        }
+        debug!(target: "socketio", %namespace, event = %name, "received event");
+        {
+            // A recovered session's missed events come before its CONNECT: they
+            // are handled after the `connect` handler, as socket.io-client does.
+            let mut connection = self.lock_connection();
+            if let Some(NamespaceState::Connecting(_)) = connection.namespaces.get(namespace) {
+                connection
+                    .early_events
+                    .push((namespace.to_owned(), name, payload, ack));
+                return Ok(());
+            }
+        }
+        self.trigger_owned(namespace, name, payload, ack);
         Ok(())
     }
 
@@ -1236,6 +1259,17 @@ async fn read_loop(core: Arc<Core>, session: u64, engine: EngineSocket, mut even
                 Ok(packet) if packet.kind.is_binary() && packet.attachments > 0 => {
                     let expected = packet.attachments;
                     reassembler.start(text, expected)
+                }
+                Ok(packet) if packet.kind == PacketType::Event => {
+                    // The common case: the event keeps the message's buffer.
+                    let namespace = if packet.namespace == "/" {
+                        std::borrow::Cow::Borrowed("/")
+                    } else {
+                        std::borrow::Cow::Owned(packet.namespace.to_owned())
+                    };
+                    let id = packet.id;
+                    let start = packet.data.as_ptr() as usize - text.as_ptr() as usize;
+                    core.on_event(&engine, &namespace, id, text, start, Vec::new())
                 }
                 Ok(packet) => core.on_packet(&engine, packet, Vec::new()),
                 Err(error) => Err(error),
