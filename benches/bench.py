@@ -1,0 +1,258 @@
+#!/usr/bin/env python3
+"""Runs the load benchmarks (called by benches/run.sh; standard library only).
+
+Every client runs in a process of its own against the same server process, the clients of
+one repetition one after the other (their order rotates between repetitions), and every
+measurement is repeated; report.py takes the medians.
+
+The clients measure themselves (CPU from getrusage(RUSAGE_SELF) around the measured phase,
+RSS from /proc/self/status); this driver adds the whole child's CPU from wait4() (its
+RUSAGE_CHILDREN share), the server's CPU from /proc/<server>/stat, and the machine's
+background load before each run (CPU busy on the whole machine while nothing of ours ran).
+"""
+import argparse
+import json
+import os
+import platform
+import re
+import subprocess
+import sys
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+TICK = os.sysconf("SC_CLK_TCK")
+
+
+def log(*a):
+    print("[bench]", *a, file=sys.stderr, flush=True)
+
+
+def proc_cpu(pid):
+    """utime + stime of a process, in seconds, from /proc/<pid>/stat."""
+    with open(f"/proc/{pid}/stat") as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / TICK
+
+
+def machine_busy(seconds=0.5):
+    """Fraction of all CPUs busy over `seconds` (from /proc/stat)."""
+    def snap():
+        with open("/proc/stat") as f:
+            v = [int(x) for x in f.readline().split()[1:]]
+        idle = v[3] + v[4]
+        return sum(v), idle
+    t0, i0 = snap()
+    time.sleep(seconds)
+    t1, i1 = snap()
+    return 1 - (i1 - i0) / max(1, t1 - t0)
+
+
+def wait_quiet(limit, max_wait):
+    """Waits (up to max_wait s) until the machine's background CPU is below `limit`."""
+    busy = machine_busy()
+    waited = 0.0
+    while busy > limit and waited < max_wait:
+        time.sleep(2)
+        waited += 2.5
+        busy = machine_busy()
+    return busy
+
+
+class Server:
+    def __init__(self, name, argv):
+        self.name = name
+        self.proc = subprocess.Popen(argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                     text=True, cwd=HERE)
+        line = self.proc.stdout.readline()
+        m = re.match(r"LISTENING (\d+)", line)
+        if not m:
+            raise RuntimeError(f"{name} server did not start: {line!r}")
+        self.url = f"http://127.0.0.1:{m.group(1)}"
+        self.pid = self.proc.pid
+        log(f"{name} server at {self.url} (pid {self.pid})")
+
+    def rss_kb(self):
+        with open(f"/proc/{self.pid}/status") as f:
+            return int(re.search(r"VmRSS:\s+(\d+)", f.read()).group(1))
+
+    def stop(self):
+        try:
+            self.proc.stdin.close()
+            self.proc.wait(timeout=10)
+        except Exception:  # noqa: BLE001
+            self.proc.kill()
+            self.proc.wait()
+
+
+def client_argv(client, test, url, flags, bin_dir, python):
+    extra = [str(x) for kv in flags.items() for x in (f"--{kv[0]}", kv[1])]
+    if client.startswith("ours") or client.startswith("bare") or client.startswith("rust_socketio"):
+        kind, _, flavor = client.partition(":")
+        return [os.path.join(bin_dir, "sio-bench"), kind, test, url, *extra,
+                "--flavor", flavor or "ct"]
+    if client == "socket.io-client":
+        return ["node", "--expose-gc", os.path.join(HERE, "peers/node/client.js"), test, url, *extra]
+    if client == "python-socketio":
+        return [python, os.path.join(HERE, "peers/python/client.py"), test, url, *extra]
+    raise ValueError(client)
+
+
+def run_client(argv, server, timeout):
+    s0 = proc_cpu(server.pid)
+    t0 = time.perf_counter()
+    proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    deadline = t0 + timeout
+    status = ru = None
+    while True:
+        pid, status, ru = os.wait4(proc.pid, os.WNOHANG)
+        if pid:
+            break
+        if time.perf_counter() > deadline:
+            proc.kill()
+            pid, status, ru = os.wait4(proc.pid, 0)
+            break
+        time.sleep(0.005)
+    elapsed = time.perf_counter() - t0
+    server_cpu = proc_cpu(server.pid) - s0
+    out, err = proc.stdout.read(), proc.stderr.read()
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    lines = [l for l in out.splitlines() if l.startswith("{")]
+    if proc.returncode != 0 or not lines:
+        return {"error": (err.strip() or out.strip() or f"exit {proc.returncode}")[-2000:]}
+    result = json.loads(lines[-1])
+    result.update(process_cpu_s=ru.ru_utime + ru.ru_stime, process_maxrss_kb=ru.ru_maxrss,
+                  process_elapsed_s=elapsed, server_cpu_s=server_cpu)
+    return result
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--bin-dir", required=True)
+    ap.add_argument("--python", required=True)
+    ap.add_argument("--out", required=True)
+    ap.add_argument("--reps", type=int, default=5)
+    ap.add_argument("--reps-10k", type=int, default=3)
+    ap.add_argument("--quick", action="store_true", help="tiny sizes, 1 repetition: a smoke run")
+    ap.add_argument("--only", default="", help="comma-separated suites to run (default: all)")
+    ap.add_argument("--busy-limit", type=float, default=0.15,
+                    help="wait before a run while the machine is busier than this (0..1)")
+    args = ap.parse_args()
+
+    q = args.quick
+    reps = 1 if q else args.reps
+    reps_10k = 1 if q else args.reps_10k
+    all5 = ["bare", "ours", "rust_socketio", "socket.io-client", "python-socketio"]
+    rust_mt = ["bare:mt", "ours:mt", "rust_socketio:mt"]
+    n_echo = 2000 if q else 100_000
+    n_ack = 200 if q else 3_000
+    n_idle = [100] if q else [1_000, 10_000]
+    # suite name, server, test, clients, flags, repetitions
+    suites = [
+        ("echo-node", "node", "echo", all5 + rust_mt, {"n": n_echo, "window": 1000}, reps),
+        ("echo-sioxide", "sioxide", "echo", all5 + rust_mt, {"n": n_echo, "window": 1000}, reps),
+        ("ack-node", "node", "ack", all5, {"n": n_ack, "warmup": 100}, reps),
+        ("ack-sioxide", "sioxide", "ack", all5, {"n": n_ack, "warmup": 100}, reps),
+        ("connect-node", "node", "connect", all5, {"n": 10 if q else 50, "warmup": 5}, reps),
+    ]
+    for n in n_idle:
+        suites.append((f"idle{n}-node", "node", "idle", all5,
+                       {"n": n, "concurrency": 64, "idle-secs": 2}, reps_10k if n >= 10_000 else reps))
+    only = set(filter(None, args.only.split(",")))
+    if only:
+        suites = [s for s in suites if s[0] in only]
+
+    servers = {}
+    results = []
+    started = time.time()
+    try:
+        servers["node"] = Server("node", ["node", os.path.join(HERE, "peers/node/server.js"), "0"])
+        servers["sioxide"] = Server("sioxide", [os.path.join(args.bin_dir, "sioxide-server"), "0"])
+        for name, server_name, test, clients, flags, nreps in suites:
+            server = servers[server_name]
+            for rep in range(nreps):
+                # Interleaved: every client once per repetition, the order rotating.
+                order = clients[rep % len(clients):] + clients[:rep % len(clients)]
+                for client in order:
+                    busy = wait_quiet(args.busy_limit, 60)
+                    argv = client_argv(client, test, server.url, flags, args.bin_dir, args.python)
+                    timeout = 900 if test == "idle" else 300
+                    r = run_client(argv, server, timeout)
+                    r.update(suite=name, server=server_name, test=test, client=client.split(":")[0],
+                             flavor=(client.split(":")[1] if ":" in client else
+                                     ("ct" if client in ("bare", "ours", "rust_socketio") else "-")),
+                             rep=rep, background_busy=round(busy, 3), server_rss_kb=server.rss_kb())
+                    results.append(r)
+                    brief = {k: r.get(k) for k in ("cpu_s", "wall_s", "p50_us", "p99_us",
+                                                   "per_conn_kb", "p50_ms", "error") if k in r}
+                    log(f"{name} rep {rep} {client}: {brief} (background {busy:.0%})")
+                    if test == "idle":
+                        time.sleep(2)  # let the server drop the previous connections
+    finally:
+        for s in servers.values():
+            s.stop()
+
+    meta = {
+        "started": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(started)),
+        "duration_s": round(time.time() - started, 1),
+        "reps": reps, "reps_10k": reps_10k, "quick": q,
+        "nproc": os.cpu_count(),
+        "cpu_model": next((l.split(":", 1)[1].strip() for l in open("/proc/cpuinfo")
+                           if l.startswith("model name")), "?"),
+        "mem_total_kb": int(re.search(r"MemTotal:\s+(\d+)", open("/proc/meminfo").read()).group(1)),
+        "kernel": platform.release(),
+        "versions": versions(args.python),
+    }
+    os.makedirs(os.path.dirname(os.path.abspath(args.out)), exist_ok=True)
+    if only and os.path.exists(args.out):
+        # A partial run replaces its suites in the existing results and keeps the others.
+        with open(args.out) as f:
+            old = json.load(f)
+        ran = {s[0] for s in suites}
+        results = [r for r in old["results"] if r["suite"] not in ran] + results
+        meta["partial_runs"] = old["meta"].get("partial_runs", []) + [
+            {"suites": sorted(ran), "started": meta["started"]}]
+        meta["started"] = old["meta"]["started"]
+    with open(args.out, "w") as f:
+        json.dump({"meta": meta, "results": results}, f, indent=1)
+    log(f"wrote {args.out} ({len(results)} runs, {meta['duration_s']} s)")
+    errors = [r for r in results if "error" in r]
+    for r in errors:
+        log(f"ERROR {r['suite']} {r['client']}: {r['error'][:300]}")
+
+
+def versions(python):
+    def cmd(argv):
+        try:
+            return subprocess.run(argv, capture_output=True, text=True, timeout=30).stdout.strip()
+        except Exception:  # noqa: BLE001
+            return "?"
+    node_pkg = lambda p: json.load(open(os.path.join(HERE, "peers/node/node_modules", p, "package.json")))["version"]
+    lock = open(os.path.join(HERE, "Cargo.lock")).read()
+    crate = lambda c: ", ".join(re.findall(rf'name = "{c}"\nversion = "([^"]+)"', lock)) or "?"
+    return {
+        "rustc": cmd(["rustc", "--version"]),
+        "node": cmd(["node", "--version"]),
+        "python": cmd([python, "--version"]),
+        "socket.io (server)": node_pkg("socket.io"),
+        "socket.io-client": node_pkg("socket.io-client"),
+        "python-socketio": cmd([python, "-c", "import importlib.metadata as m; print(m.version('python-socketio'))"]),
+        "aiohttp": cmd([python, "-c", "import importlib.metadata as m; print(m.version('aiohttp'))"]),
+        "rust_socketio": crate("rust_socketio"),
+        "socketioxide (server)": crate("socketioxide"),
+        "tokio-tungstenite (bare client)": crate("tokio-tungstenite"),
+        "socketio (this crate)": crate("socketio") + " @ " + socketio_rev(cmd),
+    }
+
+
+def socketio_rev(cmd):
+    """The commit of the measured library: $SOCKETIO_REV when set (a snapshot build), else HEAD,
+    marked when socketio/ has uncommitted changes."""
+    if os.environ.get("SOCKETIO_REV"):
+        return os.environ["SOCKETIO_REV"]
+    rev = cmd(["git", "-C", HERE, "rev-parse", "--short", "HEAD"])
+    dirty = cmd(["git", "-C", HERE, "status", "--porcelain", "--", "../socketio"])
+    return rev + (" + uncommitted changes" if dirty else "")
+
+
+if __name__ == "__main__":
+    main()

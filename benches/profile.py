@@ -1,0 +1,101 @@
+#!/usr/bin/env python3
+"""Callgrind profile of this crate's AsyncClient echo loop (`benches/run.sh profile`).
+
+Runs `sio-bench ours echo` (N events, window 1,000, current-thread runtime) under
+`valgrind --tool=callgrind` against the Node socket.io server, then writes
+results/callgrind-ours-echo.json: total instructions, the top functions by self and by
+inclusive instructions, and the self instructions summed per crate. Callgrind counts
+user-space instructions only (no kernel time), repeatably from run to run.
+"""
+import argparse
+import json
+import os
+import re
+import subprocess
+import sys
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from bench import HERE, Server, log  # noqa: E402
+
+LINE = re.compile(r"^\s*([\d,]+)\s+\(\s*([\d.]+)%\)\s+(.*)$")
+
+
+def annotate(out_file, inclusive):
+    text = subprocess.run(
+        ["callgrind_annotate", f"--inclusive={'yes' if inclusive else 'no'}", "--threshold=100",
+         out_file], capture_output=True, text=True, check=True).stdout
+    rows = []
+    for line in text.splitlines():
+        m = LINE.match(line)
+        if not m:
+            continue
+        name = m.group(3).strip()
+        name = re.sub(r"\s+\[[^\]]*\]$", "", name)  # the object file
+        name = re.sub(r"^[^:]*:", "", name, count=1) if ":" in name.split("::")[0] else name
+        rows.append({"ir": int(m.group(1).replace(",", "")), "pct": float(m.group(2)), "function": name})
+    total = re.search(r"^([\d,]+)\s+\(100\.0%\)\s+PROGRAM TOTALS", text, re.M)
+    return rows, int(total.group(1).replace(",", "")) if total else None
+
+
+def crate_of(function):
+    f = function.lstrip("<&*( ")
+    f = re.sub(r"^(dyn |impl |mut |const )", "", f)
+    m = re.match(r"([A-Za-z_][A-Za-z0-9_]*)::", f)
+    if m:
+        return m.group(1)
+    if f.startswith(("__", "_int_", "malloc", "free", "cfree", "realloc", "mem", "str", "epoll", "recv",
+                     "send", "write", "read", "syscall", "pthread", "clock_gettime", "_dl")):
+        return "libc"
+    return "other"
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--bin-dir", required=True)
+    ap.add_argument("--out", required=True)
+    ap.add_argument("--n", type=int, default=50_000)
+    ap.add_argument("--server", choices=["node", "sioxide"], default="node")
+    args = ap.parse_args()
+    os.makedirs(args.out, exist_ok=True)
+    raw = os.path.join(args.out, "callgrind.out.ours-echo")
+    argv_server = (["node", os.path.join(HERE, "peers/node/server.js"), "0"] if args.server == "node"
+                   else [os.path.join(args.bin_dir, "sioxide-server"), "0"])
+    server = Server(args.server, argv_server)
+    try:
+        cmd = ["valgrind", "--tool=callgrind", f"--callgrind-out-file={raw}",
+               os.path.join(args.bin_dir, "sio-bench"), "ours", "echo", server.url,
+               "--n", str(args.n), "--window", "1000", "--flavor", "ct"]
+        log("profile:", " ".join(cmd))
+        run = subprocess.run(cmd, capture_output=True, text=True, timeout=1800)
+        if run.returncode != 0:
+            sys.exit(f"callgrind run failed: {run.stderr[-2000:]}")
+        client_out = json.loads([l for l in run.stdout.splitlines() if l.startswith("{")][-1])
+    finally:
+        server.stop()
+    self_rows, total = annotate(raw, inclusive=False)
+    incl_rows, _ = annotate(raw, inclusive=True)
+    by_crate = {}
+    for r in self_rows:
+        c = crate_of(r["function"])
+        by_crate[c] = by_crate.get(c, 0) + r["ir"]
+    profile = {
+        "command": " ".join(os.path.relpath(c, os.path.dirname(HERE)) if c.startswith("/") else c
+                            for c in cmd).replace(server.url, "<node server url>"),
+        "n": args.n,
+        "server": args.server,
+        "client_result_under_valgrind": client_out,
+        "total_ir": total,
+        "ir_per_event": total / args.n if total else None,
+        "top_self": self_rows[:30],
+        "top_inclusive": incl_rows[:40],
+        "self_by_crate": sorted(({"crate": k, "ir": v, "pct": 100 * v / total}
+                                 for k, v in by_crate.items()), key=lambda x: -x["ir"]),
+    }
+    dest = os.path.join(args.out, "callgrind-ours-echo.json")
+    with open(dest, "w") as f:
+        json.dump(profile, f, indent=1)
+    log(f"wrote {dest}: {total:,} instructions, {profile['ir_per_event']:,.0f} per event")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,458 @@
+#!/usr/bin/env python3
+"""Turns benches/results/results.json (and results/callgrind-ours-echo.json, when present)
+into BENCHMARKS.md and an SVG chart. Standard library only; called by benches/run.sh.
+
+    python3 report.py <results.json> <BENCHMARKS.md> <chart.svg>
+"""
+import html
+import json
+import os
+import statistics
+import sys
+
+CLIENTS = ["bare", "ours", "rust_socketio", "socket.io-client", "python-socketio"]
+LABEL = {
+    "bare": "bare websocket (ceiling)",
+    "ours": "**socketio AsyncClient (ours)**",
+    "rust_socketio": "rust_socketio 0.6 async",
+    "socket.io-client": "socket.io-client 4.8.4 (Node)",
+    "python-socketio": "python-socketio 5.18 AsyncClient",
+}
+PLAIN = {k: v.replace("**", "") for k, v in LABEL.items()}
+COLOR = {"bare": "#9e9e9e", "ours": "#d84315", "rust_socketio": "#5c6bc0",
+         "socket.io-client": "#43a047", "python-socketio": "#fbc02d"}
+
+
+def med(values):
+    values = [v for v in values if v is not None]
+    return statistics.median(values) if values else None
+
+
+class Data:
+    def __init__(self, results):
+        self.results = results
+
+    def runs(self, suite, client, flavor=None):
+        return [r for r in self.results if r["suite"] == suite and r["client"] == client
+                and "error" not in r and (flavor is None or r.get("flavor") in (flavor, "-"))]
+
+    def errors(self):
+        return [r for r in self.results if "error" in r]
+
+    def m(self, suite, client, key, flavor="ct", fn=None):
+        rs = self.runs(suite, client, flavor)
+        return med([fn(r) if fn else r.get(key) for r in rs]) if rs else None
+
+    def span(self, suite, client, key, flavor="ct", fn=None):
+        vals = [fn(r) if fn else r.get(key) for r in self.runs(suite, client, flavor)]
+        vals = [v for v in vals if v is not None]
+        return (min(vals), max(vals), len(vals)) if vals else None
+
+
+def f(v, digits=2, suffix=""):
+    if v is None:
+        return "–"
+    if isinstance(v, float) and abs(v) >= 100:
+        return f"{v:,.0f}{suffix}"
+    return f"{v:,.{digits}f}{suffix}"
+
+
+def us_per_event(r):
+    return r["cpu_s"] / r["n"] * 1e6
+
+
+def wall_100k(r):
+    return r["wall_s"] * 100_000 / r["n"]
+
+
+def echo_table(d, suite, flavors):
+    lines = ["| client | runtime | CPU µs / event (min–max) | CPU s / 100k | wall s / 100k | events / s "
+             "| client busy | server CPU s | server busy |",
+             "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"]
+    for flavor in flavors:
+        for c in CLIENTS:
+            rs = d.runs(suite, c, flavor)
+            if not rs or (flavor == "mt" and c not in ("bare", "ours", "rust_socketio")):
+                continue
+            if flavor == "mt" and rs[0].get("flavor") != "mt":
+                continue
+            n = rs[0]["n"]
+            per = med([us_per_event(r) for r in rs])
+            lo, hi, k = d.span(suite, c, None, flavor, us_per_event)
+            cpu = med([r["cpu_s"] * 100_000 / n for r in rs])
+            wall = med([r["wall_s"] * 100_000 / n for r in rs])
+            eps = med([n / r["wall_s"] for r in rs])
+            cbusy = med([r["cpu_s"] / r["wall_s"] for r in rs])
+            scpu = med([r["server_cpu_s"] * 100_000 / n for r in rs])
+            sbusy = med([r["server_cpu_s"] / r["wall_s"] for r in rs])
+            runtime = {"ct": "current-thread", "mt": "multi-thread", "-": "event loop"}[rs[0].get("flavor", "-")]
+            lines.append(f"| {LABEL[c]} | {runtime} | {per:.2f} ({lo:.2f}–{hi:.2f}, {k} runs) | {cpu:.3f} "
+                         f"| {wall:.3f} | {eps:,.0f} | {cbusy:.0%} | {scpu:.3f} | {sbusy:.0%} |")
+    return "\n".join(lines)
+
+
+def ack_table(d):
+    lines = ["| client | Node: p50 µs | Node: p99 µs | p99 / p50 | socketioxide: p50 µs | socketioxide: p99 µs |",
+             "| --- | ---: | ---: | ---: | ---: | ---: |"]
+    for c in CLIENTS:
+        p50 = d.m("ack-node", c, "p50_us")
+        p99 = d.m("ack-node", c, "p99_us")
+        if p50 is None and d.m("ack-sioxide", c, "p50_us") is None:
+            continue
+        ratio = p99 / p50 if p50 and p99 else None
+        lines.append(f"| {LABEL[c]} | {f(p50, 1)} | {f(p99, 1)} | {f(ratio, 1)}× "
+                     f"| {f(d.m('ack-sioxide', c, 'p50_us'), 1)} | {f(d.m('ack-sioxide', c, 'p99_us'), 1)} |")
+    return "\n".join(lines)
+
+
+def idle_table(d):
+    lines = ["| client | KiB / connection, 1,000 | KiB / connection, 10,000 | connect 1,000 (s) "
+             "| connect 10,000 (s) | client RSS with 10,000 (MiB) |",
+             "| --- | ---: | ---: | ---: | ---: | ---: |"]
+    for c in CLIENTS:
+        a = d.m("idle1000-node", c, "per_conn_kb")
+        b = d.m("idle10000-node", c, "per_conn_kb")
+        if a is None and b is None:
+            continue
+        rss = d.m("idle10000-node", c, "rss_after_kb")
+        lines.append(f"| {LABEL[c]} | {f(a, 1)} | {f(b, 1)} | {f(d.m('idle1000-node', c, 'connect_wall_s'), 2)} "
+                     f"| {f(d.m('idle10000-node', c, 'connect_wall_s'), 2)} | {f(rss / 1024 if rss else None, 0)} |")
+    return "\n".join(lines)
+
+
+def connect_table(d):
+    lines = ["| client | p50 ms | p90 ms |", "| --- | ---: | ---: |"]
+    for c in CLIENTS:
+        p50 = d.m("connect-node", c, "p50_ms")
+        if p50 is None:
+            continue
+        lines.append(f"| {LABEL[c]} | {f(p50, 2)} | {f(d.m('connect-node', c, 'p90_ms'), 2)} |")
+    return "\n".join(lines)
+
+
+def verdict(ok):
+    return "—" if ok is None else ("**met**" if ok else "**not met**")
+
+
+def targets(d):
+    rows = []
+
+    def ratio_row(what, ours, ref, limit, refname, unit):
+        ratio = ours / ref if ours is not None and ref else None
+        ok = None if ratio is None else ratio <= limit
+        rows.append(f"| {what} | {f(ours, 2)} {unit} | {f(ref, 2)} {unit} ({refname}) | "
+                    f"{f(ratio, 2)}× | ≤ {limit}× | {verdict(ok)} |")
+
+    cpu = {c: d.m("echo-node", c, None, "ct", us_per_event) for c in CLIENTS}
+    ratio_row("CPU per echoed event vs the bare websocket ceiling", cpu["ours"], cpu["bare"], 1.25,
+              "bare", "µs")
+    ratio_row("CPU per echoed event vs rust_socketio", cpu["ours"], cpu["rust_socketio"], 0.6,
+              "rust_socketio", "µs")
+    ratio_row("CPU per echoed event vs socket.io-client", cpu["ours"], cpu["socket.io-client"], 0.3,
+              "socket.io-client", "µs")
+    p50, rp50 = d.m("ack-node", "ours", "p50_us"), d.m("ack-node", "rust_socketio", "p50_us")
+    ratio_row("Ack round trip p50 vs rust_socketio's", p50, rp50, 1.0, "rust_socketio", "µs")
+    p99 = d.m("ack-node", "ours", "p99_us")
+    ratio_row("Ack round trip p99 vs our own p50", p99, p50, 3.0, "our p50", "µs")
+    for n in (1000, 10000):
+        ratio_row(f"Memory per idle connection, {n:,} connections, vs rust_socketio",
+                  d.m(f"idle{n}-node", "ours", "per_conn_kb"),
+                  d.m(f"idle{n}-node", "rust_socketio", "per_conn_kb"), 0.5, "rust_socketio", "KiB")
+    runs10k = d.runs("idle10000-node", "ours")
+    ok10k = bool(runs10k) and all(r["n"] >= 10_000 for r in runs10k) if d.runs("idle10000-node", "ours") or any(
+        r["suite"] == "idle10000-node" and r["client"] == "ours" for r in d.results) else None
+    rows.append(f"| 10,000 concurrent AsyncClient connections from one process | "
+                f"{len(runs10k)} successful run(s) | – | – | all runs succeed | {verdict(ok10k)} |")
+    rs = d.runs("echo-node", "ours", "ct")
+    if rs:
+        sbusy = med([r["server_cpu_s"] / r["wall_s"] for r in rs])
+        cbusy = med([r["cpu_s"] / r["wall_s"] for r in rs])
+        ok = sbusy >= 0.85 and cbusy < sbusy
+        rows.append(f"| Echo against Node: the server saturates before our client | server busy {sbusy:.0%} "
+                    f"| client busy {cbusy:.0%} | – | server ≥ 85% and above the client | {verdict(ok)} |")
+    return "\n".join(["| target | ours | reference | ratio | limit | verdict |",
+                      "| --- | ---: | ---: | ---: | ---: | --- |"] + rows)
+
+
+# ---------------------------------------------------------------------------------------------
+# Chart
+
+def svg_chart(d, path):
+    panels = []
+    panels.append(("CPU per echoed event, µs (client process, 100,000 events, Node server)",
+                   [("Node server", "#d84315", {c: d.m("echo-node", c, None, "ct", us_per_event) for c in CLIENTS})],
+                   "{:.2f}"))
+    panels.append(("Echo wall time per 100,000 events, s (lower is faster)",
+                   [("Node socket.io server", "#6d4c41", {c: d.m("echo-node", c, None, "ct", wall_100k) for c in CLIENTS}),
+                    ("socketioxide server", "#26a69a", {c: d.m("echo-sioxide", c, None, "ct", wall_100k) for c in CLIENTS})],
+                   "{:.2f}"))
+    panels.append(("Ack round trip (call), µs, Node server, 3,000 calls",
+                   [("p50", "#3949ab", {c: d.m("ack-node", c, "p50_us") for c in CLIENTS}),
+                    ("p99", "#9fa8da", {c: d.m("ack-node", c, "p99_us") for c in CLIENTS})],
+                   "{:.0f}"))
+    panels.append(("Memory per idle websocket connection, KiB (RSS growth / N)",
+                   [("1,000 connections", "#8e24aa", {c: d.m("idle1000-node", c, "per_conn_kb") for c in CLIENTS}),
+                    ("10,000 connections", "#ce93d8", {c: d.m("idle10000-node", c, "per_conn_kb") for c in CLIENTS})],
+                   "{:.1f}"))
+    width, label_w, bar_w, bar_h, gap = 960, 250, 600, 14, 10
+    y = 40
+    out = []
+    for title, series, fmt in panels:
+        out.append(f'<text x="10" y="{y}" font-size="15" font-weight="bold">{html.escape(title)}</text>')
+        y += 10
+        # legend
+        lx = label_w
+        for name, color, _ in series:
+            out.append(f'<rect x="{lx}" y="{y}" width="12" height="12" fill="{color}"/>'
+                       f'<text x="{lx + 16}" y="{y + 11}" font-size="12">{html.escape(name)}</text>')
+            lx += 30 + 7 * len(name)
+        y += 20
+        vmax = max([v for _, _, vals in series for v in vals.values() if v is not None] or [1])
+        for c in CLIENTS:
+            if all(vals.get(c) is None for _, _, vals in series):
+                continue
+            weight = "bold" if c == "ours" else "normal"
+            group_h = len(series) * (bar_h + 2)
+            out.append(f'<text x="{label_w - 8}" y="{y + group_h / 2 + 4}" font-size="13" text-anchor="end" '
+                       f'font-weight="{weight}">{html.escape(PLAIN[c])}</text>')
+            for name, color, vals in series:
+                v = vals.get(c)
+                if v is not None:
+                    w = max(1.0, bar_w * v / vmax)
+                    stroke = ' stroke="#000" stroke-width="1.5"' if c == "ours" else ""
+                    out.append(f'<rect x="{label_w}" y="{y}" width="{w:.1f}" height="{bar_h}" fill="{color}"{stroke}/>'
+                               f'<text x="{label_w + w + 5:.1f}" y="{y + bar_h - 3}" font-size="11">'
+                               f'{fmt.format(v)}</text>')
+                else:
+                    out.append(f'<text x="{label_w + 3}" y="{y + bar_h - 3}" font-size="11" fill="#999">n/a</text>')
+                y += bar_h + 2
+            y += gap
+        y += 22
+    svg = (f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{y}" '
+           f'font-family="Helvetica, Arial, sans-serif">\n<rect width="100%" height="100%" fill="#fff"/>\n'
+           f'<text x="10" y="20" font-size="12" fill="#555">socketio load benchmarks: medians; the bold '
+           f'outlined bars are this crate (see BENCHMARKS.md)</text>\n' + "\n".join(out) + "\n</svg>\n")
+    with open(path, "w") as fh:
+        fh.write(svg)
+
+
+# ---------------------------------------------------------------------------------------------
+# Callgrind section
+
+def hotspots(profile_path):
+    if not os.path.exists(profile_path):
+        return "No profile yet: run `benches/run.sh profile`."
+    p = json.load(open(profile_path))
+    total = p["total_ir"]
+    lines = [f"`{p['command']}` — {p['n']:,} echoed events, {total:,} instructions in all, "
+             f"**{p['ir_per_event']:,.0f} instructions per event** (connect and start-up included; "
+             "user space only: callgrind does not see the kernel's share, the socket system calls).",
+             "", "Self instructions by crate:", "",
+             "| crate | % of instructions |", "| --- | ---: |"]
+    for row in p["self_by_crate"][:12]:
+        lines.append(f"| {row['crate']} | {row['pct']:.1f}% |")
+    lines += ["", "Top functions by **self** instructions:", "", "| % | function |", "| ---: | --- |"]
+    for row in p["top_self"][:25]:
+        lines.append(f"| {row['pct']:.2f}% | `{short(row['function'])}` |")
+    lines += ["", "Top functions by **inclusive** instructions (the call tree: where the time goes "
+              "under each frame):", "", "| % | function |", "| ---: | --- |"]
+    shown = 0
+    for row in p["top_inclusive"]:
+        name = short(row["function"])
+        if any(s in name for s in ("std::rt::", "core::ops::function::FnOnce::call_once", "__libc_start",
+                                   "_start", "main", "std::sys::backtrace", "0x")) and row["pct"] > 95:
+            continue
+        lines.append(f"| {row['pct']:.1f}% | `{name}` |")
+        shown += 1
+        if shown >= 25:
+            break
+    return "\n".join(lines)
+
+
+def short(name, limit=150):
+    name = name.replace("|", "\\|")
+    return name if len(name) <= limit else name[: limit - 1] + "…"
+
+
+# ---------------------------------------------------------------------------------------------
+
+def collect_criterion(criterion_dir, out_path):
+    """Keeps the point estimates of the codec micro-benchmarks (criterion's
+    <group>/<bench>/new/estimates.json) in results/codec.json."""
+    rows = []
+    for group in sorted(os.listdir(criterion_dir)):
+        gdir = os.path.join(criterion_dir, group)
+        if not os.path.isdir(gdir) or group == "report":
+            continue
+        for bench in sorted(os.listdir(gdir)):
+            est = os.path.join(gdir, bench, "new", "estimates.json")
+            if not os.path.exists(est):
+                continue
+            e = json.load(open(est))
+            rows.append({"group": group, "bench": bench,
+                         "median_ns": e["median"]["point_estimate"],
+                         "ci_low_ns": e["median"]["confidence_interval"]["lower_bound"],
+                         "ci_high_ns": e["median"]["confidence_interval"]["upper_bound"]})
+    with open(out_path, "w") as fh:
+        json.dump(rows, fh, indent=1)
+    print(f"[report] {len(rows)} codec benchmarks -> {out_path}", file=sys.stderr)
+
+
+def codec_table(path):
+    if not os.path.exists(path):
+        return "Not run yet: `benches/run.sh` runs them last (or `cargo bench -p socketio --bench codec`)."
+    rows = json.load(open(path))
+    out = ["| group | benchmark | median | 95% CI of the median |", "| --- | --- | ---: | ---: |"]
+    for r in rows:
+        out.append(f"| {r['group']} | {r['bench']} | {ns(r['median_ns'])} "
+                   f"| {ns(r['ci_low_ns'])} – {ns(r['ci_high_ns'])} |")
+    return "\n".join(out)
+
+
+def ns(v):
+    return f"{v / 1000:.2f} µs" if v >= 1000 else f"{v:.1f} ns"
+
+
+def main():
+    if sys.argv[1] == "criterion":
+        collect_criterion(sys.argv[2], sys.argv[3])
+        return
+    results_path, md_path, svg_path = sys.argv[1:4]
+    data = json.load(open(results_path))
+    meta, d = data["meta"], Data(data["results"])
+    here = os.path.dirname(os.path.abspath(__file__))
+    svg_chart(d, svg_path)
+    rel_svg = os.path.relpath(svg_path, os.path.dirname(os.path.abspath(md_path)))
+    versions = "\n".join(f"| {k} | {v} |" for k, v in meta["versions"].items())
+    busy = [r.get("background_busy", 0) for r in d.results]
+    errors = d.errors()
+    err_text = "\n".join(f"- `{r['suite']}` / {r['client']} (rep {r['rep']}): `{r['error'][:300]}`"
+                         for r in errors) or "None."
+    n_echo = next((r["n"] for r in d.results if r["test"] == "echo" and "n" in r), 100_000)
+    md = f"""# Benchmarks
+
+<!-- Generated by benches/run.sh (benches/report.py) from benches/results/results.json:
+     edit report.py, not this file. -->
+
+How much CPU, time and memory this crate's `AsyncClient` costs next to a hand-written
+websocket client (the practical ceiling), rust_socketio, socket.io-client and
+python-socketio — all against the same Node socket.io 4.8.4 server, on this project's
+2-core machine, every client in a process of its own.
+
+![benchmark chart]({rel_svg})
+
+## Reproduce
+
+From a fresh clone, with the Rust toolchain, Node 20 and Python 3.11:
+
+```sh
+benches/run.sh
+```
+
+It installs the pinned peers (`benches/peers/node/package-lock.json`: socket.io and
+socket.io-client 4.8.4; `benches/peers/python/requirements.txt`: python-socketio 5.18.1
+with aiohttp, into the git-ignored `benches/peers/python/.venv`), builds `benches/` (a cargo
+workspace of its own, so the root `cargo test --workspace` never compiles rust_socketio),
+raises the fd limit with `ulimit -n`, runs every suite ({meta['reps']} interleaved repetitions,
+{meta['reps_10k']} for 10,000 connections), writes `benches/results/results.json` and rewrites this file
+and the chart. `benches/run.sh --quick` is a one-minute smoke run; `benches/run.sh profile`
+the callgrind profile below; `benches/run.sh report` only this file. The codec
+micro-benchmarks: `cargo bench -p socketio --bench codec`.
+
+## Machine and versions
+
+| | |
+| --- | --- |
+| CPUs (`nproc`) | {meta['nproc']} |
+| CPU model | {meta['cpu_model']} |
+| memory | {meta['mem_total_kb'] / 1024 / 1024:.1f} GiB |
+| kernel | {meta['kernel']} |
+| run | {meta['started']}, {meta['duration_s'] / 60:.0f} min{' (quick)' if meta.get('quick') else ''} |
+| background CPU before a run (median / max) | {statistics.median(busy) if busy else 0:.0%} / {max(busy) if busy else 0:.0%} of the machine |
+{versions}
+
+## Targets
+
+Against the Node server, current-thread tokio runtime for the three Rust clients; medians.
+
+{targets(d)}
+
+## Echo throughput
+
+{n_echo:,} events `{{"i": n, "s": "hello world"}}` emitted as `echo`; the server emits each one back;
+at most 1,000 unanswered at any time (every client uses the same window); the run ends at the
+last echo. *CPU* is the client process's own user + system time over that phase
+(getrusage `RUSAGE_SELF`; connect and start-up excluded), *wall* the phase's duration.
+*Busy* is CPU time / wall time: 100% is one core. The server's CPU comes from
+`/proc/<pid>/stat` over the whole client process (connect included), so its busy share is
+slightly high. Each of the two cores runs one side: whichever reaches 100% first is the
+bottleneck.
+
+### Against Node socket.io 4.8.4 (one event loop)
+
+{echo_table(d, 'echo-node', ['ct', 'mt'])}
+
+### Against socketioxide 0.18 (one thread: `benches/src/bin/sioxide_server.rs`)
+
+{echo_table(d, 'echo-sioxide', ['ct', 'mt'])}
+
+## Ack round trip
+
+3,000 sequential `call("sum", (1, 2))` (after 100 warm-up calls), each timed from the
+emit to the ack; the median over repetitions of each run's p50 and p99.
+
+{ack_table(d)}
+
+## Memory per idle connection
+
+One warm-up connection, then N more from the same process (64 connecting at once),
+2 s idle, then the growth of the process's VmRSS (`/proc/self/status`) divided by N. Node's
+and Python's figures are taken after a forced garbage collection.
+
+{idle_table(d)}
+
+## Connect time
+
+50 sequential connects of a fresh client (after 5 warm-up ones), each timed from the start
+to the namespace being connected (the server's CONNECT packet), then a disconnect.
+
+{connect_table(d)}
+
+## Codec micro-benchmarks (criterion)
+
+`socketio/benches/codec.rs`, through the public API only: Socket.IO packet headers
+(`encode_header`, `RawPacket::decode`), binary reassembly, Engine.IO packets, polling payloads,
+and arguments ⇄ Rust values (`Payload::new` encodes as `emit` does; `Payload::get`
+deserializes). One thread, the same machine; run by `benches/run.sh` with 1 s warm-up and
+3 s of measurement per benchmark.
+
+{codec_table(os.path.join(here, 'results', 'codec.json'))}
+
+## Where our client's echo loop spends its instructions (callgrind)
+
+{hotspots(os.path.join(here, 'results', 'callgrind-ours-echo.json'))}
+
+## Notes
+
+- The bare client (`benches/src/bin/sio_bench.rs`, module `bare`) speaks Engine.IO v4 /
+  Socket.IO v5 by hand over tokio-tungstenite: `EIO=4&transport=websocket`, `40`, answers
+  pings, sends frames encoded before the clock starts and counts `42…` frames without parsing
+  them. No real client can do less, so it is the ceiling.
+- The Rust clients handle `echo` with a synchronous handler that takes a
+  `serde_json::Value` (rust_socketio always parses into one) and returns a window permit.
+- rust_socketio's `connect()` returns before the server's CONNECT; the harness waits for its
+  `Event::Connect`. Its connect time of ~40 ms looks like Nagle's algorithm meeting delayed
+  ACKs (it does not set `TCP_NODELAY`); it is rust_socketio's behaviour, measured as it is.
+- Memory: VmRSS growth counts the pages touched, including allocator slack; the 10,000
+  connection runs need `ulimit -n` above 10,000 (`run.sh` raises it for itself and its children).
+- Nothing here runs in `cargo test` or CI: the numbers vary with the machine and never fail a build.
+
+Errors during this run: {err_text}
+"""
+    with open(md_path, "w") as fh:
+        fh.write(md)
+    print(f"[report] wrote {md_path} and {svg_path}", file=sys.stderr)
+
+
+if __name__ == "__main__":
+    main()
