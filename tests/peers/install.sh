@@ -69,22 +69,23 @@ else
     cp "$python_dir/requirements.txt" "$py_stamp"
 fi
 
-# --- Cluster (tests/cluster.rs): HAProxy and Redis from Debian -----------------------------------
+# --- Debian packages: HAProxy and Redis (tests/cluster.rs), tinyproxy (tests/proxy.rs) -------------
 # The Node modules of the cluster servers (socket.io, @socket.io/redis-adapter, redis) come with the
 # Node peer above; tests/peers/cluster/server.js loads them from tests/peers/node/node_modules.
 cluster_missing=()
 command -v haproxy >/dev/null 2>&1 || cluster_missing+=(haproxy)
 command -v redis-server >/dev/null 2>&1 || cluster_missing+=(redis-server)
+command -v tinyproxy >/dev/null 2>&1 || cluster_missing+=(tinyproxy)
 if ((${#cluster_missing[@]} == 0)); then
-    log "cluster: haproxy and redis-server present"
+    log "debian packages: haproxy, redis-server and tinyproxy present"
 elif command -v apt-get >/dev/null 2>&1; then
-    log "cluster: installing haproxy and redis-server with apt-get (missing: ${cluster_missing[*]})"
+    log "debian packages: installing with apt-get (missing: ${cluster_missing[*]})"
     sudo=""
     [[ "$(id -u)" -eq 0 ]] || sudo="sudo"
     $sudo apt-get update -qq
-    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y haproxy redis-server >&2
+    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y haproxy redis-server tinyproxy >&2
 else
-    log "cluster: ${cluster_missing[*]} missing and no apt-get: tests/cluster.rs will be skipped"
+    log "${cluster_missing[*]} missing and no apt-get: the cluster and proxy tests will be skipped"
 fi
 
 log "done"
