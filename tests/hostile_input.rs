@@ -391,6 +391,13 @@ async fn must_disconnect(mode: Hostile, bogus: &[&str]) {
         outcome.observed.sentinel,
         outcome.observed.events
     );
+    // Nothing queued behind the invalid input reaches a handler.
+    assert!(
+        !outcome.observed.sentinel,
+        "[{}] the sentinel sent after the invalid input was dispatched: {:?}",
+        mode.name(),
+        outcome.observed.timeline
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -1250,7 +1250,13 @@ fn data_error(error: serde_json::Error) -> DecodeError {
 async fn read_loop(core: Arc<Core>, session: u64, engine: EngineSocket, mut events: EngineEvents) {
     let mut reassembler = Reassembler::new(core.config.max_payload);
     let max_attachments = core.config.max_attachments;
+    // After invalid input nothing more from this connection is trusted: what was
+    // already queued behind it is dropped, as socket.io-client does.
+    let mut broken = false;
     while let Some(event) = events.recv().await {
+        if broken && !matches!(event, EngineEvent::Closed(_)) {
+            continue;
+        }
         let result = match event {
             EngineEvent::Message(_) if core.config.parser != Parser::Json => Err(
                 DecodeError::Data("a text message, but the parser is msgpack".into()),
@@ -1297,6 +1303,7 @@ async fn read_loop(core: Arc<Core>, session: u64, engine: EngineSocket, mut even
         if let Err(error) = result {
             warn!(target: "socketio", %error, "invalid packet from the server; closing the connection");
             engine.close_with_error(format!("parse error: {error}"));
+            broken = true;
         }
     }
     core.on_engine_closed(session, CloseReason::TransportClose);
