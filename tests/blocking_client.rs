@@ -119,3 +119,43 @@ fn server_acks_catch_all_namespaces_and_wait() {
         assert_eq!(sio.state(), socketio::ConnectionState::Disconnected);
     }
 }
+
+#[test]
+fn a_slow_handler_does_not_stall_heartbeats() {
+    // Pings every 300 ms, dead after 500 ms without: a handler busy for 1.5 s must not
+    // keep the client from answering them.
+    let options = PeerOptions {
+        ping_interval: Some(300),
+        ping_timeout: Some(200),
+        ..Default::default()
+    };
+    let Some(peer) =
+        socketio_suite::peers::Peer::start(socketio_suite::peers::PeerKind::Node, options)
+    else {
+        return;
+    };
+    let sio = Client::builder().reconnection(false).build().unwrap();
+    let (tx, reasons) = mpsc::channel();
+    sio.on("disconnect", move |reason: DisconnectReason| {
+        tx.send(reason).unwrap()
+    });
+    let (done_tx, done) = mpsc::channel();
+    sio.on("slow", move |_: Value| {
+        std::thread::sleep(Duration::from_millis(1500));
+        done_tx.send(()).unwrap();
+    });
+    sio.connect_with(&peer.url(), options_websocket()).unwrap();
+    sio.emit("ask", ("slow", 1)).unwrap();
+    done.recv_timeout(WAIT).unwrap();
+    assert!(
+        reasons.try_recv().is_err(),
+        "no disconnect while the handler was busy"
+    );
+    let total: i64 = sio.call("sum", (1, 2)).unwrap();
+    assert_eq!(total, 3);
+    sio.disconnect();
+}
+
+fn options_websocket() -> ConnectOptions {
+    options().transports([Transport::WebSocket])
+}

@@ -548,3 +548,42 @@ async fn emitting_while_disconnected_is_an_error_and_a_second_connect_too() {
         "{result:?}"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_slow_async_handler_does_not_stall_heartbeats() {
+    let options = PeerOptions {
+        ping_interval: Some(300),
+        ping_timeout: Some(200),
+        ..Default::default()
+    };
+    let Some(peer) = Peer::start(PeerKind::Node, options) else {
+        return;
+    };
+    let sio = AsyncClient::builder().reconnection(false).build();
+    let (tx, mut reasons) = mpsc::unbounded_channel();
+    sio.on("disconnect", move |reason: DisconnectReason| {
+        tx.send(reason).unwrap();
+    });
+    let (done_tx, mut done) = mpsc::unbounded_channel();
+    sio.on("slow", move |_: Value| {
+        let done_tx = done_tx.clone();
+        async move {
+            tokio::time::sleep(Duration::from_millis(1500)).await;
+            done_tx.send(()).unwrap();
+        }
+    });
+    sio.connect_with(&peer.url(), options_ws()).await.unwrap();
+    sio.emit("ask", ("slow", 1)).await.unwrap();
+    recv(&mut done).await;
+    assert!(
+        reasons.try_recv().is_err(),
+        "no disconnect while the handler was busy"
+    );
+    let total: i64 = sio.call("sum", (1, 2)).await.unwrap();
+    assert_eq!(total, 3);
+    sio.disconnect().await;
+}
+
+fn options_ws() -> ConnectOptions {
+    options().transports([Transport::WebSocket])
+}

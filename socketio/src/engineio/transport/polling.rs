@@ -24,13 +24,18 @@ pub fn http_client(options: &EngineOptions) -> Result<reqwest::Client, Error> {
         .http1_only()
         .tcp_nodelay(true)
         .connect_timeout(options.request_timeout);
+    // A server (Node: 5 s) or proxy that closes an idle keep-alive connection races
+    // with its reuse ("connection closed before message completed"): idle connections
+    // are dropped sooner than servers drop them, and none are kept behind a proxy
+    // (tinyproxy closes every connection after its response without saying so).
+    builder = builder.pool_idle_timeout(Duration::from_secs(4));
     builder = match options
         .proxy
         .proxy_for(&options.endpoint(Transport::Polling, None))
     {
-        Some(proxy) => {
-            builder.proxy(reqwest::Proxy::all(proxy.as_str()).map_err(Error::transport)?)
-        }
+        Some(proxy) => builder
+            .proxy(reqwest::Proxy::all(proxy.as_str()).map_err(Error::transport)?)
+            .pool_max_idle_per_host(0),
         None => builder.no_proxy(),
     };
     if let Some(jar) = &options.cookies {
