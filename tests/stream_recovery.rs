@@ -230,8 +230,9 @@ fn node_recovery_connect_packet_and_offsets() {
     let session = Session::open(&peer);
     let (connect, before, _) = session.connect(None);
     assert!(before.is_empty(), "{before:?}");
-    let keys: Vec<&String> = connect.as_object().unwrap().keys().collect();
-    assert_eq!(keys, ["sid", "pid"], "CONNECT payload {connect}");
+    let mut keys: Vec<&String> = connect.as_object().unwrap().keys().collect();
+    keys.sort();
+    assert_eq!(keys, ["pid", "sid"], "CONNECT payload {connect}");
     assert!(connect["pid"].is_string() && connect["sid"].is_string());
     assert_ne!(connect["pid"], connect["sid"]);
 
