@@ -16,6 +16,7 @@ pub mod example_server;
 pub mod fault_proxy;
 pub mod hostile_server;
 pub mod peers;
+pub mod raw_http;
 pub mod socketioxide_server;
 
 pub use example_server::{example_server, ExampleServer};

@@ -1,8 +1,6 @@
 //! Smoke test of the reference servers (`socketio_suite::peers`): a raw Engine.IO long-polling
 //! exchange with each available peer, over a tiny HTTP/1.1 client built on `std::net::TcpStream`.
 
-use std::io::{Read, Write};
-use std::net::TcpStream;
 use std::time::{Duration, Instant};
 
 use socketio_suite::peers::{self, Peer, PeerKind};
@@ -10,51 +8,10 @@ use socketio_suite::peers::{self, Peer, PeerKind};
 /// Engine.IO v4 packet separator in polling payloads.
 const SEPARATOR: char = '\u{1e}';
 
-/// Sends one HTTP/1.1 request (`Connection: close`) and returns the status code and the body.
+/// One raw HTTP request: the status code and the body as text.
 fn http(port: u16, method: &str, path: &str, body: &str) -> (u16, String) {
-    let mut stream = TcpStream::connect(("127.0.0.1", port)).expect("connect");
-    stream
-        .set_read_timeout(Some(Duration::from_secs(10)))
-        .unwrap();
-    let request = format!(
-        "{method} {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nConnection: close\r\n\
-         Content-Type: text/plain;charset=UTF-8\r\nContent-Length: {}\r\n\r\n{body}",
-        body.len()
-    );
-    stream.write_all(request.as_bytes()).expect("write request");
-    let mut raw = Vec::new();
-    stream.read_to_end(&mut raw).expect("read response");
-    let raw = String::from_utf8(raw).expect("utf-8 response");
-    let (head, rest) = raw.split_once("\r\n\r\n").expect("response head");
-    let status = head
-        .split(' ')
-        .nth(1)
-        .and_then(|s| s.parse().ok())
-        .expect("status code");
-    let chunked = head.lines().any(|l| {
-        l.to_ascii_lowercase().starts_with("transfer-encoding:")
-            && l.to_ascii_lowercase().contains("chunked")
-    });
-    let body = if chunked {
-        dechunk(rest)
-    } else {
-        rest.to_owned()
-    };
-    (status, body)
-}
-
-fn dechunk(mut rest: &str) -> String {
-    let mut out = String::new();
-    loop {
-        let (size, after) = rest.split_once("\r\n").expect("chunk size");
-        let size =
-            usize::from_str_radix(size.split(';').next().unwrap().trim(), 16).expect("hex size");
-        if size == 0 {
-            return out;
-        }
-        out.push_str(&after[..size]);
-        rest = &after[size + 2..];
-    }
+    let response = socketio_suite::raw_http::request(port, method, path, body.as_bytes());
+    (response.status, response.text())
 }
 
 /// One Engine.IO polling session.
@@ -186,7 +143,7 @@ fn polling_exchange_with_every_peer() {
         match pid {
             Some(pid) => assert!(!process_alive(pid), "{label}: process {pid} still alive"),
             None => assert!(
-                TcpStream::connect(("127.0.0.1", port)).is_err(),
+                std::net::TcpStream::connect(("127.0.0.1", port)).is_err(),
                 "{label}: still accepting connections on {port}"
             ),
         }

@@ -13,8 +13,6 @@
 //!   CONNECT packet;
 //! * an unknown pid or offset gives an ordinary new session (new sid and pid), not an error.
 
-use std::io::{Read, Write};
-use std::net::TcpStream;
 use std::time::{Duration, Instant};
 
 use serde_json::{json, Value};
@@ -23,51 +21,10 @@ use socketio_suite::peers::{self, Peer, PeerKind, PeerOptions};
 /// Engine.IO v4 packet separator in polling payloads.
 const SEPARATOR: char = '\u{1e}';
 
-/// Sends one HTTP/1.1 request (`Connection: close`) and returns the status code and the body.
+/// One raw HTTP request: the status code and the body as text.
 fn http(port: u16, method: &str, path: &str, body: &str) -> (u16, String) {
-    let mut stream = TcpStream::connect(("127.0.0.1", port)).expect("connect");
-    stream
-        .set_read_timeout(Some(Duration::from_secs(10)))
-        .unwrap();
-    let request = format!(
-        "{method} {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nConnection: close\r\n\
-         Content-Type: text/plain;charset=UTF-8\r\nContent-Length: {}\r\n\r\n{body}",
-        body.len()
-    );
-    stream.write_all(request.as_bytes()).expect("write request");
-    let mut raw = Vec::new();
-    stream.read_to_end(&mut raw).expect("read response");
-    let raw = String::from_utf8(raw).expect("utf-8 response");
-    let (head, rest) = raw.split_once("\r\n\r\n").expect("response head");
-    let status = head
-        .split(' ')
-        .nth(1)
-        .and_then(|s| s.parse().ok())
-        .expect("status code");
-    let chunked = head.lines().any(|l| {
-        l.to_ascii_lowercase().starts_with("transfer-encoding:")
-            && l.to_ascii_lowercase().contains("chunked")
-    });
-    let body = if chunked {
-        dechunk(rest)
-    } else {
-        rest.to_owned()
-    };
-    (status, body)
-}
-
-fn dechunk(mut rest: &str) -> String {
-    let mut out = String::new();
-    loop {
-        let (size, after) = rest.split_once("\r\n").expect("chunk size");
-        let size =
-            usize::from_str_radix(size.split(';').next().unwrap().trim(), 16).expect("hex size");
-        if size == 0 {
-            return out;
-        }
-        out.push_str(&after[..size]);
-        rest = &after[size + 2..];
-    }
+    let response = socketio_suite::raw_http::request(port, method, path, body.as_bytes());
+    (response.status, response.text())
 }
 
 /// One Engine.IO polling session.
