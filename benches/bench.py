@@ -34,6 +34,13 @@ def proc_cpu(pid):
     return (int(fields[11]) + int(fields[12])) / TICK
 
 
+def machine_busy_s():
+    """CPU seconds spent busy (not idle or iowait) on the whole machine since boot."""
+    with open("/proc/stat") as f:
+        v = [int(x) for x in f.readline().split()[1:]]
+    return (sum(v) - v[3] - v[4]) / TICK
+
+
 def machine_busy(seconds=0.5):
     """Fraction of all CPUs busy over `seconds` (from /proc/stat)."""
     def snap():
@@ -99,6 +106,7 @@ def client_argv(client, test, url, flags, bin_dir, python):
 
 def run_client(argv, server, timeout):
     s0 = proc_cpu(server.pid)
+    m0 = machine_busy_s()
     t0 = time.perf_counter()
     proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     deadline = t0 + timeout
@@ -114,6 +122,7 @@ def run_client(argv, server, timeout):
         time.sleep(0.005)
     elapsed = time.perf_counter() - t0
     server_cpu = proc_cpu(server.pid) - s0
+    machine = machine_busy_s() - m0
     out, err = proc.stdout.read(), proc.stderr.read()
     proc.returncode = os.waitstatus_to_exitcode(status)
     lines = [l for l in out.splitlines() if l.startswith("{")]
@@ -121,7 +130,10 @@ def run_client(argv, server, timeout):
         return {"error": (err.strip() or out.strip() or f"exit {proc.returncode}")[-2000:]}
     result = json.loads(lines[-1])
     result.update(process_cpu_s=ru.ru_utime + ru.ru_stime, process_maxrss_kb=ru.ru_maxrss,
-                  process_elapsed_s=elapsed, server_cpu_s=server_cpu)
+                  process_elapsed_s=elapsed, server_cpu_s=server_cpu,
+                  # CPU used by anything else on the machine while this client ran, as a
+                  # share of one core: other people's builds, say. report.py drops disturbed runs.
+                  interference=max(0.0, machine - server_cpu - (ru.ru_utime + ru.ru_stime)) / elapsed)
     return result
 
 
@@ -134,6 +146,9 @@ def main():
     ap.add_argument("--reps-10k", type=int, default=3)
     ap.add_argument("--quick", action="store_true", help="tiny sizes, 1 repetition: a smoke run")
     ap.add_argument("--only", default="", help="comma-separated suites to run (default: all)")
+    ap.add_argument("--clients", default="", help="comma-separated clients to run (default: all)")
+    ap.add_argument("--max-wait", type=float, default=120,
+                    help="longest wait for a quiet machine before a run, in seconds")
     ap.add_argument("--busy-limit", type=float, default=0.15,
                     help="wait before a run while the machine is busier than this (0..1)")
     args = ap.parse_args()
@@ -142,7 +157,7 @@ def main():
     reps = 1 if q else args.reps
     reps_10k = 1 if q else args.reps_10k
     all5 = ["bare", "ours", "rust_socketio", "socket.io-client", "python-socketio"]
-    rust_mt = ["bare:mt", "ours:mt", "rust_socketio:mt"]
+    rust_mt = ["ours_typed", "bare:mt", "ours:mt", "rust_socketio:mt"]
     n_echo = 2000 if q else 100_000
     n_ack = 200 if q else 3_000
     n_idle = [100] if q else [1_000, 10_000]
@@ -160,6 +175,10 @@ def main():
     only = set(filter(None, args.only.split(",")))
     if only:
         suites = [s for s in suites if s[0] in only]
+    picked = set(filter(None, args.clients.split(",")))
+    if picked:
+        suites = [(n, sv, t, [c for c in cs if c in picked], fl, r) for n, sv, t, cs, fl, r in suites]
+        suites = [s for s in suites if s[3]]
 
     servers = {}
     results = []
@@ -173,18 +192,19 @@ def main():
                 # Interleaved: every client once per repetition, the order rotating.
                 order = clients[rep % len(clients):] + clients[:rep % len(clients)]
                 for client in order:
-                    busy = wait_quiet(args.busy_limit, 60)
+                    busy = wait_quiet(args.busy_limit, args.max_wait)
                     argv = client_argv(client, test, server.url, flags, args.bin_dir, args.python)
                     timeout = 900 if test == "idle" else 300
                     r = run_client(argv, server, timeout)
                     r.update(suite=name, server=server_name, test=test, client=client.split(":")[0],
                              flavor=(client.split(":")[1] if ":" in client else
-                                     ("ct" if client in ("bare", "ours", "rust_socketio") else "-")),
+                                     ("ct" if client in ("bare", "ours", "ours_typed", "rust_socketio") else "-")),
                              rep=rep, background_busy=round(busy, 3), server_rss_kb=server.rss_kb())
                     results.append(r)
                     brief = {k: r.get(k) for k in ("cpu_s", "wall_s", "p50_us", "p99_us",
                                                    "per_conn_kb", "p50_ms", "error") if k in r}
-                    log(f"{name} rep {rep} {client}: {brief} (background {busy:.0%})")
+                    log(f"{name} rep {rep} {client}: {brief} (background {busy:.0%}, "
+                        f"interference {r.get('interference', 0):.0%})")
                     if test == "idle":
                         time.sleep(2)  # let the server drop the previous connections
     finally:
@@ -203,14 +223,17 @@ def main():
         "versions": versions(args.python),
     }
     os.makedirs(os.path.dirname(os.path.abspath(args.out)), exist_ok=True)
-    if only and os.path.exists(args.out):
-        # A partial run replaces its suites in the existing results and keeps the others.
+    if (only or picked) and os.path.exists(args.out):
+        # A partial run replaces what it ran (suite × client) in the existing results and
+        # keeps the rest.
         with open(args.out) as f:
             old = json.load(f)
-        ran = {s[0] for s in suites}
-        results = [r for r in old["results"] if r["suite"] not in ran] + results
+        ran = {(r["suite"], r["client"], r["flavor"]) for r in results}
+        results = [r for r in old["results"]
+                   if (r["suite"], r["client"], r.get("flavor")) not in ran] + results
         meta["partial_runs"] = old["meta"].get("partial_runs", []) + [
-            {"suites": sorted(ran), "started": meta["started"]}]
+            {"suites": sorted({s[0] for s in suites}), "clients": sorted(picked),
+             "started": meta["started"]}]
         meta["started"] = old["meta"]["started"]
     with open(args.out, "w") as f:
         json.dump({"meta": meta, "results": results}, f, indent=1)

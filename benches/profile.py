@@ -21,23 +21,38 @@ LINE = re.compile(r"^\s*([\d,]+)\s+\(\s*([\d.]+)%\)\s+(.*)$")
 
 
 def annotate(out_file, inclusive):
+    """Instructions per function (summed over the source files a function's code comes from,
+    inlined code included), from callgrind_annotate's function table."""
     text = subprocess.run(
         ["callgrind_annotate", f"--inclusive={'yes' if inclusive else 'no'}", "--threshold=100",
-         out_file], capture_output=True, text=True, check=True).stdout
-    rows = []
-    for line in text.splitlines():
+         "--auto=no", out_file], capture_output=True, text=True, check=True).stdout
+    total = re.search(r"^([\d,]+)\s+\(100\.0%\)\s+PROGRAM TOTALS", text, re.M)
+    total = int(total.group(1).replace(",", ""))
+    table = text.split("file:function", 1)[1].split("\n", 2)[2]
+    by_name = {}
+    for line in table.splitlines():
         m = LINE.match(line)
         if not m:
+            if line.startswith("----") and by_name:
+                break
             continue
-        name = m.group(3).strip()
-        name = re.sub(r"\s+\[[^\]]*\]$", "", name)  # the object file
-        name = re.sub(r"^[^:]*:", "", name, count=1) if ":" in name.split("::")[0] else name
-        rows.append({"ir": int(m.group(1).replace(",", "")), "pct": float(m.group(2)), "function": name})
-    total = re.search(r"^([\d,]+)\s+\(100\.0%\)\s+PROGRAM TOTALS", text, re.M)
-    return rows, int(total.group(1).replace(",", "")) if total else None
+        name = re.sub(r"\s+\[[^\]]*\]$", "", m.group(3).strip())  # the object file
+        name = name.split(":", 1)[1] if not name.startswith(("<", "0x")) and ":" in name.split("::")[0] else name
+        ir = int(m.group(1).replace(",", ""))
+        # Self cost: a function's code may be listed under several source files (inlining):
+        # sum them. Inclusive cost: summing would count recursion and nested instances twice:
+        # keep the largest entry.
+        by_name[name] = max(by_name.get(name, 0), ir) if inclusive else by_name.get(name, 0) + ir
+    rows = [{"ir": ir, "pct": min(100.0, 100 * ir / total), "function": name}
+            for name, ir in sorted(by_name.items(), key=lambda kv: -kv[1])]
+    return rows, total
 
 
 def crate_of(function):
+    if function.startswith(("_int_", "malloc", "free", "cfree", "realloc", "__mem", "__str", "__libc")):
+        return "libc (malloc, memcpy…)"
+    if function.startswith("__rustc::"):
+        return "alloc shims (__rust_alloc…)"
     f = function.lstrip("<&*( ")
     f = re.sub(r"^(dyn |impl |mut |const )", "", f)
     m = re.match(r"([A-Za-z_][A-Za-z0-9_]*)::", f)
@@ -79,8 +94,8 @@ def main():
         c = crate_of(r["function"])
         by_crate[c] = by_crate.get(c, 0) + r["ir"]
     profile = {
-        "command": " ".join(os.path.relpath(c, os.path.dirname(HERE)) if c.startswith("/") else c
-                            for c in cmd).replace(server.url, "<node server url>"),
+        "command": " ".join(cmd).replace(server.url, f"<{args.server} server url>")
+                   .replace(args.bin_dir, "$CARGO_TARGET_DIR/release").replace(args.out + "/", ""),
         "n": args.n,
         "server": args.server,
         "client_result_under_valgrind": client_out,

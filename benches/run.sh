@@ -6,6 +6,7 @@
 #                                  BENCHMARKS.md and benches/results/chart.svg
 #   benches/run.sh --quick         tiny sizes, one repetition: checks that everything runs
 #   benches/run.sh --only echo-node,ack-node   some suites, merged into the existing results
+#   benches/run.sh --clients ours  some clients (with or without --only), merged likewise
 #   benches/run.sh profile         callgrind profile of this crate's client echo loop
 #   benches/run.sh codec           only the criterion codec micro-benchmarks
 #   benches/run.sh report          only regenerate BENCHMARKS.md and the chart
@@ -92,7 +93,7 @@ case "${1:-}" in
         raise_fd_limit
         log "machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2-), load: $(cut -d' ' -f1-3 /proc/loadavg)"
         python3 "$here/bench.py" --bin-dir "$bin" --python "$venv/bin/python" --out "$results" "$@"
-        [[ " $* " == *" --quick "* || " $* " == *" --only "* ]] || codec
+        [[ " $* " == *" --quick "* || " $* " == *" --only "* || " $* " == *" --clients "* ]] || codec
         report
         ;;
 esac

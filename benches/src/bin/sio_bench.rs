@@ -16,7 +16,8 @@
 //! * `connect`: K warm-up then N sequential connects of a fresh client, each timed from the
 //!   start to the namespace being connected (the server's CONNECT packet), then a disconnect.
 //!
-//! The clients: `ours` is this repository's `socketio::AsyncClient`; `rust_socketio` is the
+//! The clients: `ours` is this repository's `socketio::AsyncClient` (`ours_typed`: the same
+//! with a struct emitted and received instead of `serde_json::Value`, echo only); `rust_socketio` is the
 //! crates.io crate 0.6 (its async client); `bare` is a hand-written Engine.IO/Socket.IO speaker
 //! on tokio-tungstenite with pre-encoded frames: the practical ceiling.
 
@@ -115,6 +116,7 @@ fn main() {
 async fn run(a: Args) -> Res<Value> {
     match (a.client.as_str(), a.test.as_str()) {
         ("ours", "echo") => ours::echo(&a).await,
+        ("ours_typed", "echo") => ours::echo_typed(&a).await,
         ("ours", "ack") => ours::ack(&a).await,
         ("ours", "idle") => idle(&a, ours::idle_conn).await,
         ("ours", "connect") => connect_times(&a, ours::connect_once).await,
@@ -283,6 +285,58 @@ mod ours {
             window.acquire().await?.forget();
             sio.emit("echo", json!({"i": i, "s": "hello world"}))
                 .await?;
+        }
+        done.notified().await;
+        let (wall, cpu) = (t0.elapsed(), cpu_now() - c0);
+        let out = echo_result(n, received.load(Ordering::Relaxed), wall, cpu);
+        sio.disconnect().await;
+        Ok(out)
+    }
+
+    #[derive(serde::Serialize)]
+    struct MsgOut<'a> {
+        i: u64,
+        s: &'a str,
+    }
+
+    #[derive(serde::Deserialize)]
+    struct MsgIn {
+        #[allow(dead_code)]
+        i: u64,
+        #[allow(dead_code)]
+        s: String,
+    }
+
+    /// `echo` with the application's own types: a struct emitted, a struct received (what the
+    /// library costs when the user's types are cheap; `echo` above uses `serde_json::Value`).
+    pub async fn echo_typed(a: &Args) -> Res<Value> {
+        let n = a.n;
+        let sio = AsyncClient::new();
+        let received = Arc::new(AtomicU64::new(0));
+        let window = Arc::new(Semaphore::new(a.window as usize));
+        let done = Arc::new(Notify::new());
+        {
+            let (received, window, done) = (received.clone(), window.clone(), done.clone());
+            sio.on("echo", move |_m: MsgIn| {
+                window.add_permits(1);
+                if received.fetch_add(1, Ordering::Relaxed) + 1 == n {
+                    done.notify_one();
+                }
+            });
+        }
+        sio.connect_with(&a.url, options()).await?;
+        let c0 = cpu_now();
+        let t0 = Instant::now();
+        for i in 0..n {
+            window.acquire().await?.forget();
+            sio.emit(
+                "echo",
+                MsgOut {
+                    i,
+                    s: "hello world",
+                },
+            )
+            .await?;
         }
         done.notified().await;
         let (wall, cpu) = (t0.elapsed(), cpu_now() - c0);
