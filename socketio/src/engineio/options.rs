@@ -132,7 +132,7 @@ impl EngineOptions {
             transports: vec![Transport::Polling, Transport::WebSocket],
             request_timeout: Duration::from_secs(20),
             limits: Limits::default(),
-            tls: default_tls_config(),
+            tls: super::tls::TlsSettings::default().build()?,
             proxy: ProxySettings::default(),
             protocol: Protocol::default(),
             cookies: None,

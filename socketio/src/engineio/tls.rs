@@ -83,6 +83,16 @@ impl TlsSettings {
         if let Some(custom) = &self.custom {
             return Ok(custom.clone());
         }
+        let is_default =
+            self.extra_roots.is_empty() && self.client_auth.is_none() && self.verify != Some(false);
+        if is_default {
+            // The webpki roots make a configuration of tens of KiB: one for all clients.
+            static DEFAULT: std::sync::OnceLock<Arc<rustls::ClientConfig>> =
+                std::sync::OnceLock::new();
+            return Ok(DEFAULT
+                .get_or_init(crate::engineio::options::default_tls_config)
+                .clone());
+        }
         let provider = Arc::new(rustls::crypto::ring::default_provider());
         let builder = rustls::ClientConfig::builder_with_provider(provider.clone())
             .with_safe_default_protocol_versions()
