@@ -129,7 +129,8 @@ def run_client(argv, server, timeout):
     if proc.returncode != 0 or not lines:
         return {"error": (err.strip() or out.strip() or f"exit {proc.returncode}")[-2000:]}
     result = json.loads(lines[-1])
-    result.update(process_cpu_s=ru.ru_utime + ru.ru_stime, process_maxrss_kb=ru.ru_maxrss,
+    result.update(process_cpu_s=ru.ru_utime + ru.ru_stime, process_user_s=ru.ru_utime,
+                  process_sys_s=ru.ru_stime, process_maxrss_kb=ru.ru_maxrss,
                   process_elapsed_s=elapsed, server_cpu_s=server_cpu,
                   # CPU used by anything else on the machine while this client ran, as a
                   # share of one core: other people's builds, say. report.py drops disturbed runs.

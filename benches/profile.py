@@ -48,6 +48,35 @@ def annotate(out_file, inclusive):
     return rows, total
 
 
+def massif_idle(args, url, n=1000):
+    """Heap at the peak of `sio-bench ours idle` (n connections) under massif: the bytes per
+    connection allocated under the frames of socketio, tungstenite and tokio's channels and
+    task cells (a frame's bytes include everything allocated below it)."""
+    out = os.path.join(args.out, "massif.out.ours-idle")
+    cmd = ["valgrind", "--tool=massif", f"--massif-out-file={out}", "--depth=40", "--threshold=0.5",
+           os.path.join(args.bin_dir, "sio-bench"), "ours", "idle", url, "--n", str(n),
+           "--idle-secs", "1"]
+    log("profile: massif, idle connections")
+    subprocess.run(cmd, capture_output=True, text=True, timeout=1800, check=True)
+    text = subprocess.run(["ms_print", out], capture_output=True, text=True, check=True).stdout
+    lines = text.splitlines()
+    peak = re.search(r"Detailed snapshots: \[.*?(\d+) \(peak\)\]", text).group(1)
+    start = max(k for k, l in enumerate(lines) if re.match(rf"\s*{peak}\s", l))
+    heap = int(lines[start].split()[2].replace(",", ""))
+    best = {}
+    for line in lines[start:]:
+        m = re.match(r"^[\s|]*->([\d.]+)% \(([\d,]+)B\) 0x[0-9A-F]+: (.*)$", line)
+        if not m:
+            continue
+        fn = re.sub(r" \([^()]*\)$", "", m.group(3))
+        if re.search(r"socketio::|tungstenite::|ReadBuffer|tokio::sync::mpsc|task::core::Cell", fn) \
+                and not fn.startswith(("sio_bench", "poll", "with_", "set", "try_with", "enter", "block_on")):
+            best[fn] = max(best.get(fn, 0), int(m.group(2).replace(",", "")))
+    rows = sorted(best.items(), key=lambda kv: -kv[1])[:20]
+    return {"n": n, "peak_heap_bytes": heap, "heap_per_conn": heap / (n + 1),
+            "top": [{"bytes_per_conn": b / (n + 1), "frame": f} for f, b in rows]}
+
+
 def crate_of(function):
     if function.startswith(("_int_", "malloc", "free", "cfree", "realloc", "__mem", "__str", "__libc")):
         return "libc (malloc, memcpy…)"
@@ -85,6 +114,21 @@ def main():
         if run.returncode != 0:
             sys.exit(f"callgrind run failed: {run.stderr[-2000:]}")
         client_out = json.loads([l for l in run.stdout.splitlines() if l.startswith("{")][-1])
+        # The same run for the other Rust clients: total instructions only, for comparison.
+        compare = {}
+        for other in ("bare", "ours", "ours_typed", "rust_socketio"):
+            out = raw + "." + other
+            if other == "ours":
+                out = raw
+            else:
+                ocmd = ["valgrind", "--tool=callgrind", f"--callgrind-out-file={out}",
+                        os.path.join(args.bin_dir, "sio-bench"), other, "echo", server.url,
+                        "--n", str(args.n), "--window", "1000", "--flavor", "ct"]
+                log("profile:", other)
+                subprocess.run(ocmd, capture_output=True, text=True, timeout=1800, check=True)
+            _, ir = annotate(out, inclusive=False)
+            compare[other] = {"total_ir": ir, "ir_per_event": ir / args.n}
+        memory = massif_idle(args, server.url)
     finally:
         server.stop()
     self_rows, total = annotate(raw, inclusive=False)
@@ -103,6 +147,8 @@ def main():
         "ir_per_event": total / args.n if total else None,
         "top_self": self_rows[:30],
         "top_inclusive": incl_rows[:40],
+        "compare": compare,
+        "memory": memory,
         "self_by_crate": sorted(({"crate": k, "ir": v, "pct": 100 * v / total}
                                  for k, v in by_crate.items()), key=lambda x: -x["ir"]),
     }
