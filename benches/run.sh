@@ -46,7 +46,7 @@ install_peers() {
 
 build() {
     log "cargo build --release (benches/ is a workspace of its own; target: $target)"
-    CARGO_TARGET_DIR="$target" cargo build --release --locked --manifest-path "$here/Cargo.toml" >&2
+    CARGO_TARGET_DIR="$target" cargo build --release --manifest-path "$here/Cargo.toml" >&2
 }
 
 raise_fd_limit() {
