@@ -587,3 +587,33 @@ async fn a_slow_async_handler_does_not_stall_heartbeats() {
 fn options_ws() -> ConnectOptions {
     options().transports([Transport::WebSocket])
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn handlers_falling_behind_a_flood_disconnect_instead_of_buffering_without_bound() {
+    let Some(peer) = Peer::start(PeerKind::Node, PeerOptions::default()) else {
+        return;
+    };
+    let sio = AsyncClient::builder()
+        .reconnection(false)
+        .max_buffered(64 * 1024)
+        .build();
+    let (tx, mut seen) = mpsc::unbounded_channel();
+    sio.on("flood", move |_: Value| {
+        let tx = tx.clone();
+        async move {
+            // The first event holds the dispatcher while the rest pile up.
+            tokio::time::sleep(Duration::from_millis(500)).await;
+            let _ = tx.send(());
+        }
+    });
+    sio.connect_with(&peer.url(), options().transports([Transport::WebSocket]))
+        .await
+        .unwrap();
+    // 20,000 events of ~20 bytes: far more than 64 KiB waiting behind the handler.
+    sio.emit("stream", (20_000, "flood")).await.unwrap();
+    tokio::time::timeout(WAIT, sio.wait())
+        .await
+        .expect("the client disconnects instead of buffering everything");
+    // The handler that was running still completes.
+    recv(&mut seen).await;
+}

@@ -82,6 +82,11 @@ impl Payload {
         }
     }
 
+    /// The bytes this payload holds (its text and attachments).
+    pub(crate) fn byte_size(&self) -> usize {
+        self.text.len() + self.attachments.iter().map(Bytes::len).sum::<usize>()
+    }
+
     fn array(&self) -> &str {
         &self.text[self.start..]
     }

@@ -65,6 +65,13 @@ pub(crate) enum Job {
 }
 
 impl Job {
+    /// The bytes of received data the job holds until it runs.
+    fn size(&self) -> usize {
+        match self {
+            Job::Handler(_, call) | Job::Class(_, call) => call.payload.byte_size(),
+        }
+    }
+
     fn run(self) -> Option<BoxFuture> {
         match self {
             Job::Handler(handler, call) => handler(call),
@@ -221,6 +228,8 @@ pub(crate) struct Core {
     recovery_offered: std::sync::atomic::AtomicBool,
     retry_wakeup: Arc<tokio::sync::Notify>,
     jobs: mpsc::UnboundedSender<Job>,
+    /// Bytes of received data waiting for the handlers (bounded by `max_buffered`).
+    buffered: Arc<std::sync::atomic::AtomicUsize>,
     jobs_rx: Mutex<Option<mpsc::UnboundedReceiver<Job>>>,
     dispatch: DispatchMode,
 }
@@ -248,6 +257,7 @@ impl Core {
             recovery_offered: std::sync::atomic::AtomicBool::new(false),
             retry_wakeup: Arc::new(tokio::sync::Notify::new()),
             jobs,
+            buffered: Arc::new(std::sync::atomic::AtomicUsize::new(0)),
             jobs_rx: Mutex::new(Some(jobs_rx)),
             dispatch,
         })
@@ -598,8 +608,10 @@ impl Core {
         };
         match self.dispatch {
             DispatchMode::Task => {
+                let buffered = self.buffered.clone();
                 tokio::spawn(async move {
                     while let Some(job) = jobs.recv().await {
+                        buffered.fetch_sub(job.size(), Ordering::Relaxed);
                         if let Some(future) = run_job(job) {
                             let _ = AssertUnwindSafe(future)
                                 .catch_unwind()
@@ -611,10 +623,12 @@ impl Core {
             }
             DispatchMode::Thread => {
                 let runtime = tokio::runtime::Handle::current();
+                let buffered = self.buffered.clone();
                 let spawned = std::thread::Builder::new()
                     .name("socketio-handlers".into())
                     .spawn(move || {
                         while let Some(job) = jobs.blocking_recv() {
+                            buffered.fetch_sub(job.size(), Ordering::Relaxed);
                             if let Some(future) = run_job(job) {
                                 let _ = runtime
                                     .block_on(AssertUnwindSafe(future).catch_unwind())
@@ -1198,6 +1212,22 @@ impl Core {
     }
 
     fn queue(&self, job: Job) {
+        let size = job.size();
+        let total = self.buffered.fetch_add(size, Ordering::Relaxed) + size;
+        if total > self.config.max_buffered {
+            // The handlers fell behind a server that keeps sending: drop the connection
+            // rather than hold without bound what it sends.
+            self.buffered.fetch_sub(size, Ordering::Relaxed);
+            warn!(target: "socketio", buffered = total, limit = self.config.max_buffered,
+                "the handlers fell behind; closing the connection");
+            if let Some(engine) = self.lock_connection().engine.clone() {
+                engine.close_with_error(format!(
+                    "the handlers fell behind: {total} bytes waiting, at most {}",
+                    self.config.max_buffered
+                ));
+            }
+            return;
+        }
         if self.jobs.send(job).is_err() {
             warn!(target: "socketio", "the handler dispatcher is gone; event dropped");
         }

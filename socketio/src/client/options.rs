@@ -189,6 +189,7 @@ pub struct ClientConfig {
     pub(crate) request_timeout: Duration,
     pub(crate) max_payload: usize,
     pub(crate) max_attachments: usize,
+    pub(crate) max_buffered: usize,
     pub(crate) tls: TlsSettings,
     pub(crate) proxy: ProxySettings,
     pub(crate) reconnection: Reconnection,
@@ -256,6 +257,7 @@ impl Default for ClientConfig {
             request_timeout: Duration::from_secs(20),
             max_payload: crate::engineio::Limits::default().max_payload,
             max_attachments: 64,
+            max_buffered: 64 * 1024 * 1024,
             tls: TlsSettings::default(),
             proxy: ProxySettings::default(),
             reconnection: Reconnection::default(),
@@ -378,6 +380,14 @@ macro_rules! builder_methods {
         /// server, in bytes (default 16 MiB); larger input closes the connection.
         pub fn max_payload(mut self, bytes: usize) -> Self {
             self.config.max_payload = bytes;
+            self
+        }
+
+        /// The most bytes of received events that may wait for the handlers (default
+        /// 64 MiB). A server that keeps sending faster than the handlers keep up is
+        /// disconnected (and reconnected, if enabled) rather than held without bound.
+        pub fn max_buffered(mut self, bytes: usize) -> Self {
+            self.config.max_buffered = bytes;
             self
         }
 
