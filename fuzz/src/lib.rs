@@ -4,6 +4,7 @@
 //! Each check feeds arbitrary input to a decoder of the client the way the client's read path
 //! does, and asserts what must hold whatever the input: no panic, no allocation sized by a claim
 //! of the peer, errors as values, and round trips where the format has a canonical form.
+#![forbid(unsafe_code)]
 
 use bytes::Bytes;
 use serde::ser::{SerializeTuple, Serializer};

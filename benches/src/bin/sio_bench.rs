@@ -20,6 +20,7 @@
 //! with a struct emitted and received instead of `serde_json::Value`, echo only); `rust_socketio` is the
 //! crates.io crate 0.6 (its async client); `bare` is a hand-written Engine.IO/Socket.IO speaker
 //! on tokio-tungstenite with pre-encoded frames: the practical ceiling.
+#![forbid(unsafe_code)]
 
 use std::error::Error;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -137,11 +138,10 @@ async fn run(a: Args) -> Res<Value> {
 
 /// CPU time of this process so far (user + system), from getrusage(RUSAGE_SELF).
 fn cpu_now() -> f64 {
-    // SAFETY: getrusage only writes the struct it is given.
-    let mut ru: libc::rusage = unsafe { std::mem::zeroed() };
-    unsafe { libc::getrusage(libc::RUSAGE_SELF, &mut ru) };
-    let tv = |t: libc::timeval| t.tv_sec as f64 + t.tv_usec as f64 / 1e6;
-    tv(ru.ru_utime) + tv(ru.ru_stime)
+    use nix::sys::resource::{getrusage, UsageWho};
+    let usage = getrusage(UsageWho::RUSAGE_SELF).expect("getrusage");
+    let tv = |t: nix::sys::time::TimeVal| t.tv_sec() as f64 + t.tv_usec() as f64 / 1e6;
+    tv(usage.user_time()) + tv(usage.system_time())
 }
 
 /// Resident set size of this process, in KiB (VmRSS of /proc/self/status).

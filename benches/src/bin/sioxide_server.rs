@@ -5,6 +5,7 @@
 //!
 //! Usage: `sioxide-server [port]` (0 or absent: an ephemeral port). Listens on 127.0.0.1,
 //! prints `LISTENING <port>` on stdout, and exits when stdin reaches EOF or on SIGTERM.
+#![forbid(unsafe_code)]
 
 use std::time::Duration;
 
