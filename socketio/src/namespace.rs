@@ -176,10 +176,4 @@ pub mod __private {
     pub fn boxed<F: Future<Output = ()> + Send + 'static>(future: F) -> BoxFuture {
         Box::pin(future)
     }
-
-    /// Fails to compile, at the parameter's type, when it cannot be deserialized.
-    pub const fn assert_deserialize<T: DeserializeOwned>() {}
-
-    /// Fails to compile, at the return type, when it cannot be serialized as an ack.
-    pub const fn assert_serialize<T: Serialize>() {}
 }
