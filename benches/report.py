@@ -509,6 +509,11 @@ deserializes). One thread, the same machine; run by `benches/run.sh` with 1 s wa
 - The ack round trip on an idle machine includes waking the client's CPU from an idle
   state; the spread of p50 across runs is shown. Spot checks outside the recorded run, on a
   busier machine, gave ours ≈ 11 µs and rust_socketio ≈ 13 µs against socketioxide.
+- Absolute figures on this virtual machine drift between sessions by up to a third (the
+  Node server's echo rate, for one); the clients run interleaved, so their ratios hold much
+  better: two full runs an hour apart (library at 6fa6cdd, in this file's history, and at
+  f87485a) gave ours / bare 1.53 and 1.49, ours / rust_socketio 0.91 and 0.96,
+  ours / socket.io-client 0.50 and 0.54 in CPU per event against Node.
 - Memory: VmRSS growth counts the pages touched, including allocator slack; the 10,000
   connection runs need `ulimit -n` above 10,000 (`run.sh` raises it for itself and its children).
 - Nothing here runs in `cargo test` or CI: the numbers vary with the machine and never fail a build.
