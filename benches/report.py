@@ -219,7 +219,7 @@ def svg_chart(d, path):
                    [("1,000 connections", "#8e24aa", {c: d.m("idle1000-node", c, "per_conn_kb") for c in CLIENTS}),
                     ("10,000 connections", "#ce93d8", {c: d.m("idle10000-node", c, "per_conn_kb") for c in CLIENTS})],
                    "{:.1f}"))
-    width, label_w, bar_w, bar_h, gap = 960, 250, 600, 14, 10
+    width, label_w, bar_w, bar_h, gap = 1000, 290, 600, 14, 10
     y = 40
     out = []
     for title, series, fmt in panels:
