@@ -5,6 +5,7 @@
 
 pub mod handshake;
 pub mod options;
+mod outbox;
 pub mod packet;
 pub mod payload;
 pub mod proxy;
@@ -16,6 +17,8 @@ pub use handshake::Handshake;
 pub use options::{EngineOptions, Limits, Protocol};
 pub use packet::Packet;
 pub use proxy::ProxySettings;
-pub use socket::{CloseReason, EngineEvent, EngineEvents, EngineSocket};
+pub use socket::{
+    CloseReason, EngineEvent, EngineEvents, EngineHandler, EngineSession, EngineSocket,
+};
 pub use tls::TlsSettings;
 pub use transport::Transport;

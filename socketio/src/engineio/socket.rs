@@ -1,11 +1,12 @@
 //! The Engine.IO client socket: handshake, heartbeat, the polling → websocket upgrade,
 //! and the close, driven by one task per connection.
 //!
-//! The layer above talks to it through [`EngineSocket`] (send, close) and receives
-//! [`EngineEvent`]s (messages, then exactly one `Closed`).
+//! The layer above talks to it through [`EngineSocket`] (send, close: packets wait in
+//! its outbox) and receives [`EngineEvent`]s (messages, then exactly
+//! one `Closed`) through its [`EngineHandler`], called on the driver's task.
 
 use std::collections::VecDeque;
-use std::sync::atomic::{AtomicBool, AtomicU8, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU8, AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -18,6 +19,7 @@ use tracing::{debug, trace, warn};
 
 use super::handshake::Handshake;
 use super::options::{EngineOptions, Protocol};
+use super::outbox::{Closing, Outbox};
 use super::packet::Packet;
 use super::payload;
 use super::transport::polling::Polling;
@@ -51,13 +53,21 @@ pub enum EngineEvent {
     Closed(CloseReason),
 }
 
-enum Command {
-    Send(Packet),
-    /// Several packets that must not be interleaved with others (a packet and its attachments).
-    SendGroup(Vec<Packet>),
-    Close(oneshot::Sender<()>),
-    /// The layer above found the session's data invalid: drop the connection.
-    Fail(String),
+/// Receives a session's events on the driver's task, as they are read: no channel and
+/// no task switch between the socket and the layer above.
+///
+/// It must not block: the heartbeat and the outgoing packets wait while it runs.
+pub trait EngineHandler: Send + 'static {
+    /// One event; `false` ends the session (nobody listens any more).
+    /// [`EngineEvent::Closed`] comes exactly once, last.
+    fn on_event(&mut self, event: EngineEvent) -> bool;
+}
+
+/// A channel as the handler: [`EngineSocket::connect`] hands out the receiving side.
+impl EngineHandler for mpsc::UnboundedSender<EngineEvent> {
+    fn on_event(&mut self, event: EngineEvent) -> bool {
+        self.send(event).is_ok()
+    }
 }
 
 struct Shared {
@@ -65,13 +75,32 @@ struct Shared {
     protocol: Protocol,
     transport: AtomicU8,
     closed: AtomicBool,
+    outbox: Outbox,
+    /// Live [`EngineSocket`] handles: when the last one goes, the session closes.
+    handles: AtomicUsize,
 }
 
-/// A handle to an open Engine.IO session; cheap to clone.
-#[derive(Clone)]
+/// A handle to an open Engine.IO session; cheap to clone. The session is closed when
+/// the last handle is dropped.
 pub struct EngineSocket {
-    commands: mpsc::UnboundedSender<Command>,
     shared: Arc<Shared>,
+}
+
+impl Clone for EngineSocket {
+    fn clone(&self) -> Self {
+        self.shared.handles.fetch_add(1, Ordering::Relaxed);
+        EngineSocket {
+            shared: self.shared.clone(),
+        }
+    }
+}
+
+impl Drop for EngineSocket {
+    fn drop(&mut self) {
+        if self.shared.handles.fetch_sub(1, Ordering::AcqRel) == 1 {
+            self.shared.outbox.close(Closing::Client, None);
+        }
+    }
 }
 
 impl std::fmt::Debug for EngineSocket {
@@ -86,13 +115,58 @@ impl std::fmt::Debug for EngineSocket {
 /// The receiving side of a session's events.
 pub type EngineEvents = mpsc::UnboundedReceiver<EngineEvent>;
 
+/// An open session whose driver has not started yet: packets sent meanwhile are queued,
+/// and nothing is read until [`start`](Self::start) names the handler.
+pub struct EngineSession {
+    options: Arc<EngineOptions>,
+    shared: Arc<Shared>,
+    start: Start,
+}
+
+impl std::fmt::Debug for EngineSession {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("EngineSession")
+            .field("sid", &self.shared.handshake.sid)
+            .finish()
+    }
+}
+
+impl EngineSession {
+    /// Starts the driver on a task of the current runtime; `handler` gets every event.
+    pub fn start(self, handler: impl EngineHandler) {
+        let now = Instant::now();
+        let handshake = &self.shared.handshake;
+        let driver = Driver {
+            heartbeat: Box::pin(sleep_until(now + handshake.heartbeat_deadline())),
+            ping: Box::pin(sleep_until(
+                now + Duration::from_millis(handshake.ping_interval),
+            )),
+            options: self.options,
+            shared: self.shared,
+            handler: Box::new(handler),
+            queue: VecDeque::new(),
+        };
+        tokio::spawn(driver.run(self.start));
+    }
+}
+
 impl EngineSocket {
+    /// Opens a session and starts it, with its events delivered on a channel.
+    /// See [`open`](Self::open).
+    pub async fn connect(options: EngineOptions) -> Result<(EngineSocket, EngineEvents), Error> {
+        let (engine, session) = EngineSocket::open(options).await?;
+        let (events_tx, events) = mpsc::unbounded_channel();
+        session.start(events_tx);
+        Ok((engine, events))
+    }
+
     /// Opens a session: the handshake on the first allowed transport, then (from
-    /// polling) the upgrade to websocket in the background when both sides allow it.
+    /// polling, once started) the upgrade to websocket in the background when both
+    /// sides allow it.
     ///
     /// With [`Protocol::Auto`], a server that answers like Engine.IO v3 (a v3 payload,
     /// or "Unsupported protocol version") is handshaken again with v3.
-    pub async fn connect(options: EngineOptions) -> Result<(EngineSocket, EngineEvents), Error> {
+    pub async fn open(options: EngineOptions) -> Result<(EngineSocket, EngineSession), Error> {
         let mut options = Arc::new(options);
         let (handshake, start) = match open(&options).await {
             Err(Opening::NeedsV3) => {
@@ -113,28 +187,20 @@ impl EngineSocket {
             Start::WebSocket(_) => Transport::WebSocket,
         };
         debug!(target: "engineio", sid = %handshake.sid, transport = %first, ?protocol, ping_interval = handshake.ping_interval, ping_timeout = handshake.ping_timeout, "session open");
-        let (events_tx, events) = mpsc::unbounded_channel();
-        let (commands, commands_rx) = mpsc::unbounded_channel();
         let shared = Arc::new(Shared {
             handshake,
             protocol,
             transport: AtomicU8::new(first as u8),
             closed: AtomicBool::new(false),
+            outbox: Outbox::default(),
+            handles: AtomicUsize::new(1),
         });
-        let now = Instant::now();
-        let driver = Driver {
-            heartbeat: Box::pin(sleep_until(now + shared.handshake.heartbeat_deadline())),
-            ping: Box::pin(sleep_until(
-                now + Duration::from_millis(shared.handshake.ping_interval),
-            )),
+        let session = EngineSession {
             options,
             shared: shared.clone(),
-            commands: commands_rx,
-            events: events_tx,
-            queue: VecDeque::new(),
+            start,
         };
-        tokio::spawn(driver.run(start));
-        Ok((EngineSocket { commands, shared }, events))
+        Ok((EngineSocket { shared }, session))
     }
 
     /// The protocol revision in use (never `Auto`).
@@ -163,49 +229,45 @@ impl EngineSocket {
 
     /// Whether the session is over.
     pub fn is_closed(&self) -> bool {
-        self.shared.closed.load(Ordering::Acquire) || self.commands.is_closed()
+        self.shared.closed.load(Ordering::Acquire)
     }
 
     /// Queues a text message.
     pub fn send_message(&self, text: String) -> Result<(), Error> {
-        self.send(Packet::Message(text))
+        self.send([Packet::Message(text)])
     }
 
     /// Queues a binary message.
     pub fn send_binary(&self, data: Bytes) -> Result<(), Error> {
-        self.send(Packet::Binary(data))
+        self.send([Packet::Binary(data)])
     }
 
-    fn send(&self, packet: Packet) -> Result<(), Error> {
-        self.commands
-            .send(Command::Send(packet))
-            .map_err(|_| Error::NotConnected)
+    fn send(&self, packets: impl IntoIterator<Item = Packet>) -> Result<(), Error> {
+        if self.shared.outbox.push(packets) {
+            Ok(())
+        } else {
+            Err(Error::NotConnected)
+        }
     }
 
     /// Queues a text message followed by binary messages, with nothing sent in between.
     pub fn send_with_binaries(&self, text: String, binaries: Vec<Bytes>) -> Result<(), Error> {
-        if binaries.is_empty() {
-            return self.send_message(text);
-        }
-        let mut group = Vec::with_capacity(1 + binaries.len());
-        group.push(Packet::Message(text));
-        group.extend(binaries.into_iter().map(Packet::Binary));
-        self.commands
-            .send(Command::SendGroup(group))
-            .map_err(|_| Error::NotConnected)
+        self.send(
+            std::iter::once(Packet::Message(text)).chain(binaries.into_iter().map(Packet::Binary)),
+        )
     }
 
     /// Drops the connection because its data is invalid; the session ends with
     /// [`CloseReason::TransportError`] carrying `reason`.
     pub fn close_with_error(&self, reason: String) {
-        let _ = self.commands.send(Command::Fail(reason));
+        self.shared.outbox.close(Closing::Failed(reason), None);
     }
 
     /// Sends what is queued, then a `close` packet, and ends the session.
     /// Returns once the server has been told (or the session was already over).
     pub async fn close(&self) {
         let (done, closed) = oneshot::channel();
-        if self.commands.send(Command::Close(done)).is_ok() {
+        if self.shared.outbox.close(Closing::Client, Some(done)) {
             let _ = closed.await;
         }
     }
@@ -345,8 +407,7 @@ impl<T> Drop for AbortOnDrop<T> {
 struct Driver {
     options: Arc<EngineOptions>,
     shared: Arc<Shared>,
-    commands: mpsc::UnboundedReceiver<Command>,
-    events: mpsc::UnboundedSender<EngineEvent>,
+    handler: Box<dyn EngineHandler>,
     /// Packets waiting for the transport (polling, or during the upgrade).
     queue: VecDeque<Packet>,
     heartbeat: std::pin::Pin<Box<Sleep>>,
@@ -356,7 +417,7 @@ struct Driver {
 
 impl Driver {
     async fn run(mut self, start: Start) {
-        let (reason, done) = match start {
+        let reason = match start {
             Start::Polling(polling, early) => {
                 let mut reaction = Reaction::Nothing;
                 for packet in early {
@@ -370,23 +431,20 @@ impl Driver {
                     }
                 }
                 match reaction {
-                    Reaction::Close(reason) => (reason, None),
-                    _ => match self.run_polling(polling).await {
-                        Outcome::Upgraded(socket) => self.run_websocket(*socket).await,
-                        Outcome::Closed(reason, done) => (reason, done),
+                    Reaction::Close(reason) => reason,
+                    // Boxed: the polling machinery is not kept in the task once upgraded.
+                    _ => match Box::pin(self.run_polling(polling)).await {
+                        Outcome::Upgraded(socket) => self.run_websocket(socket).await,
+                        Outcome::Closed(reason) => reason,
                     },
                 }
             }
-            Start::WebSocket(socket) => self.run_websocket(*socket).await,
+            Start::WebSocket(socket) => self.run_websocket(socket).await,
         };
         debug!(target: "engineio", sid = %self.shared.handshake.sid, ?reason, "session closed");
         self.shared.closed.store(true, Ordering::Release);
-        self.commands.close();
-        let _ = self.events.send(EngineEvent::Closed(reason));
-        if let Some(done) = done {
-            let _ = done.send(());
-        }
-        // Anyone else waiting on close() is released when `self.commands` drops.
+        self.handler.on_event(EngineEvent::Closed(reason));
+        self.shared.outbox.shut();
     }
 
     fn protocol(&self) -> Protocol {
@@ -432,10 +490,11 @@ impl Driver {
     }
 
     fn deliver(&mut self, event: EngineEvent) -> Reaction {
-        match self.events.send(event) {
-            Ok(()) => Reaction::Nothing,
+        if self.handler.on_event(event) {
+            Reaction::Nothing
+        } else {
             // Nobody listens any more: end the session.
-            Err(_) => Reaction::Close(CloseReason::Client),
+            Reaction::Close(CloseReason::Client)
         }
     }
 
@@ -506,7 +565,7 @@ impl Driver {
                     .await
                 {
                     warn!(target: "engineio", error = %e, "upgrade failed after the probe");
-                    return Outcome::Closed(CloseReason::TransportError(e.to_string()), None);
+                    return Outcome::Closed(CloseReason::TransportError(e.to_string()));
                 }
                 debug!(target: "engineio", sid = %sid, "upgraded to websocket");
                 self.shared
@@ -525,35 +584,29 @@ impl Driver {
                 }
             }
             tokio::select! {
-                command = self.commands.recv() => match command {
-                    Some(command) => match self.enqueue(command) {
-                        None => {}
-                        Some(Closing::Client(done)) => {
-                            self.close_polling(&polling, &sid, post.take()).await;
-                            return Outcome::Closed(CloseReason::Client, Some(done));
-                        }
-                        Some(Closing::Failed(reason)) => {
-                            return Outcome::Closed(CloseReason::TransportError(reason), None);
-                        }
-                    },
-                    None => {
+                () = self.shared.outbox.ready() => match self.shared.outbox.take(&mut self.queue).closing {
+                    None => {}
+                    Some(Closing::Client) => {
                         self.close_polling(&polling, &sid, post.take()).await;
-                        return Outcome::Closed(CloseReason::Client, None);
+                        return Outcome::Closed(CloseReason::Client);
+                    }
+                    Some(Closing::Failed(reason)) => {
+                        return Outcome::Closed(CloseReason::TransportError(reason));
                     }
                 },
                 item = polled.recv() => match item {
                     Some(Ok(packet)) => match self.on_packet(packet) {
                         Reaction::Nothing => {}
                         Reaction::Reply(reply) => self.queue.push_back(reply),
-                        Reaction::Close(reason) => return Outcome::Closed(reason, None),
+                        Reaction::Close(reason) => return Outcome::Closed(reason),
                     },
                     Some(Err(PollError::Decode(e))) => {
                         if let Reaction::Close(reason) = Self::decode_error(e) {
-                            return Outcome::Closed(reason, None);
+                            return Outcome::Closed(reason);
                         }
                     }
                     Some(Err(PollError::Transport(e))) => {
-                        return Outcome::Closed(CloseReason::TransportError(e.to_string()), None)
+                        return Outcome::Closed(CloseReason::TransportError(e.to_string()))
                     }
                     // The poller stopped because the upgrade paused it, and all it read is handled.
                     None => poller = None,
@@ -562,8 +615,8 @@ impl Driver {
                     post = None;
                     match result {
                         Ok(Ok(())) => {}
-                        Ok(Err(e)) => return Outcome::Closed(CloseReason::TransportError(e.to_string()), None),
-                        Err(e) => return Outcome::Closed(CloseReason::TransportError(e.to_string()), None),
+                        Ok(Err(e)) => return Outcome::Closed(CloseReason::TransportError(e.to_string())),
+                        Err(e) => return Outcome::Closed(CloseReason::TransportError(e.to_string())),
                     }
                 },
                 result = async { (&mut probe.as_mut().expect("guarded").0).await }, if probe.is_some() => {
@@ -582,7 +635,7 @@ impl Driver {
                     let ping = self.next_ping();
                     self.queue.push_back(ping);
                 }
-                () = &mut self.heartbeat => return Outcome::Closed(CloseReason::PingTimeout, None),
+                () = &mut self.heartbeat => return Outcome::Closed(CloseReason::PingTimeout),
             }
         }
     }
@@ -609,46 +662,32 @@ impl Driver {
         let _ = tokio::time::timeout(timeout, flush).await;
     }
 
-    async fn run_websocket(
-        &mut self,
-        mut socket: WebSocket,
-    ) -> (CloseReason, Option<oneshot::Sender<()>>) {
+    /// Runs the session over `socket` (boxed: the task keeps only a pointer to it).
+    async fn run_websocket(&mut self, mut socket: Box<WebSocket>) -> CloseReason {
         self.shared
             .transport
             .store(Transport::WebSocket as u8, Ordering::Relaxed);
         if let Err(e) = self.flush_queue(&mut socket).await {
-            return (CloseReason::TransportError(e.to_string()), None);
+            return CloseReason::TransportError(e.to_string());
         }
         loop {
             tokio::select! {
-                command = self.commands.recv() => match command {
-                    Some(command) => {
-                        let mut close = self.enqueue(command);
-                        // Batch what piled up: feed every frame, flush once.
-                        while close.is_none() && self.queue.len() < 1024 {
-                            match self.commands.try_recv() {
-                                Ok(command) => close = self.enqueue(command),
-                                Err(_) => break,
-                            }
-                        }
-                        if let Err(e) = self.flush_queue(&mut socket).await {
-                            return (CloseReason::TransportError(e.to_string()), None);
-                        }
-                        match close {
-                            None => {}
-                            Some(Closing::Client(done)) => {
-                                close_websocket(&mut socket, self.protocol()).await;
-                                return (CloseReason::Client, Some(done));
-                            }
-                            Some(Closing::Failed(reason)) => {
-                                let _ = socket.close(None).await;
-                                return (CloseReason::TransportError(reason), None);
-                            }
-                        }
+                () = self.shared.outbox.ready() => {
+                    // Everything that piled up goes out at once: feed every frame, flush once.
+                    let closing = self.shared.outbox.take(&mut self.queue).closing;
+                    if let Err(e) = self.flush_queue(&mut socket).await {
+                        return CloseReason::TransportError(e.to_string());
                     }
-                    None => {
-                        close_websocket(&mut socket, self.protocol()).await;
-                        return (CloseReason::Client, None);
+                    match closing {
+                        None => {}
+                        Some(Closing::Client) => {
+                            close_websocket(&mut socket, self.protocol()).await;
+                            return CloseReason::Client;
+                        }
+                        Some(Closing::Failed(reason)) => {
+                            let _ = WebSocket::close(&mut socket, None).await;
+                            return CloseReason::TransportError(reason);
+                        }
                     }
                 },
                 frame = socket.next() => {
@@ -665,37 +704,26 @@ impl Driver {
                         Reaction::Nothing => {}
                         Reaction::Reply(reply) => {
                             if let Err(e) = socket.send(websocket::frame(&reply, self.protocol())).await {
-                                return (CloseReason::TransportError(e.to_string()), None);
+                                return CloseReason::TransportError(e.to_string());
                             }
                         }
                         Reaction::Close(reason) => {
                             if reason == CloseReason::Client {
                                 close_websocket(&mut socket, self.protocol()).await;
                             }
-                            return (reason, None);
+                            return reason;
                         }
                     }
                 }
                 () = &mut self.ping, if self.is_v3() => {
                     let ping = self.next_ping();
                     if let Err(e) = socket.send(websocket::frame(&ping, self.protocol())).await {
-                        return (CloseReason::TransportError(e.to_string()), None);
+                        return CloseReason::TransportError(e.to_string());
                     }
                 }
-                () = &mut self.heartbeat => return (CloseReason::PingTimeout, None),
+                () = &mut self.heartbeat => return CloseReason::PingTimeout,
             }
         }
-    }
-
-    /// Queues what a command sends; hands back a close request instead.
-    fn enqueue(&mut self, command: Command) -> Option<Closing> {
-        match command {
-            Command::Send(packet) => self.queue.push_back(packet),
-            Command::SendGroup(group) => self.queue.extend(group),
-            Command::Close(done) => return Some(Closing::Client(done)),
-            Command::Fail(reason) => return Some(Closing::Failed(reason)),
-        }
-        None
     }
 
     async fn flush_queue(
@@ -733,15 +761,9 @@ async fn close_websocket(socket: &mut WebSocket, protocol: Protocol) {
     let _ = tokio::time::timeout(Duration::from_secs(1), socket.close(None)).await;
 }
 
-/// A command that ends the session.
-enum Closing {
-    Client(oneshot::Sender<()>),
-    Failed(String),
-}
-
 enum Outcome {
     Upgraded(Box<WebSocket>),
-    Closed(CloseReason, Option<oneshot::Sender<()>>),
+    Closed(CloseReason),
 }
 
 enum PollError {
