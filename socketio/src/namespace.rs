@@ -127,7 +127,7 @@ pub mod __private {
 
     /// The event being dispatched.
     pub fn event(call: &Call) -> &str {
-        &call.event
+        call.event()
     }
 
     /// Argument `index`, or `None` after logging why it does not fit.

@@ -289,14 +289,16 @@ impl<'de> Visitor<'de> for Count {
 /// The name of an EVENT: the first item of its data, which must be a string.
 ///
 /// The common case (no escapes) is read without a JSON parser pass over the arguments.
-pub(crate) fn event_name(data: &str) -> Result<String, serde_json::Error> {
+pub(crate) fn event_name(text: &str, start: usize) -> Result<EventName, serde_json::Error> {
+    let data = &text[start..];
     if let Some(rest) = data.strip_prefix("[\"") {
         if let Some(end) = rest.find('"') {
             let name = &rest[..end];
             if !name.contains('\\') && name.bytes().all(|b| b >= 0x20) {
                 let after = rest[end + 1..].trim_start();
                 if after.starts_with(',') || after.starts_with(']') {
-                    return Ok(name.to_owned());
+                    let from = start + 2;
+                    return Ok(EventName::InText(from..from + end));
                 }
             }
         }
@@ -307,7 +309,27 @@ pub(crate) fn event_name(data: &str) -> Result<String, serde_json::Error> {
         seed: PhantomData::<String>,
     }
     .deserialize(&mut deserializer)?;
-    name.ok_or_else(|| serde::de::Error::custom("an event without a name"))
+    name.map(EventName::Owned)
+        .ok_or_else(|| serde::de::Error::custom("an event without a name"))
+}
+
+/// An event's name: usually a span of its payload's text (no copy), or its own string
+/// when the JSON has escapes (or the event is the client's own, like `connect`).
+#[derive(Debug, Clone)]
+pub(crate) enum EventName {
+    Owned(String),
+    /// Bytes of the payload's text.
+    InText(std::ops::Range<usize>),
+}
+
+impl EventName {
+    /// The name, given the payload it came with.
+    pub(crate) fn resolve<'a>(&'a self, payload: &'a Payload) -> &'a str {
+        match self {
+            EventName::Owned(name) => name,
+            EventName::InText(span) => payload.text.get(span.clone()).unwrap_or_default(),
+        }
+    }
 }
 
 #[cfg(test)]
@@ -316,14 +338,22 @@ mod tests {
 
     #[test]
     fn event_names_fast_and_escaped() {
-        assert_eq!(event_name(r#"["echo",{"a":1}]"#).unwrap(), "echo");
-        assert_eq!(event_name(r#"["only"]"#).unwrap(), "only");
-        assert_eq!(event_name(r#"["a \"b\"",1]"#).unwrap(), "a \"b\"");
-        assert_eq!(event_name(r#"[ "spaced" , 1]"#).unwrap(), "spaced");
-        assert!(event_name("[]").is_err());
-        assert!(event_name("[1]").is_err());
-        assert!(event_name("{}").is_err());
-        assert!(event_name("").is_err());
+        let name = |text: &str| {
+            let payload = Payload::from_event(text.to_owned(), 2, Vec::new());
+            event_name(text, 2).map(|name| name.resolve(&payload).to_owned())
+        };
+        assert_eq!(name(r#"42["echo",{"a":1}]"#).unwrap(), "echo");
+        assert!(matches!(
+            event_name(r#"42["echo",{"a":1}]"#, 2).unwrap(),
+            EventName::InText(_)
+        ));
+        assert_eq!(name(r#"42["only"]"#).unwrap(), "only");
+        assert_eq!(name(r#"42["a \"b\"",1]"#).unwrap(), "a \"b\"");
+        assert_eq!(name(r#"42[ "spaced" , 1]"#).unwrap(), "spaced");
+        assert!(name("42[]").is_err());
+        assert!(name("42[1]").is_err());
+        assert!(name("42{}").is_err());
+        assert!(name("42").is_err());
     }
 
     #[test]

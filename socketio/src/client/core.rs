@@ -1,9 +1,10 @@
 //! The async core shared by both clients: the connection state machine, namespaces,
 //! pending acks, and the dispatch of packets to handlers.
 //!
-//! A packet travels: engine event → [`read_loop`] (decode, reassemble attachments)
-//! → [`Core::on_packet`] → handler lookup → a job on the dispatcher, which runs
-//! handlers one at a time in arrival order. Acks that a `call()` awaits are
+//! A packet travels: engine event → [`Reader`] on the engine's driver task (decode,
+//! reassemble attachments) → [`Core::on_packet`] → handler lookup → a job on the
+//! dispatcher's queue ([`super::dispatcher`]), which runs handlers one at a time in
+//! arrival order. Acks that a `call()` awaits are
 //! completed by the reader directly, so a handler awaiting one never blocks it.
 
 use std::collections::VecDeque;
@@ -20,14 +21,16 @@ use std::time::Duration;
 
 use serde::de::DeserializeOwned;
 use serde::Serialize;
-use tokio::sync::{mpsc, oneshot, watch};
+use tokio::sync::{oneshot, watch};
 use tracing::{debug, info, trace, warn};
 
+use super::dispatcher::JobQueue;
 use super::handler::{BoxFuture, Call, ErasedHandler};
 use super::options::{ClientConfig, ConnectOptions, Parser};
 use super::reason::DisconnectReason;
+use crate::args::payload::EventName;
 use crate::args::{encode_ack, encode_event, EncodedArgs, Outgoing, Payload};
-use crate::engineio::{CloseReason, EngineEvent, EngineEvents, EngineSocket, Transport};
+use crate::engineio::{CloseReason, EngineEvent, EngineSocket, Transport};
 use crate::error::{DecodeError, Error};
 use crate::packet::binary::Reassembler;
 use crate::packet::{encode_header, PacketType, RawPacket};
@@ -135,7 +138,7 @@ struct Recovery {
 }
 
 /// An event received before its namespace's CONNECT: namespace, name, arguments, ack.
-type EarlyEvent = (String, String, Payload, Option<Ack>);
+type EarlyEvent = (String, EventName, Payload, Option<Ack>);
 
 struct Buffered {
     namespace: String,
@@ -227,17 +230,23 @@ pub(crate) struct Core {
     /// Events with an ack id never carry an offset.
     recovery_offered: std::sync::atomic::AtomicBool,
     retry_wakeup: Arc<tokio::sync::Notify>,
-    jobs: mpsc::UnboundedSender<Job>,
+    jobs: Arc<JobQueue<Job>>,
     /// Bytes of received data waiting for the handlers (bounded by `max_buffered`).
     buffered: Arc<std::sync::atomic::AtomicUsize>,
-    jobs_rx: Mutex<Option<mpsc::UnboundedReceiver<Job>>>,
+    dispatcher_started: std::sync::atomic::AtomicBool,
     dispatch: DispatchMode,
+}
+
+impl Drop for Core {
+    fn drop(&mut self) {
+        // The dispatcher ends once it has run what is queued.
+        self.jobs.close();
+    }
 }
 
 impl Core {
     pub(crate) fn new(config: ClientConfig, dispatch: DispatchMode) -> Arc<Core> {
         crate::logging::install(config.logger, config.engineio_logger);
-        let (jobs, jobs_rx) = mpsc::unbounded_channel();
         let tls = config.tls.build().map_err(|error| match error {
             Error::Tls(message) => message,
             other => other.to_string(),
@@ -256,9 +265,9 @@ impl Core {
             retry_queue: Mutex::new(VecDeque::new()),
             recovery_offered: std::sync::atomic::AtomicBool::new(false),
             retry_wakeup: Arc::new(tokio::sync::Notify::new()),
-            jobs,
+            jobs: Arc::new(JobQueue::new(dispatch)),
             buffered: Arc::new(std::sync::atomic::AtomicUsize::new(0)),
-            jobs_rx: Mutex::new(Some(jobs_rx)),
+            dispatcher_started: std::sync::atomic::AtomicBool::new(false),
             dispatch,
         })
     }
@@ -498,7 +507,7 @@ impl Core {
             .config
             .engine_options(url, options, tls, self.cookies.clone())?;
         info!(target: "socketio", url = %crate::engineio::options::redacted_url(&engine_options.url), ?namespaces, "connecting");
-        let (engine, events) = match EngineSocket::connect(engine_options).await {
+        let (engine, engine_session) = match EngineSocket::open(engine_options).await {
             Ok(connected) => connected,
             Err(error) => {
                 let data = serde_json::json!({ "message": error.to_string() });
@@ -551,7 +560,7 @@ impl Core {
             }
             connection.session
         };
-        tokio::spawn(read_loop(self.clone(), session, engine, events));
+        engine_session.start(Reader::new(self.clone(), session, engine));
         if !options.wait {
             return Ok(());
         }
@@ -589,34 +598,27 @@ impl Core {
 
     fn start_dispatcher(self: &Arc<Self>) {
         let _ = self.runtime.set(tokio::runtime::Handle::current());
-        if self.config.retries > 0
-            && self
-                .jobs_rx
-                .lock()
-                .unwrap_or_else(|e| e.into_inner())
-                .is_some()
-        {
+        if self.dispatcher_started.swap(true, Ordering::AcqRel) {
+            return;
+        }
+        if self.config.retries > 0 {
             tokio::spawn(Core::retry_worker(Arc::downgrade(self)));
         }
-        let Some(mut jobs) = self
-            .jobs_rx
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .take()
-        else {
-            return;
-        };
+        let jobs = self.jobs.clone();
         match self.dispatch {
             DispatchMode::Task => {
                 let buffered = self.buffered.clone();
                 tokio::spawn(async move {
-                    while let Some(job) = jobs.recv().await {
-                        buffered.fetch_sub(job.size(), Ordering::Relaxed);
-                        if let Some(future) = run_job(job) {
-                            let _ = AssertUnwindSafe(future)
-                                .catch_unwind()
-                                .await
-                                .map_err(log_panic);
+                    let mut batch = VecDeque::new();
+                    while jobs.next_batch(&mut batch).await {
+                        while let Some(job) = batch.pop_front() {
+                            buffered.fetch_sub(job.size(), Ordering::Relaxed);
+                            if let Some(future) = run_job(job) {
+                                let _ = AssertUnwindSafe(future)
+                                    .catch_unwind()
+                                    .await
+                                    .map_err(log_panic);
+                            }
                         }
                     }
                 });
@@ -627,12 +629,15 @@ impl Core {
                 let spawned = std::thread::Builder::new()
                     .name("socketio-handlers".into())
                     .spawn(move || {
-                        while let Some(job) = jobs.blocking_recv() {
-                            buffered.fetch_sub(job.size(), Ordering::Relaxed);
-                            if let Some(future) = run_job(job) {
-                                let _ = runtime
-                                    .block_on(AssertUnwindSafe(future).catch_unwind())
-                                    .map_err(log_panic);
+                        let mut batch = VecDeque::new();
+                        while jobs.next_batch_blocking(&mut batch) {
+                            while let Some(job) = batch.pop_front() {
+                                buffered.fetch_sub(job.size(), Ordering::Relaxed);
+                                if let Some(future) = run_job(job) {
+                                    let _ = runtime
+                                        .block_on(AssertUnwindSafe(future).catch_unwind())
+                                        .map_err(log_panic);
+                                }
                             }
                         }
                     });
@@ -1109,11 +1114,7 @@ impl Core {
         start: usize,
         attachments: Vec<bytes::Bytes>,
     ) -> Result<(), DecodeError> {
-        let name = crate::args::payload::event_name(&data[start..]).map_err(data_error)?;
-        if RESERVED_EVENTS.contains(&name.as_str()) {
-            warn!(target: "socketio", event = %name, "the server emitted a reserved event; ignored");
-            return Ok(());
-        }
+        let name = crate::args::payload::event_name(&data, start).map_err(data_error)?;
         let ack = id.map(|id| Ack {
             parser: self.config.parser,
             namespace: namespace.to_owned(),
@@ -1121,6 +1122,10 @@ impl Core {
             engine: engine.clone(),
         });
         let payload = Payload::from_event(data, start, attachments);
+        if RESERVED_EVENTS.contains(&name.resolve(&payload)) {
+            warn!(target: "socketio", event = %name.resolve(&payload), "the server emitted a reserved event; ignored");
+            return Ok(());
+        }
         // With connection state recovery, a server event ends with its offset.
         if self.recovery_offered.load(Ordering::Relaxed) && id.is_none() {
             if let Some(offset) = payload
@@ -1138,7 +1143,7 @@ impl Core {
                 }
             }
         }
-        debug!(target: "socketio", %namespace, event = %name, "received event");
+        debug!(target: "socketio", %namespace, event = %name.resolve(&payload), "received event");
         {
             // A recovered session's missed events come before its CONNECT: they
             // are handled after the `connect` handler, as socket.io-client does.
@@ -1182,29 +1187,41 @@ impl Core {
     /// Finds the handler of an event (function handler, class method, catch-all) and
     /// queues it on the dispatcher.
     pub(crate) fn trigger(&self, namespace: &str, event: &str, payload: Payload, ack: Option<Ack>) {
-        self.trigger_owned(namespace, event.to_owned(), payload, ack);
+        self.trigger_owned(namespace, EventName::Owned(event.to_owned()), payload, ack);
     }
 
     /// [`trigger`](Self::trigger) with the event name already owned (no copy).
-    fn trigger_owned(&self, namespace: &str, name: String, payload: Payload, ack: Option<Ack>) {
-        let handlers = self.handlers.read().unwrap_or_else(|e| e.into_inner());
-        let Some(found) = handlers.get(namespace) else {
-            debug!(target: "socketio", %namespace, event = %name, "no handler");
-            return;
+    fn trigger_owned(&self, namespace: &str, name: EventName, payload: Payload, ack: Option<Ack>) {
+        enum Target {
+            Handler(ErasedHandler),
+            Class(Arc<dyn crate::namespace::Dispatch>),
+        }
+        let target = {
+            let handlers = self.handlers.read().unwrap_or_else(|e| e.into_inner());
+            let event = name.resolve(&payload);
+            let found = handlers.get(namespace);
+            if let Some(handler) = found.and_then(|found| found.events.get(event)) {
+                Target::Handler(handler.clone())
+            } else if let Some(class) = found
+                .and_then(|found| found.class.as_ref())
+                .filter(|c| c.handles(event))
+            {
+                Target::Class(class.clone())
+            } else if let (Some(any), false) = (
+                found.and_then(|found| found.any.as_ref()),
+                RESERVED_EVENTS.contains(&event),
+            ) {
+                Target::Handler(any.clone())
+            } else {
+                debug!(target: "socketio", %namespace, %event, "no handler");
+                return;
+            }
         };
-        let event = name.as_str();
-        let job = if let Some(handler) = found.events.get(event) {
-            Job::Handler(handler.clone(), Call::new(name, payload, ack))
-        } else if let Some(class) = found.class.as_ref().filter(|c| c.handles(event)) {
-            Job::Class(class.clone(), Call::new(name, payload, ack))
-        } else if let (Some(any), false) = (&found.any, RESERVED_EVENTS.contains(&event)) {
-            Job::Handler(any.clone(), Call::new(name, payload, ack))
-        } else {
-            debug!(target: "socketio", %namespace, %event, "no handler");
-            return;
-        };
-        drop(handlers);
-        self.queue(job);
+        let call = Call::named(name, payload, ack);
+        self.queue(match target {
+            Target::Handler(handler) => Job::Handler(handler, call),
+            Target::Class(class) => Job::Class(class, call),
+        });
     }
 
     fn run(&self, call: Call, handler: ErasedHandler) {
@@ -1228,7 +1245,7 @@ impl Core {
             }
             return;
         }
-        if self.jobs.send(job).is_err() {
+        if !self.jobs.push(job) {
             warn!(target: "socketio", "the handler dispatcher is gone; event dropped");
         }
     }
@@ -1276,25 +1293,40 @@ fn data_error(error: serde_json::Error) -> DecodeError {
     DecodeError::Data(error.to_string())
 }
 
-/// Reads one connection's engine events until it closes.
-async fn read_loop(core: Arc<Core>, session: u64, engine: EngineSocket, mut events: EngineEvents) {
-    let mut reassembler = Reassembler::new(core.config.max_payload);
-    let max_attachments = core.config.max_attachments;
-    // After invalid input nothing more from this connection is trusted: what was
-    // already queued behind it is dropped, as socket.io-client does.
-    let mut broken = false;
-    while let Some(event) = events.recv().await {
-        if broken && !matches!(event, EngineEvent::Closed(_)) {
-            continue;
+/// Reads one connection's engine events, on the engine's driver task: decodes the
+/// Socket.IO packets, reassembles attachments, and updates the state or queues handlers.
+struct Reader {
+    core: Arc<Core>,
+    session: u64,
+    engine: EngineSocket,
+    reassembler: Reassembler,
+    /// After invalid input nothing more from this connection is trusted: what was
+    /// already queued behind it is dropped, as socket.io-client does.
+    broken: bool,
+}
+
+impl Reader {
+    fn new(core: Arc<Core>, session: u64, engine: EngineSocket) -> Reader {
+        Reader {
+            reassembler: Reassembler::new(core.config.max_payload),
+            core,
+            session,
+            engine,
+            broken: false,
         }
-        let result = match event {
+    }
+
+    fn read(&mut self, event: EngineEvent) -> Result<(), DecodeError> {
+        let (core, engine) = (&self.core, &self.engine);
+        let max_attachments = core.config.max_attachments;
+        match event {
             EngineEvent::Message(_) if core.config.parser != Parser::Json => Err(
                 DecodeError::Data("a text message, but the parser is msgpack".into()),
             ),
             EngineEvent::Message(text) => match RawPacket::decode(&text, max_attachments) {
                 Ok(packet) if packet.kind.is_binary() && packet.attachments > 0 => {
                     let expected = packet.attachments;
-                    reassembler.start(text, expected)
+                    self.reassembler.start(text, expected)
                 }
                 Ok(packet) if packet.kind == PacketType::Event => {
                     // The common case: the event keeps the message's buffer.
@@ -1305,9 +1337,9 @@ async fn read_loop(core: Arc<Core>, session: u64, engine: EngineSocket, mut even
                     };
                     let id = packet.id;
                     let start = packet.data.as_ptr() as usize - text.as_ptr() as usize;
-                    core.on_event(&engine, &namespace, id, text, start, Vec::new())
+                    core.on_event(engine, &namespace, id, text, start, Vec::new())
                 }
-                Ok(packet) => core.on_packet(&engine, packet, Vec::new()),
+                Ok(packet) => core.on_packet(engine, packet, Vec::new()),
                 Err(error) => Err(error),
             },
             #[cfg(feature = "msgpack")]
@@ -1315,28 +1347,37 @@ async fn read_loop(core: Arc<Core>, session: u64, engine: EngineSocket, mut even
                 crate::packet::msgpack::decode(&data, max_attachments).and_then(
                     |(text, attachments)| {
                         RawPacket::decode(&text, max_attachments)
-                            .and_then(|packet| core.on_packet(&engine, packet, attachments))
+                            .and_then(|packet| core.on_packet(engine, packet, attachments))
                     },
                 )
             }
-            EngineEvent::Binary(data) => match reassembler.push(data) {
+            EngineEvent::Binary(data) => match self.reassembler.push(data) {
                 Ok(Some(done)) => RawPacket::decode(&done.text, max_attachments)
-                    .and_then(|packet| core.on_packet(&engine, packet, done.attachments)),
+                    .and_then(|packet| core.on_packet(engine, packet, done.attachments)),
                 Ok(None) => Ok(()),
                 Err(error) => Err(error),
             },
             EngineEvent::Closed(reason) => {
-                core.on_engine_closed(session, reason);
-                return;
+                core.on_engine_closed(self.session, reason);
+                Ok(())
             }
-        };
-        if let Err(error) = result {
-            warn!(target: "socketio", %error, "invalid packet from the server; closing the connection");
-            engine.close_with_error(format!("parse error: {error}"));
-            broken = true;
         }
     }
-    core.on_engine_closed(session, CloseReason::TransportClose);
+}
+
+impl crate::engineio::EngineHandler for Reader {
+    fn on_event(&mut self, event: EngineEvent) -> bool {
+        if self.broken && !matches!(event, EngineEvent::Closed(_)) {
+            return true;
+        }
+        if let Err(error) = self.read(event) {
+            warn!(target: "socketio", %error, "invalid packet from the server; closing the connection");
+            self.engine
+                .close_with_error(format!("parse error: {error}"));
+            self.broken = true;
+        }
+        true
+    }
 }
 
 impl Payload {

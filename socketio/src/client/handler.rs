@@ -11,6 +11,7 @@ use serde::Serialize;
 use tracing::warn;
 
 use super::core::Ack;
+use crate::args::payload::EventName;
 use crate::args::Payload;
 
 /// A boxed handler future.
@@ -18,18 +19,23 @@ pub type BoxFuture = Pin<Box<dyn Future<Output = ()> + Send + 'static>>;
 
 /// One invocation of a handler: the event, its arguments, and how to answer.
 pub struct Call {
-    pub(crate) event: String,
+    pub(crate) name: EventName,
     pub(crate) payload: Payload,
     pub(crate) ack: Option<Ack>,
 }
 
 impl Call {
     pub(crate) fn new(event: impl Into<String>, payload: Payload, ack: Option<Ack>) -> Self {
-        Call {
-            event: event.into(),
-            payload,
-            ack,
-        }
+        Call::named(EventName::Owned(event.into()), payload, ack)
+    }
+
+    pub(crate) fn named(name: EventName, payload: Payload, ack: Option<Ack>) -> Self {
+        Call { name, payload, ack }
+    }
+
+    /// The event's name.
+    pub(crate) fn event(&self) -> &str {
+        self.name.resolve(&self.payload)
     }
 
     /// Deserializes argument `index`, logging (with the event name) what does not fit.
@@ -37,7 +43,7 @@ impl Call {
         match self.payload.deserialize_arg(index) {
             Ok(value) => Some(value),
             Err(error) => {
-                warn!(target: "socketio", event = %self.event, index, %error,
+                warn!(target: "socketio", event = %self.event(), index, %error,
                     "argument does not fit the handler's parameter; event skipped");
                 None
             }
@@ -143,7 +149,8 @@ where
     R: Serialize,
 {
     fn call(&self, call: Call) -> Option<BoxFuture> {
-        let reply = (self)(call.event, call.payload);
+        let event = call.event().to_owned();
+        let reply = (self)(event, call.payload);
         if let Some(ack) = call.ack {
             ack.send(&reply);
         }
@@ -158,7 +165,8 @@ where
     Fut::Output: Serialize,
 {
     fn call(&self, call: Call) -> Option<BoxFuture> {
-        let future = (self)(call.event, call.payload);
+        let event = call.event().to_owned();
+        let future = (self)(event, call.payload);
         let ack = call.ack;
         Some(Box::pin(async move {
             let reply = future.await;

@@ -3,6 +3,7 @@
 pub(crate) mod async_client;
 pub(crate) mod blocking;
 pub(crate) mod core;
+pub(crate) mod dispatcher;
 pub(crate) mod handler;
 pub(crate) mod options;
 pub(crate) mod reason;
