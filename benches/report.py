@@ -196,7 +196,33 @@ def targets(d):
         rows.append(f"| Echo against Node: the server saturates before our client | server busy {sbusy:.0%} "
                     f"| client busy {cbusy:.0%} | – | server ≥ 85% and above the client | {verdict(ok)} |")
     return "\n".join(["| target | ours | reference | ratio | limit | verdict |",
-                      "| --- | ---: | ---: | ---: | ---: | --- |"] + rows)
+                      "| --- | ---: | ---: | ---: | ---: | --- |"] + rows) + cpu_bounds(cpu)
+
+
+def cpu_bounds(cpu):
+    """What bounds the CPU targets: each limit in µs next to the bare ceiling of the same run
+    (no client that reads and writes the same frames can spend less than the bare one)."""
+    bare = cpu.get("bare")
+    if not bare:
+        return ""
+    lines = ["", "", "The CPU limits in microseconds, next to the bare websocket ceiling of the same run "
+             f"({f(bare, 2)} µs per event):", "",
+             "| limit | µs per event | ÷ bare ceiling | reachable by any client? |",
+             "| --- | ---: | ---: | --- |"]
+    for what, ref, factor in (("1.25× bare", "bare", 1.25), ("0.6× rust_socketio", "rust_socketio", 0.6),
+                              ("0.3× socket.io-client", "socket.io-client", 0.3)):
+        if cpu.get(ref) is None:
+            continue
+        limit = cpu[ref] * factor
+        reachable = "yes" if limit >= bare else "no: below the ceiling"
+        lines.append(f"| {what} | {f(limit, 2)} | {f(limit / bare, 2)}× | {reachable} |")
+    typed = cpu.get("ours_typed")
+    if typed is not None:
+        lines += ["", f"With the application's own types (a `#[derive(Serialize)]` struct emitted, a "
+                  f"`#[derive(Deserialize)]` struct received, no `serde_json::Value`), our client spends "
+                  f"{f(typed, 2)} µs per event: {f(typed / bare, 2)}× the ceiling, "
+                  f"{f(typed / cpu['rust_socketio'], 2) if cpu.get('rust_socketio') else '–'}× rust_socketio."]
+    return "\n".join(lines)
 
 
 # ---------------------------------------------------------------------------------------------
