@@ -45,6 +45,25 @@ async fn open(peer: &Peer, transports: &[Transport]) -> (EngineSocket, EngineEve
     (engine, events)
 }
 
+/// Queues a `count` event for each value under `key` (all at once), then asks the
+/// server how many it counted; returns its ACK packet.
+async fn count_on_server(
+    engine: &EngineSocket,
+    events: &mut EngineEvents,
+    key: &str,
+    values: impl Iterator<Item = String>,
+) -> String {
+    for value in values {
+        engine
+            .send_message(format!("2[\"count\",\"{key}\",\"{value}\"]"))
+            .unwrap();
+    }
+    engine
+        .send_message(format!("21[\"get_count\",\"{key}\"]"))
+        .unwrap();
+    next_message(events).await
+}
+
 async fn wait_for_websocket(engine: &EngineSocket) {
     let start = Instant::now();
     while engine.transport() != Transport::WebSocket {
@@ -200,17 +219,28 @@ async fn polling_batches_respect_a_small_max_http_buffer_size() {
         }
         // 60 packets of ~100 bytes: 6 KB in all, more than one POST may carry.
         let filler = "x".repeat(80);
-        for i in 0..60 {
-            engine
-                .send_message(format!("2[\"count\",\"batch\",\"{i}-{filler}\"]"))
-                .unwrap();
-        }
-        engine
-            .send_message("21[\"get_count\",\"batch\"]".into())
-            .unwrap();
-        let reply = next_message(&mut events).await;
+        let values = (0..60).map(|i| format!("{i}-{filler}"));
+        let reply = count_on_server(&engine, &mut events, "batch", values).await;
         assert_eq!(reply, r#"31[{"total":60,"unique":60}]"#, "{}", peer.kind());
         assert!(!engine.is_closed());
+        engine.close().await;
+    }
+}
+
+/// Many small packets queued at once over polling: python-engineio drops a whole POST
+/// of more than 16 packets (and answers 200), so the client must split them.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn many_small_packets_queued_at_once_over_polling_all_arrive() {
+    for peer in peers::all(PeerOptions::default()) {
+        let (engine, mut events) = open(&peer, &[Transport::Polling]).await;
+        let values = (0..100).map(|i| i.to_string());
+        let reply = count_on_server(&engine, &mut events, "many", values).await;
+        assert_eq!(
+            reply,
+            r#"31[{"total":100,"unique":100}]"#,
+            "{}",
+            peer.kind()
+        );
         engine.close().await;
     }
 }

@@ -273,6 +273,11 @@ impl EngineSocket {
     }
 }
 
+/// Packets in one polling POST. python-engineio refuses a payload of more than 16
+/// (`Payload.max_decode_packets`) and answers 200 all the same, dropping every packet
+/// in it: emits that pile up during an upgrade were lost that way.
+const MAX_PACKETS_PER_PAYLOAD: usize = 16;
+
 /// Why a handshake did not open a session.
 enum Opening {
     /// The server speaks Engine.IO v3 only.
@@ -503,7 +508,8 @@ impl Driver {
         Reaction::Close(CloseReason::TransportError(error.to_string()))
     }
 
-    /// Takes as many queued packets as fit in one payload of the server's `maxPayload`.
+    /// Takes as many queued packets as fit in one payload of the server's `maxPayload`,
+    /// and at most [`MAX_PACKETS_PER_PAYLOAD`].
     fn next_batch(&mut self) -> Option<String> {
         if self.queue.is_empty() {
             return None;
@@ -514,12 +520,13 @@ impl Driver {
             .max_payload
             .map_or(usize::MAX, |m| m as usize);
         let mut body = String::new();
-        let mut size = 0;
+        let (mut size, mut count) = (0, 0);
         while let Some(packet) = self.queue.front() {
             let len = payload::encoded_len(packet) + 8;
-            if size > 0 && size + len > limit {
+            if count == MAX_PACKETS_PER_PAYLOAD || (size > 0 && size + len > limit) {
                 break;
             }
+            count += 1;
             size += len;
             let packet = self.queue.pop_front().expect("front exists");
             if self.is_v3() {
@@ -594,7 +601,8 @@ impl Driver {
                         return Outcome::Closed(CloseReason::TransportError(reason));
                     }
                 },
-                item = polled.recv() => match item {
+                // Once the poller is done its channel stays closed: not polled again.
+                item = polled.recv(), if poller.is_some() => match item {
                     Some(Ok(packet)) => match self.on_packet(packet) {
                         Reaction::Nothing => {}
                         Reaction::Reply(reply) => self.queue.push_back(reply),
@@ -672,6 +680,9 @@ impl Driver {
         }
         loop {
             tokio::select! {
+                // In this order: what waits to go out, then what came in, then the timers
+                // (a server that keeps sending is alive).
+                biased;
                 () = self.shared.outbox.ready() => {
                     // Everything that piled up goes out at once: feed every frame, flush once.
                     let closing = self.shared.outbox.take(&mut self.queue).closing;
