@@ -28,6 +28,7 @@ pub mod error;
 mod logging;
 pub mod namespace;
 pub mod packet;
+mod wakeup;
 
 pub use args::Payload;
 pub use client::{

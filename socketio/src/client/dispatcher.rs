@@ -9,7 +9,7 @@
 use std::collections::VecDeque;
 use std::sync::{Condvar, Mutex, MutexGuard};
 
-use tokio::sync::Notify;
+use crate::wakeup::Wakeup;
 
 use super::core::DispatchMode;
 
@@ -29,7 +29,7 @@ pub(crate) struct JobQueue<J> {
     state: Mutex<State<J>>,
     mode: DispatchMode,
     /// Wakes the dispatcher task ([`DispatchMode::Task`]).
-    task: Notify,
+    task: Wakeup,
     /// Wakes the dispatcher thread ([`DispatchMode::Thread`]).
     thread: Condvar,
 }
@@ -42,7 +42,7 @@ impl<J> JobQueue<J> {
                 closed: false,
             }),
             mode,
-            task: Notify::new(),
+            task: Wakeup::default(),
             thread: Condvar::new(),
         }
     }
@@ -53,7 +53,7 @@ impl<J> JobQueue<J> {
 
     fn wake(&self) {
         match self.mode {
-            DispatchMode::Task => self.task.notify_one(),
+            DispatchMode::Task => self.task.wake(),
             DispatchMode::Thread => self.thread.notify_one(),
         }
     }
@@ -103,8 +103,8 @@ impl<J> JobQueue<J> {
                     return false;
                 }
             }
-            // A push after the check above stores a permit, so no wakeup is lost.
-            self.task.notified().await;
+            // A push after the check above leaves the wakeup pending, so none is lost.
+            self.task.wait().await;
         }
     }
 

@@ -8,7 +8,9 @@
 use std::collections::VecDeque;
 use std::sync::{Mutex, MutexGuard};
 
-use tokio::sync::{oneshot, Notify};
+use tokio::sync::oneshot;
+
+use crate::wakeup::Wakeup;
 
 use super::packet::Packet;
 
@@ -35,7 +37,7 @@ struct State {
 #[derive(Default)]
 pub(super) struct Outbox {
     state: Mutex<State>,
-    wakeup: Notify,
+    wakeup: Wakeup,
 }
 
 /// What the driver takes out of the outbox in one go.
@@ -58,7 +60,7 @@ impl Outbox {
         state.packets.extend(packets);
         drop(state);
         if was_idle {
-            self.wakeup.notify_one();
+            self.wakeup.wake();
         }
         true
     }
@@ -73,13 +75,13 @@ impl Outbox {
         state.closing.get_or_insert(closing);
         state.close_waiters.extend(waiter);
         drop(state);
-        self.wakeup.notify_one();
+        self.wakeup.wake();
         true
     }
 
     /// Waits until something was queued since the last [`take`](Self::take).
     pub(super) async fn ready(&self) {
-        self.wakeup.notified().await
+        self.wakeup.wait().await
     }
 
     /// Moves every queued packet to the back of `into`; hands over a close request.
