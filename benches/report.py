@@ -532,6 +532,16 @@ deserializes). One thread, the same machine; run by `benches/run.sh` with 1 s wa
   large part of each client's CPU per event is wake-ups and socket system calls that all
   of them pay. Against socketioxide the batches are large and the user-space cost shows
   (compare the two tables, and the instruction counts below).
+- What the kernel charges differs too. A spot check outside the recorded run (library between
+  a76b3d1 and b659e40, 200,000 events, `/usr/bin/time`, 2 runs each): bare user 0.16–0.22 s, system
+  0.32–0.46 s; ours with struct payloads user 0.34–0.38 s, system 0.49–0.54 s — although
+  ours made fewer socket calls (strace, 100,000 events: 7,976 `sendto` and 8,372
+  `epoll_wait` against the bare client's 10,301 and 10,520). The bare client sleeps between
+  batches (20,180 voluntary context switches against ours' 1,805–2,861); ours is busy more
+  of the time, so its system calls overlap the server's on the same TCP connection, and
+  `perf` shows the kernel spinning on that contention (`__pv_queued_spin_lock_slowpath`,
+  6.3% of our samples against 1.7% of the bare client's). That part of the gap to the
+  ceiling is the machine's two cores shared with the server, not user-space work.
 - The ack round trip on an idle machine includes waking the client's CPU from an idle
   state; the spread of p50 across runs is shown. Spot checks outside the recorded run, on a
   busier machine, gave ours ≈ 11 µs and rust_socketio ≈ 13 µs against socketioxide.
