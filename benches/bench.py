@@ -65,11 +65,18 @@ def wait_quiet(limit, max_wait):
     return busy
 
 
+def pinned(cpu):
+    """A preexec_fn that pins the child (and the threads it starts) to one CPU; None: unpinned."""
+    if cpu is None:
+        return None
+    return lambda: os.sched_setaffinity(0, {cpu})
+
+
 class Server:
-    def __init__(self, name, argv):
+    def __init__(self, name, argv, cpu=None):
         self.name = name
         self.proc = subprocess.Popen(argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                                     text=True, cwd=HERE)
+                                     text=True, cwd=HERE, preexec_fn=pinned(cpu))
         line = self.proc.stdout.readline()
         m = re.match(r"LISTENING (\d+)", line)
         if not m:
@@ -104,11 +111,12 @@ def client_argv(client, test, url, flags, bin_dir, python):
     raise ValueError(client)
 
 
-def run_client(argv, server, timeout):
+def run_client(argv, server, timeout, cpu=None):
     s0 = proc_cpu(server.pid)
     m0 = machine_busy_s()
     t0 = time.perf_counter()
-    proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            preexec_fn=pinned(cpu))
     deadline = t0 + timeout
     status = ru = None
     while True:
@@ -162,32 +170,45 @@ def main():
     n_echo = 2000 if q else 100_000
     n_ack = 200 if q else 3_000
     n_idle = [100] if q else [1_000, 10_000]
-    # suite name, server, test, clients, flags, repetitions
+    # suite name, server, test, clients, flags, repetitions, the client's CPU (None: unpinned)
     suites = [
-        ("echo-node", "node", "echo", all5 + rust_mt, {"n": n_echo, "window": 1000}, reps),
-        ("echo-sioxide", "sioxide", "echo", all5 + rust_mt, {"n": n_echo, "window": 1000}, reps),
-        ("ack-node", "node", "ack", all5, {"n": n_ack, "warmup": 100}, reps),
-        ("ack-sioxide", "sioxide", "ack", all5, {"n": n_ack, "warmup": 100}, reps),
-        ("connect-node", "node", "connect", all5, {"n": 10 if q else 50, "warmup": 5}, reps),
+        ("echo-node", "node", "echo", all5 + rust_mt, {"n": n_echo, "window": 1000}, reps, None),
+        ("echo-sioxide", "sioxide", "echo", all5 + rust_mt, {"n": n_echo, "window": 1000}, reps, None),
+        ("ack-node", "node", "ack", all5, {"n": n_ack, "warmup": 100}, reps, None),
+        ("ack-sioxide", "sioxide", "ack", all5, {"n": n_ack, "warmup": 100}, reps, None),
+        ("connect-node", "node", "connect", all5, {"n": 10 if q else 50, "warmup": 5}, reps, None),
     ]
+    if (os.cpu_count() or 1) >= 2:
+        # Round trips depend on where the scheduler puts the two processes (one core, or two
+        # that must wake each other): with the Node server on CPU 0, the client pinned to
+        # CPU 1, then to CPU 0 as well, so that every client meets the same placement.
+        suites += [
+            ("ack-node-split", "node@0", "ack", all5, {"n": n_ack, "warmup": 100}, reps, 1),
+            ("ack-node-shared", "node@0", "ack", all5, {"n": n_ack, "warmup": 100}, reps, 0),
+        ]
     for n in n_idle:
         suites.append((f"idle{n}-node", "node", "idle", all5,
-                       {"n": n, "concurrency": 64, "idle-secs": 2}, reps_10k if n >= 10_000 else reps))
+                       {"n": n, "concurrency": 64, "idle-secs": 2}, reps_10k if n >= 10_000 else reps,
+                       None))
     only = set(filter(None, args.only.split(",")))
     if only:
         suites = [s for s in suites if s[0] in only]
     picked = set(filter(None, args.clients.split(",")))
     if picked:
-        suites = [(n, sv, t, [c for c in cs if c in picked], fl, r) for n, sv, t, cs, fl, r in suites]
+        suites = [(n, sv, t, [c for c in cs if c in picked], fl, r, cpu)
+                  for n, sv, t, cs, fl, r, cpu in suites]
         suites = [s for s in suites if s[3]]
 
     servers = {}
     results = []
     started = time.time()
     try:
-        servers["node"] = Server("node", ["node", os.path.join(HERE, "peers/node/server.js"), "0"])
+        node = ["node", os.path.join(HERE, "peers/node/server.js"), "0"]
+        servers["node"] = Server("node", node)
         servers["sioxide"] = Server("sioxide", [os.path.join(args.bin_dir, "sioxide-server"), "0"])
-        for name, server_name, test, clients, flags, nreps in suites:
+        if any(s[1] == "node@0" for s in suites):
+            servers["node@0"] = Server("node@0", node, cpu=0)
+        for name, server_name, test, clients, flags, nreps, cpu in suites:
             server = servers[server_name]
             for rep in range(nreps):
                 # Interleaved: every client once per repetition, the order rotating.
@@ -196,11 +217,12 @@ def main():
                     busy = wait_quiet(args.busy_limit, args.max_wait)
                     argv = client_argv(client, test, server.url, flags, args.bin_dir, args.python)
                     timeout = 900 if test == "idle" else 300
-                    r = run_client(argv, server, timeout)
+                    r = run_client(argv, server, timeout, cpu)
                     r.update(suite=name, server=server_name, test=test, client=client.split(":")[0],
                              flavor=(client.split(":")[1] if ":" in client else
                                      ("ct" if client in ("bare", "ours", "ours_typed", "rust_socketio") else "-")),
-                             rep=rep, background_busy=round(busy, 3), server_rss_kb=server.rss_kb())
+                             rep=rep, background_busy=round(busy, 3), server_rss_kb=server.rss_kb(),
+                             client_cpu=cpu)
                     results.append(r)
                     brief = {k: r.get(k) for k in ("cpu_s", "wall_s", "p50_us", "p99_us",
                                                    "per_conn_kb", "p50_ms", "error") if k in r}

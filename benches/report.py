@@ -129,6 +129,26 @@ def ack_table(d):
     return "\n".join(lines)
 
 
+def pinned_ack_table(d):
+    """Round trips with the Node server on CPU 0 and the client on CPU 1, then on CPU 0."""
+    if d.m("ack-node-split", "ours", "p50_us") is None:
+        return "(not in these results: the suites need two CPUs)"
+    lines = ["| client | separate cores: p50 µs (runs' min–max) | p99 µs | p99 / p50 "
+             "| same core: p50 µs (runs' min–max) | p99 µs | p99 / p50 |",
+             "| --- | ---: | ---: | ---: | ---: | ---: | ---: |"]
+
+    def cells(suite, c):
+        p50, p99, sp = d.m(suite, c, "p50_us"), d.m(suite, c, "p99_us"), d.span(suite, c, "p50_us")
+        span = f" ({sp[0]:.0f}–{sp[1]:.0f})" if sp else ""
+        ratio = p99 / p50 if p50 and p99 else None
+        return f"{f(p50, 1)}{span} | {f(p99, 1)} | {f(ratio, 1)}×"
+    for c in CLIENTS:
+        if d.m("ack-node-split", c, "p50_us") is None:
+            continue
+        lines.append(f"| {LABEL[c]} | {cells('ack-node-split', c)} | {cells('ack-node-shared', c)} |")
+    return "\n".join(lines)
+
+
 def idle_table(d):
     lines = ["| client | KiB / connection, 1,000 | KiB / connection, 10,000 | connect 1,000 (s) "
              "| connect 10,000 (s) | client RSS with 10,000 (MiB) |",
@@ -174,10 +194,16 @@ def targets(d):
               "rust_socketio", "µs")
     ratio_row("CPU per echoed event vs socket.io-client", cpu["ours"], cpu["socket.io-client"], 0.3,
               "socket.io-client", "µs")
-    p50, rp50 = d.m("ack-node", "ours", "p50_us"), d.m("ack-node", "rust_socketio", "p50_us")
-    ratio_row("Ack round trip p50 vs rust_socketio's", p50, rp50, 1.0, "rust_socketio", "µs")
-    p99 = d.m("ack-node", "ours", "p99_us")
-    ratio_row("Ack round trip p99 vs our own p50", p99, p50, 3.0, "our p50", "µs")
+    for suite, where in (("ack-node", "placed by the scheduler"),
+                         ("ack-node-split", "server and client on separate cores"),
+                         ("ack-node-shared", "server and client on one core")):
+        p50, rp50 = d.m(suite, "ours", "p50_us"), d.m(suite, "rust_socketio", "p50_us")
+        if p50 is None:
+            continue
+        ratio_row(f"Ack round trip p50 vs rust_socketio's ({where})", p50, rp50, 1.0,
+                  "rust_socketio", "µs")
+        p99 = d.m(suite, "ours", "p99_us")
+        ratio_row(f"Ack round trip p99 vs our own p50 ({where})", p99, p50, 3.0, "our p50", "µs")
     for n in (1000, 10000):
         ratio_row(f"Memory per idle connection, {n:,} connections, vs rust_socketio",
                   d.m(f"idle{n}-node", "ours", "per_conn_kb"),
@@ -199,6 +225,16 @@ def targets(d):
                       "| --- | ---: | ---: | ---: | ---: | --- |"] + rows) + cpu_bounds(cpu)
 
 
+def profile_compare():
+    """Instructions per echoed event by client, from the callgrind profile (if it was run)."""
+    path = os.path.join(os.path.dirname(os.path.abspath(__file__)), "results", "callgrind-ours-echo.json")
+    try:
+        with open(path) as f:
+            return {c: v.get("ir_per_event") for c, v in json.load(f).get("compare", {}).items()}
+    except (OSError, ValueError):
+        return {}
+
+
 def cpu_bounds(cpu):
     """What bounds the CPU targets: each limit in µs next to the bare ceiling of the same run
     (no client that reads and writes the same frames can spend less than the bare one)."""
@@ -216,6 +252,16 @@ def cpu_bounds(cpu):
         limit = cpu[ref] * factor
         reachable = "yes" if limit >= bare else "no: below the ceiling"
         lines.append(f"| {what} | {f(limit, 2)} | {f(limit / bare, 2)}× | {reachable} |")
+    compare = profile_compare()
+    if all(compare.get(c) for c in ("bare", "ours", "ours_typed")):
+        lines += ["", "About half of what separates our client from the ceiling is work (the other half is "
+                  "kernel time; see the notes): in user space "
+                  "(callgrind, below; connect and start-up included) it executes "
+                  f"{compare['ours']:,.0f} instructions per echoed event ({compare['ours_typed']:,.0f} with "
+                  f"struct payloads) against the bare client's {compare['bare']:,.0f}. The bare client "
+                  "formats its frames before the clock starts and never parses an echo; a Socket.IO client "
+                  "parses every event, deserializes its argument, serializes every emit and hands each "
+                  "event to a handler off the I/O task."]
     typed = cpu.get("ours_typed")
     if typed is not None:
         lines += ["", f"With the application's own types (a `#[derive(Serialize)]` struct emitted, a "
@@ -484,6 +530,13 @@ emit to the ack; the median over repetitions of each run's p50 and p99.
 
 {ack_table(d)}
 
+The same calls against a Node server pinned to CPU 0, with the client pinned to CPU 1
+(*separate cores*: each reply wakes the other core), then to CPU 0 (*same core*: the two
+processes take turns). Left to the scheduler, the placement changes from run to run, and
+with it the round trip — by up to a factor of six on this machine.
+
+{pinned_ack_table(d)}
+
 ## Memory per idle connection
 
 One warm-up connection, then N more from the same process (64 connecting at once),
@@ -540,16 +593,22 @@ deserializes). One thread, the same machine; run by `benches/run.sh` with 1 s wa
   batches (20,180 voluntary context switches against ours' 1,805–2,861); ours is busy more
   of the time, so its system calls overlap the server's on the same TCP connection, and
   `perf` shows the kernel spinning on that contention (`__pv_queued_spin_lock_slowpath`,
-  6.3% of our samples against 1.7% of the bare client's). That part of the gap to the
-  ceiling is the machine's two cores shared with the server, not user-space work.
-- The ack round trip on an idle machine includes waking the client's CPU from an idle
-  state; the spread of p50 across runs is shown. Spot checks outside the recorded run, on a
-  busier machine, gave ours ≈ 11 µs and rust_socketio ≈ 13 µs against socketioxide.
+  6.3% of our samples against 1.7% of the bare client's). In that spot check the user-time
+  and system-time differences were about equal (0.8 and 0.6 µs per event): half of the gap
+  to the ceiling is the kernel's, on two cores shared with the server.
+- The ack round trip is mostly the two processes waking each other. When the scheduler
+  puts client and server on one core, a round trip against Node takes ~15 µs; on two cores,
+  ~90 µs (each reply wakes an idle virtual CPU). Unpinned, the placement changes from run to
+  run — hence the wide min–max of the first table, where one client can look twice as fast
+  as another in the same repetition. The pinned table fixes the placement for every client.
 - Absolute figures on this virtual machine drift between sessions by up to a third (the
-  Node server's echo rate, for one); the clients run interleaved, so their ratios hold much
-  better: two full runs an hour apart (library at 6fa6cdd, in this file's history, and at
-  f87485a) gave ours / bare 1.53 and 1.49, ours / rust_socketio 0.91 and 0.96,
-  ours / socket.io-client 0.50 and 0.54 in CPU per event against Node.
+  bare client's CPU per echoed event against Node was 3.51 µs in the previous session's run,
+  2.54–2.72 µs in this session's); the clients run interleaved, so their ratios hold better.
+  Three full runs of the library at b659e40, half an hour apart, gave ours / bare 1.62, 1.60
+  and 1.66, ours / rust_socketio 0.92, 0.96 and 0.96, ours / socket.io-client 0.50, 0.52 and
+  0.52 in CPU per event against Node (f87485a, the session before: 1.49, 0.96, 0.54). The
+  first two had no pinned ack suites; their unpinned ack p50 ratios to rust_socketio were
+  1.19 and 1.73, with rust_socketio's p50 ranging 36–111 µs between repetitions.
 - Memory: VmRSS growth counts the pages touched, including allocator slack; the 10,000
   connection runs need `ulimit -n` above 10,000 (`run.sh` raises it for itself and its children).
 - Nothing here runs in `cargo test` or CI: the numbers vary with the machine and never fail a build.
