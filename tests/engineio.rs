@@ -100,6 +100,28 @@ async fn handshake_on_each_transport() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_session_dropped_before_it_starts_is_over() {
+    for peer in peers::all(PeerOptions::default()) {
+        for transports in [&[Transport::Polling][..], &[Transport::WebSocket][..]] {
+            let (engine, session) = EngineSocket::open(options(&peer, transports))
+                .await
+                .unwrap_or_else(|e| panic!("{}: {e}", peer.kind()));
+            assert!(
+                engine.send_message("0".into()).is_ok(),
+                "queued until started"
+            );
+            drop(session);
+            assert!(engine.is_closed(), "{}", peer.kind());
+            assert!(engine.send_message("0".into()).is_err(), "{}", peer.kind());
+            // And close() returns at once rather than waiting for a driver that never ran.
+            tokio::time::timeout(Duration::from_secs(1), engine.close())
+                .await
+                .expect("close() of a session that never started");
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn upgrade_keeps_every_packet_in_order() {
     for peer in peers::all(PeerOptions::default()) {
         let (engine, mut events) = open(&peer, &[Transport::Polling, Transport::WebSocket]).await;

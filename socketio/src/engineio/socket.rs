@@ -116,11 +116,25 @@ impl std::fmt::Debug for EngineSocket {
 pub type EngineEvents = mpsc::UnboundedReceiver<EngineEvent>;
 
 /// An open session whose driver has not started yet: packets sent meanwhile are queued,
-/// and nothing is read until [`start`](Self::start) names the handler.
+/// and nothing is read until [`start`](Self::start) names the handler. Dropped without
+/// being started, it ends the session (the connection closes, sends fail).
 pub struct EngineSession {
     options: Arc<EngineOptions>,
     shared: Arc<Shared>,
     start: Start,
+    unstarted: Unstarted,
+}
+
+/// Ends a session that was never started, when its [`EngineSession`] is dropped.
+struct Unstarted(Option<Arc<Shared>>);
+
+impl Drop for Unstarted {
+    fn drop(&mut self) {
+        if let Some(shared) = self.0.take() {
+            shared.closed.store(true, Ordering::Release);
+            shared.outbox.shut();
+        }
+    }
 }
 
 impl std::fmt::Debug for EngineSession {
@@ -134,19 +148,26 @@ impl std::fmt::Debug for EngineSession {
 impl EngineSession {
     /// Starts the driver on a task of the current runtime; `handler` gets every event.
     pub fn start(self, handler: impl EngineHandler) {
+        let EngineSession {
+            options,
+            shared,
+            start,
+            mut unstarted,
+        } = self;
+        unstarted.0 = None;
         let now = Instant::now();
-        let handshake = &self.shared.handshake;
+        let handshake = &shared.handshake;
         let driver = Driver {
             heartbeat: Box::pin(sleep_until(now + handshake.heartbeat_deadline())),
             ping: Box::pin(sleep_until(
                 now + Duration::from_millis(handshake.ping_interval),
             )),
-            options: self.options,
-            shared: self.shared,
+            options,
+            shared,
             handler: Box::new(handler),
             queue: VecDeque::new(),
         };
-        tokio::spawn(driver.run(self.start));
+        tokio::spawn(driver.run(start));
     }
 }
 
@@ -199,6 +220,7 @@ impl EngineSocket {
             options,
             shared: shared.clone(),
             start,
+            unstarted: Unstarted(Some(shared.clone())),
         };
         Ok((EngineSocket { shared }, session))
     }
