@@ -1003,7 +1003,7 @@ impl Core {
                     mine
                 };
                 for (_, name, payload, ack) in early {
-                    self.trigger_owned(namespace, name, payload, ack);
+                    self.trigger_named(namespace, name, payload, ack);
                 }
                 if let Some(waiter) = waiter {
                     let _ = waiter.send(Ok(()));
@@ -1155,7 +1155,7 @@ impl Core {
                 return Ok(());
             }
         }
-        self.trigger_owned(namespace, name, payload, ack);
+        self.trigger_named(namespace, name, payload, ack);
         Ok(())
     }
 
@@ -1187,11 +1187,12 @@ impl Core {
     /// Finds the handler of an event (function handler, class method, catch-all) and
     /// queues it on the dispatcher.
     pub(crate) fn trigger(&self, namespace: &str, event: &str, payload: Payload, ack: Option<Ack>) {
-        self.trigger_owned(namespace, EventName::Owned(event.to_owned()), payload, ack);
+        self.trigger_named(namespace, EventName::Owned(event.to_owned()), payload, ack);
     }
 
-    /// [`trigger`](Self::trigger) with the event name already owned (no copy).
-    fn trigger_owned(&self, namespace: &str, name: EventName, payload: Payload, ack: Option<Ack>) {
+    /// [`trigger`](Self::trigger) with the event's name as the packet gave it (usually a
+    /// span of the payload's text, so no copy).
+    fn trigger_named(&self, namespace: &str, name: EventName, payload: Payload, ack: Option<Ack>) {
         enum Target {
             Handler(ErasedHandler),
             Class(Arc<dyn crate::namespace::Dispatch>),

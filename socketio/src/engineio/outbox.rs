@@ -40,11 +40,6 @@ pub(super) struct Outbox {
     wakeup: Wakeup,
 }
 
-/// What the driver takes out of the outbox in one go.
-pub(super) struct Taken {
-    pub(super) closing: Option<Closing>,
-}
-
 impl Outbox {
     fn lock(&self) -> MutexGuard<'_, State> {
         self.state.lock().unwrap_or_else(|e| e.into_inner())
@@ -85,7 +80,7 @@ impl Outbox {
     }
 
     /// Moves every queued packet to the back of `into`; hands over a close request.
-    pub(super) fn take(&self, into: &mut VecDeque<Packet>) -> Taken {
+    pub(super) fn take(&self, into: &mut VecDeque<Packet>) -> Option<Closing> {
         let mut state = self.lock();
         if into.is_empty() {
             // The usual case: swap buffers, so neither side reallocates.
@@ -93,9 +88,7 @@ impl Outbox {
         } else {
             into.append(&mut state.packets);
         }
-        Taken {
-            closing: state.closing.take(),
-        }
+        state.closing.take()
     }
 
     /// The session is over: refuses further packets and releases the `close()` callers.

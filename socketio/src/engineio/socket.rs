@@ -613,7 +613,7 @@ impl Driver {
                 }
             }
             tokio::select! {
-                () = self.shared.outbox.ready() => match self.shared.outbox.take(&mut self.queue).closing {
+                () = self.shared.outbox.ready() => match self.shared.outbox.take(&mut self.queue) {
                     None => {}
                     Some(Closing::Client) => {
                         self.close_polling(&polling, &sid, post.take()).await;
@@ -707,7 +707,7 @@ impl Driver {
                 biased;
                 () = self.shared.outbox.ready() => {
                     // Everything that piled up goes out at once: feed every frame, flush once.
-                    let closing = self.shared.outbox.take(&mut self.queue).closing;
+                    let closing = self.shared.outbox.take(&mut self.queue);
                     if let Err(e) = self.flush_queue(&mut socket).await {
                         return CloseReason::TransportError(e.to_string());
                     }
