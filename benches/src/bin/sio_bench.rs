@@ -263,34 +263,9 @@ mod ours {
         ConnectOptions::new().transports([Transport::WebSocket])
     }
 
+    /// `echo` with `serde_json::Value` in and out, as rust_socketio's handlers get them.
     pub async fn echo(a: &Args) -> Res<Value> {
-        let n = a.n;
-        let sio = AsyncClient::new();
-        let received = Arc::new(AtomicU64::new(0));
-        let window = Arc::new(Semaphore::new(a.window as usize));
-        let done = Arc::new(Notify::new());
-        {
-            let (received, window, done) = (received.clone(), window.clone(), done.clone());
-            sio.on("echo", move |_v: Value| {
-                window.add_permits(1);
-                if received.fetch_add(1, Ordering::Relaxed) + 1 == n {
-                    done.notify_one();
-                }
-            });
-        }
-        sio.connect_with(&a.url, options()).await?;
-        let c0 = cpu_now();
-        let t0 = Instant::now();
-        for i in 0..n {
-            window.acquire().await?.forget();
-            sio.emit("echo", json!({"i": i, "s": "hello world"}))
-                .await?;
-        }
-        done.notified().await;
-        let (wall, cpu) = (t0.elapsed(), cpu_now() - c0);
-        let out = echo_result(n, received.load(Ordering::Relaxed), wall, cpu);
-        sio.disconnect().await;
-        Ok(out)
+        echo_with::<Value, _>(a, |i| json!({"i": i, "s": "hello world"})).await
     }
 
     #[derive(serde::Serialize)]
@@ -308,8 +283,22 @@ mod ours {
     }
 
     /// `echo` with the application's own types: a struct emitted, a struct received (what the
-    /// library costs when the user's types are cheap; `echo` above uses `serde_json::Value`).
+    /// library costs when the user's types are cheap).
     pub async fn echo_typed(a: &Args) -> Res<Value> {
+        let message = |i| MsgOut {
+            i,
+            s: "hello world",
+        };
+        echo_with::<MsgIn, _>(a, message).await
+    }
+
+    /// The echo loop: `message(i)` emitted for every `i` within the window; each echo is
+    /// received (deserialized) as an `In` and frees a window slot.
+    async fn echo_with<In, Out>(a: &Args, message: impl Fn(u64) -> Out) -> Res<Value>
+    where
+        In: serde::de::DeserializeOwned + Send + 'static,
+        Out: serde::Serialize,
+    {
         let n = a.n;
         let sio = AsyncClient::new();
         let received = Arc::new(AtomicU64::new(0));
@@ -317,7 +306,7 @@ mod ours {
         let done = Arc::new(Notify::new());
         {
             let (received, window, done) = (received.clone(), window.clone(), done.clone());
-            sio.on("echo", move |_m: MsgIn| {
+            sio.on("echo", move |_: In| {
                 window.add_permits(1);
                 if received.fetch_add(1, Ordering::Relaxed) + 1 == n {
                     done.notify_one();
@@ -329,14 +318,7 @@ mod ours {
         let t0 = Instant::now();
         for i in 0..n {
             window.acquire().await?.forget();
-            sio.emit(
-                "echo",
-                MsgOut {
-                    i,
-                    s: "hello world",
-                },
-            )
-            .await?;
+            sio.emit("echo", message(i)).await?;
         }
         done.notified().await;
         let (wall, cpu) = (t0.elapsed(), cpu_now() - c0);
