@@ -166,7 +166,8 @@ def main():
     reps = 1 if q else args.reps
     reps_10k = 1 if q else args.reps_10k
     all5 = ["bare", "ours", "rust_socketio", "socket.io-client", "python-socketio"]
-    rust_mt = ["ours_typed", "bare:mt", "ours:mt", "rust_socketio:mt"]
+    # Echo only: the struct-typed variant of ours, the codec floor, the multi-thread runtime.
+    rust_mt = ["ours_typed", "bare_json", "bare:mt", "ours:mt", "rust_socketio:mt"]
     n_echo = 2000 if q else 100_000
     n_ack = 200 if q else 3_000
     n_idle = [100] if q else [1_000, 10_000]
@@ -220,7 +221,8 @@ def main():
                     r = run_client(argv, server, timeout, cpu)
                     r.update(suite=name, server=server_name, test=test, client=client.split(":")[0],
                              flavor=(client.split(":")[1] if ":" in client else
-                                     ("ct" if client in ("bare", "ours", "ours_typed", "rust_socketio") else "-")),
+                                     ("ct" if client in ("bare", "bare_json", "ours", "ours_typed", "rust_socketio")
+                                      else "-")),
                              rep=rep, background_busy=round(busy, 3), server_rss_kb=server.rss_kb(),
                              client_cpu=cpu)
                     results.append(r)

@@ -116,7 +116,7 @@ def main():
         client_out = json.loads([l for l in run.stdout.splitlines() if l.startswith("{")][-1])
         # The same run for the other Rust clients: total instructions only, for comparison.
         compare = {}
-        for other in ("bare", "ours", "ours_typed", "rust_socketio"):
+        for other in ("bare", "bare_json", "ours", "ours_typed", "rust_socketio"):
             out = raw + "." + other
             if other == "ours":
                 out = raw

@@ -10,9 +10,10 @@ import os
 import statistics
 import sys
 
-CLIENTS = ["bare", "ours", "ours_typed", "rust_socketio", "socket.io-client", "python-socketio"]
+CLIENTS = ["bare", "bare_json", "ours", "ours_typed", "rust_socketio", "socket.io-client", "python-socketio"]
 LABEL = {
     "bare": "bare websocket (ceiling)",
+    "bare_json": "bare websocket + serde_json (codec floor)",
     "ours": "**socketio AsyncClient (ours)**",
     "ours_typed": "socketio AsyncClient, struct in and out",
     "rust_socketio": "rust_socketio 0.6 async",
@@ -20,7 +21,7 @@ LABEL = {
     "python-socketio": "python-socketio 5.18 AsyncClient",
 }
 PLAIN = {k: v.replace("**", "") for k, v in LABEL.items()}
-COLOR = {"bare": "#9e9e9e", "ours": "#d84315", "ours_typed": "#ff8a65", "rust_socketio": "#5c6bc0",
+COLOR = {"bare": "#9e9e9e", "bare_json": "#bdbdbd", "ours": "#d84315", "ours_typed": "#ff8a65", "rust_socketio": "#5c6bc0",
          "socket.io-client": "#43a047", "python-socketio": "#fbc02d"}
 
 
@@ -250,15 +251,30 @@ def cpu_bounds(cpu):
         if cpu.get(ref) is None:
             continue
         limit = cpu[ref] * factor
-        reachable = "yes" if limit >= bare else "no: below the ceiling"
+        floor = cpu.get("bare_json")
+        reachable = ("no: below the ceiling" if limit < bare else
+                     "only without JSON: below the codec floor" if floor and limit < floor else "yes")
         lines.append(f"| {what} | {f(limit, 2)} | {f(limit / bare, 2)}× | {reachable} |")
+    floor = cpu.get("bare_json")
+    if floor is not None:
+        ours, typed_ = cpu.get("ours"), cpu.get("ours_typed")
+        lines += ["", f"The JSON work alone — the codec floor: the bare loop, but encoding every emit "
+                  f"from a struct and parsing every echo into one with serde_json — costs {f(floor, 2)} µs "
+                  f"per event, {f(floor / bare, 2)}× the ceiling. The 1.25× limit leaves "
+                  f"{f(1.25 * bare - floor, 2)} µs per event above that floor for everything else a "
+                  f"Socket.IO client does (decode the packet, find the handler, hand it the event off "
+                  f"the I/O task, queue the emit); ours spends {f(ours - floor, 2) if ours else '–'} µs "
+                  f"with `serde_json::Value` payloads and {f(typed_ - floor, 2) if typed_ else '–'} µs "
+                  f"with structs."]
     compare = profile_compare()
     if all(compare.get(c) for c in ("bare", "ours", "ours_typed")):
         lines += ["", "About half of what separates our client from the ceiling is work (the other half is "
                   "kernel time; see the notes): in user space "
                   "(callgrind, below; connect and start-up included) it executes "
                   f"{compare['ours']:,.0f} instructions per echoed event ({compare['ours_typed']:,.0f} with "
-                  f"struct payloads) against the bare client's {compare['bare']:,.0f}. The bare client "
+                  f"struct payloads) against the bare client's {compare['bare']:,.0f}"
+                  + (f" and the codec floor's {compare['bare_json']:,.0f}" if compare.get("bare_json") else "")
+                  + ". The bare client "
                   "formats its frames before the clock starts and never parses an echo; a Socket.IO client "
                   "parses every event, deserializes its argument, serializes every emit and hands each "
                   "event to a handler off the I/O task."]
@@ -572,6 +588,10 @@ deserializes). One thread, the same machine; run by `benches/run.sh` with 1 s wa
   Socket.IO v5 by hand over tokio-tungstenite: `EIO=4&transport=websocket`, `40`, answers
   pings, sends frames encoded before the clock starts and counts `42…` frames without parsing
   them. No real client can do less, so it is the ceiling.
+  The codec floor (`bare_json`, same module) runs the same loop but builds every frame as it
+  sends it, serializing a struct with serde_json, and parses every echo with serde_json into
+  a struct that borrows its strings: the JSON work every Socket.IO client must do, and
+  nothing else (no handler table, no queue, no acks).
 - The Rust clients handle `echo` with a synchronous handler that takes a
   `serde_json::Value` (rust_socketio always parses into one) and returns a window permit;
   they emit `json!({{…}})`. "struct in and out" is our client with a
@@ -596,6 +616,14 @@ deserializes). One thread, the same machine; run by `benches/run.sh` with 1 s wa
   6.3% of our samples against 1.7% of the bare client's). In that spot check the user-time
   and system-time differences were about equal (0.8 and 0.6 µs per event): half of the gap
   to the ceiling is the kernel's, on two cores shared with the server.
+- That kernel half follows the user-space half. A second spot check (library at ab502eb,
+  200,000 events, `/usr/bin/time`, 2 runs each) gave the bare client a busy loop of K
+  `black_box` additions per echo and nothing else: K = 0, user 0.17–0.20 s, system 0.43 s;
+  K = 1,000, user 0.22–0.28 s, system 0.54–0.55 s; K = 2,000, user 0.33–0.35 s, system
+  0.49–0.51 s — where ours measured user 0.28–0.36 s, system 0.48–0.58 s. Work added in
+  user space, with no system call at all, raised the kernel's charge as much as ours: a client
+  busy longer meets the server on the connection more often. Cutting user-space work is
+  the only lever, and each instruction saved counts about twice.
 - The ack round trip is mostly the two processes waking each other. When the scheduler
   puts client and server on one core, a round trip against Node takes ~15 µs; on two cores,
   ~90 µs (each reply wakes an idle virtual CPU). Unpinned, the placement changes from run to

@@ -2,8 +2,8 @@
 //! against a server URL and prints one JSON line with its own measurements.
 //!
 //! ```text
-//! sio-bench <ours|bare|rust_socketio> <echo|ack|idle|connect> <url> [--n N] [--window W]
-//!           [--flavor ct|mt] [--warmup K] [--concurrency C] [--idle-secs S]
+//! sio-bench <ours|ours_typed|bare|bare_json|rust_socketio> <echo|ack|idle|connect> <url>
+//!           [--n N] [--window W] [--flavor ct|mt] [--warmup K] [--concurrency C] [--idle-secs S]
 //! ```
 //!
 //! * `echo`: N events `{"i": n, "s": "hello world"}` sent as fast as a window of W
@@ -17,9 +17,11 @@
 //!   start to the namespace being connected (the server's CONNECT packet), then a disconnect.
 //!
 //! The clients: `ours` is this repository's `socketio::AsyncClient` (`ours_typed`: the same
-//! with a struct emitted and received instead of `serde_json::Value`, echo only); `rust_socketio` is the
-//! crates.io crate 0.6 (its async client); `bare` is a hand-written Engine.IO/Socket.IO speaker
-//! on tokio-tungstenite with pre-encoded frames: the practical ceiling.
+//! with a struct emitted and received instead of `serde_json::Value`, echo only);
+//! `rust_socketio` is the crates.io crate 0.6 (its async client); `bare` is a hand-written
+//! Engine.IO/Socket.IO speaker on tokio-tungstenite with pre-encoded frames: the practical
+//! ceiling; `bare_json` the same loop encoding and parsing every event with serde_json (echo
+//! only): the JSON work no Socket.IO client can skip, and nothing else.
 #![forbid(unsafe_code)]
 
 use std::error::Error;
@@ -49,7 +51,7 @@ struct Args {
 
 fn parse_args() -> Args {
     let mut it = std::env::args().skip(1);
-    let usage = "usage: sio-bench <ours|bare|rust_socketio> <echo|ack|idle|connect> <url> \
+    let usage = "usage: sio-bench <ours|ours_typed|bare|bare_json|rust_socketio> <echo|ack|idle|connect> <url> \
                  [--n N] [--window W] [--flavor ct|mt] [--warmup K] [--concurrency C] [--idle-secs S]";
     let client = it.next().expect(usage);
     let test = it.next().expect(usage);
@@ -122,6 +124,7 @@ async fn run(a: Args) -> Res<Value> {
         ("ours", "idle") => idle(&a, ours::idle_conn).await,
         ("ours", "connect") => connect_times(&a, ours::connect_once).await,
         ("bare", "echo") => bare::echo(&a).await,
+        ("bare_json", "echo") => bare::echo_json(&a).await,
         ("bare", "ack") => bare::ack(&a).await,
         ("bare", "idle") => idle(&a, bare::idle_conn).await,
         ("bare", "connect") => connect_times(&a, bare::connect_once).await,
@@ -509,12 +512,63 @@ mod bare {
         }
     }
 
+    /// The ceiling: pre-encoded frames, and a received frame is only looked at, so the
+    /// client does no JSON work at all.
     pub async fn echo(a: &Args) -> Res<Value> {
-        let n = a.n;
-        // Pre-encoded frames: the client does no JSON work at all.
-        let frames: Vec<Message> = (0..n)
+        let frames: Vec<Message> = (0..a.n)
             .map(|i| Message::text(format!(r#"42["echo",{{"i":{i},"s":"hello world"}}]"#)))
             .collect();
+        echo_loop(a, |i| frames[i as usize].clone(), |t| t.starts_with("42")).await
+    }
+
+    #[derive(serde::Serialize)]
+    struct MsgOut<'a> {
+        i: u64,
+        s: &'a str,
+    }
+
+    #[derive(serde::Deserialize)]
+    struct MsgIn<'a> {
+        #[allow(dead_code)]
+        i: u64,
+        #[allow(dead_code)]
+        s: &'a str,
+    }
+
+    /// The codec floor: the same loop, but every event is encoded from a struct with
+    /// serde_json as it is sent, and every received frame is parsed into a struct (borrowing
+    /// its strings): the JSON work no Socket.IO client can skip, and nothing else.
+    pub async fn echo_json(a: &Args) -> Res<Value> {
+        let encode = |i| {
+            let mut text = Vec::with_capacity(48);
+            text.extend_from_slice(b"42");
+            let event = (
+                "echo",
+                MsgOut {
+                    i,
+                    s: "hello world",
+                },
+            );
+            serde_json::to_writer(&mut text, &event).expect("serializable");
+            Message::text(String::from_utf8(text).expect("serde_json writes UTF-8"))
+        };
+        let decode = |t: &str| {
+            t.strip_prefix("42")
+                .and_then(|body| serde_json::from_str::<(&str, MsgIn)>(body).ok())
+                .is_some_and(|(event, _)| event == "echo")
+        };
+        echo_loop(a, encode, decode).await
+    }
+
+    /// Keeps `window` events in flight: writes every free slot's frame (feed all, flush once),
+    /// then takes every frame already received before writing again. `is_echo` says whether
+    /// a text frame is one of the echoes.
+    async fn echo_loop(
+        a: &Args,
+        frame: impl Fn(u64) -> Message,
+        is_echo: impl Fn(&str) -> bool,
+    ) -> Res<Value> {
+        let n = a.n;
         let ws = handshake(&a.url).await?;
         let (mut sink, mut stream) = ws.split();
         let (mut sent, mut got) = (0u64, 0u64);
@@ -523,7 +577,7 @@ mod bare {
         while got < n {
             if sent < n && sent - got < a.window {
                 while sent < n && sent - got < a.window {
-                    sink.feed(frames[sent as usize].clone()).await?;
+                    sink.feed(frame(sent)).await?;
                     sent += 1;
                 }
                 sink.flush().await?;
@@ -533,7 +587,7 @@ mod bare {
             while let Some(msg) = next.take() {
                 match msg {
                     Some(Ok(Message::Text(t))) => {
-                        if t.starts_with("42") {
+                        if is_echo(t.as_str()) {
                             got += 1;
                         } else if t.as_str() == "2" {
                             sink.send(Message::text("3")).await?;
