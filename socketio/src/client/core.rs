@@ -167,7 +167,12 @@ struct Pending {
 }
 
 /// The answer to an event the server sent with an ack id.
-pub struct Ack {
+///
+/// Boxed: most events have none, and every event's job is moved a few times on its way
+/// to the handler.
+pub struct Ack(Box<AckTo>);
+
+struct AckTo {
     parser: Parser,
     namespace: String,
     id: u64,
@@ -177,13 +182,14 @@ pub struct Ack {
 impl Ack {
     /// Sends `reply` as the ack's arguments (a tuple is several, `()` none).
     pub(crate) fn send<R: Serialize + ?Sized>(self, reply: &R) {
-        match encode_ack(&self.namespace, self.id, reply) {
+        let this = *self.0;
+        match encode_ack(&this.namespace, this.id, reply) {
             Ok(out) => {
-                trace!(target: "socketio", namespace = %self.namespace, id = self.id, "sending ack");
-                let _ = send_outgoing(&self.engine, self.parser, out);
+                trace!(target: "socketio", namespace = %this.namespace, id = this.id, "sending ack");
+                let _ = send_outgoing(&this.engine, this.parser, out);
             }
             Err(error) => {
-                warn!(target: "socketio", namespace = %self.namespace, id = self.id, %error, "ack reply does not serialize")
+                warn!(target: "socketio", namespace = %this.namespace, id = this.id, %error, "ack reply does not serialize")
             }
         }
     }
@@ -1115,11 +1121,13 @@ impl Core {
         attachments: Vec<bytes::Bytes>,
     ) -> Result<(), DecodeError> {
         let name = crate::args::payload::event_name(&data, start).map_err(data_error)?;
-        let ack = id.map(|id| Ack {
-            parser: self.config.parser,
-            namespace: namespace.to_owned(),
-            id,
-            engine: engine.clone(),
+        let ack = id.map(|id| {
+            Ack(Box::new(AckTo {
+                parser: self.config.parser,
+                namespace: namespace.to_owned(),
+                id,
+                engine: engine.clone(),
+            }))
         });
         let payload = Payload::from_event(data, start, attachments);
         if RESERVED_EVENTS.contains(&name.resolve(&payload)) {
