@@ -622,8 +622,17 @@ deserializes). One thread, the same machine; run by `benches/run.sh` with 1 s wa
   K = 1,000, user 0.22–0.28 s, system 0.54–0.55 s; K = 2,000, user 0.33–0.35 s, system
   0.49–0.51 s — where ours measured user 0.28–0.36 s, system 0.48–0.58 s. Work added in
   user space, with no system call at all, raised the kernel's charge as much as ours: a client
-  busy longer meets the server on the connection more often. Cutting user-space work is
-  the only lever, and each instruction saved counts about twice.
+  busy longer meets the server on the connection more often. `perf record -g` (same day,
+  200,000 events) shows where: the kernel's `sendto` cost 224 ms in our process against
+  89 ms in the bare client's — of which delivering the segments into the server's socket
+  (the loopback softirq run inside our `sendto`) 124 against 35 ms, and waiting for our own
+  socket's lock (`lock_sock_nested`) 75 against 17 ms, held meanwhile by the delivery of the
+  server's own sends into it.
+  Cutting user-space work is the only lever, but it is not proportional: the struct-payload
+  variant executes about a quarter fewer instructions than the `Value` one and spends about
+  the same CPU time, and trimming 100–200 instructions per event (a smaller job, reading
+  a burst of frames per wake-up, keeping the received frame's buffer instead of copying it)
+  moved the CPU time by less than the 2% noise of 6 interleaved runs each.
 - The ack round trip is mostly the two processes waking each other. When the scheduler
   puts client and server on one core, a round trip against Node takes ~15 µs; on two cores,
   ~90 µs (each reply wakes an idle virtual CPU). Unpinned, the placement changes from run to
