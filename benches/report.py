@@ -223,7 +223,7 @@ def targets(d):
         rows.append(f"| Echo against Node: the server saturates before our client | server busy {sbusy:.0%} "
                     f"| client busy {cbusy:.0%} | – | server ≥ 85% and above the client | {verdict(ok)} |")
     return "\n".join(["| target | ours | reference | ratio | limit | verdict |",
-                      "| --- | ---: | ---: | ---: | ---: | --- |"] + rows) + cpu_bounds(cpu) + ack_bounds(d)
+                      "| --- | ---: | ---: | ---: | ---: | --- |"] + rows) + cpu_bounds(cpu, d) + ack_bounds(d)
 
 
 def ack_bounds(d):
@@ -270,7 +270,7 @@ def profile_compare():
         return {}
 
 
-def cpu_bounds(cpu):
+def cpu_bounds(cpu, data=None):
     """What bounds the CPU targets: each limit in µs next to the bare ceiling of the same run
     (no client that reads and writes the same frames can spend less than the bare one)."""
     bare = cpu.get("bare")
@@ -300,6 +300,15 @@ def cpu_bounds(cpu):
                   f"the I/O task, queue the emit); ours spends {f(ours - floor, 2) if ours else '–'} µs "
                   f"with `serde_json::Value` payloads and {f(typed_ - floor, 2) if typed_ else '–'} µs "
                   f"with structs."]
+    fast = {c: data.m("echo-sioxide", c, None, "ct", us_per_event) for c in CLIENTS} if data else {}
+    if fast.get("ours") and all(fast.get(c) for c in ("bare", "rust_socketio", "socket.io-client")):
+        o = fast["ours"]
+        lines += ["", f"Against the faster in-process socketioxide server (see its table), the client's own "
+                  f"cost shows with less of the kernel's: ours "
+                  f"{f(o, 2)} µs per event — {f(o / fast['bare'], 2)}× the bare ceiling, "
+                  f"{f(o / fast['rust_socketio'], 2)}× rust_socketio, "
+                  f"{f(o / fast['socket.io-client'], 2)}× socket.io-client (the targets above are "
+                  f"set against Node)."]
     compare = profile_compare()
     if all(compare.get(c) for c in ("bare", "ours", "ours_typed")):
         lines += ["", "About half of what separates our client from the ceiling is work (the other half is "
