@@ -678,12 +678,13 @@ deserializes). One thread, the same machine; run by `benches/run.sh` with 1 s wa
   moved the CPU time by less than the 2% noise of 6 interleaved runs each.
 - Unpinned placement is not random noise but the kernel's wake-up heuristics, which depend
   on the state of both processes. A spot check with the same binaries (library at 425a9b6,
-  3,000 calls each): against a Node server started from a shell and used for an hour, ours,
-  rust_socketio and bare all got the one-core placement (p50 14–17 µs); against a fresh
-  server started by `bench.py`, all three got two cores (70–88 µs); against that server
-  after an echo run, ours and bare stayed on two cores (70–77 µs) while rust_socketio was
-  put on the server's core (17 µs). All three were single-threaded with the same number of
-  context switches. The pinned suites take this out of the comparison.
+  3,000 calls each): against a Node server started from a shell (`sleep … | node server.js`),
+  ours, rust_socketio and bare all got the one-core placement (p50 14–17 µs); against one
+  started by `bench.py` (its `Server` class), ours and rust_socketio got two cores
+  (78–88 µs); against that server after an echo run, ours and bare stayed on two cores
+  (70–77 µs) while rust_socketio was put on the server's core (17 µs). All three were
+  single-threaded with the same number of context switches. The pinned suites take this
+  out of the comparison.
 - The ack round trip is mostly the two processes waking each other. When the scheduler
   puts client and server on one core, a round trip against Node takes ~15 µs; on two cores,
   ~90 µs (each reply wakes an idle virtual CPU). Unpinned, the placement changes from run to
