@@ -682,7 +682,8 @@ deserializes). One thread, the same machine; run by `benches/run.sh` with 1 s wa
   ours, rust_socketio and bare all got the one-core placement (p50 14–17 µs); against one
   started by `bench.py` (its `Server` class), ours and rust_socketio got two cores
   (78–88 µs); against that server after an echo run, ours and bare stayed on two cores
-  (70–77 µs) while rust_socketio was put on the server's core (17 µs). All three were
+  (70–77 µs in 3 runs each) while rust_socketio was put on the server's core in 2 of 3
+  (17 µs; 80 µs in the other). All three were
   single-threaded with the same number of context switches. The pinned suites take this
   out of the comparison.
 - The ack round trip is mostly the two processes waking each other. When the scheduler
