@@ -673,9 +673,11 @@ deserializes). One thread, the same machine; run by `benches/run.sh` with 1 s wa
   server's own sends into it.
   Cutting user-space work is the only lever, but it is not proportional: the struct-payload
   variant executes about a quarter fewer instructions than the `Value` one and spends about
-  the same CPU time, and trimming 100–200 instructions per event (a smaller job, reading
-  a burst of frames per wake-up, keeping the received frame's buffer instead of copying it)
-  moved the CPU time by less than the 2% noise of 6 interleaved runs each.
+  the same CPU time. Trimming 100–200 instructions per event (a smaller job; reading every
+  frame already buffered per wake-up) moved the median of 6 interleaved runs each by less
+  than 1% (3.65 and 3.65 µs against 3.67); keeping the received frame's buffer instead of
+  copying it saved 48 instructions per event (0.7%) and was not kept, as it holds
+  tungstenite's 4 KiB read buffers for queued events beyond what `max_buffered` counts.
 - Unpinned placement is not random noise but the kernel's wake-up heuristics, which depend
   on the state of both processes. A spot check with the same binaries (library at 425a9b6,
   3,000 calls each): against a Node server started from a shell (`sleep … | node server.js`),
