@@ -270,10 +270,10 @@ def profile_compare():
         return {}
 
 
-def cpu_bounds(cpu, data=None):
+def cpu_bounds(cpu, data):
     """What bounds the CPU targets: each limit in µs next to the bare ceiling of the same run
     (no client that reads and writes the same frames can spend less than the bare one)."""
-    bare = cpu.get("bare")
+    bare, floor = cpu.get("bare"), cpu.get("bare_json")
     if not bare:
         return ""
     lines = ["", "", "The CPU limits in microseconds, next to the bare websocket ceiling of the same run "
@@ -285,11 +285,9 @@ def cpu_bounds(cpu, data=None):
         if cpu.get(ref) is None:
             continue
         limit = cpu[ref] * factor
-        floor = cpu.get("bare_json")
         reachable = ("no: below the ceiling" if limit < bare else
                      "only without JSON: below the codec floor" if floor and limit < floor else "yes")
         lines.append(f"| {what} | {f(limit, 2)} | {f(limit / bare, 2)}× | {reachable} |")
-    floor = cpu.get("bare_json")
     if floor is not None:
         ours, typed_ = cpu.get("ours"), cpu.get("ours_typed")
         lines += ["", f"The JSON work alone — the codec floor: the bare loop, but encoding every emit "
@@ -300,7 +298,7 @@ def cpu_bounds(cpu, data=None):
                   f"the I/O task, queue the emit); ours spends {f(ours - floor, 2) if ours else '–'} µs "
                   f"with `serde_json::Value` payloads and {f(typed_ - floor, 2) if typed_ else '–'} µs "
                   f"with structs."]
-    fast = {c: data.m("echo-sioxide", c, None, "ct", us_per_event) for c in CLIENTS} if data else {}
+    fast = {c: data.m("echo-sioxide", c, None, "ct", us_per_event) for c in CLIENTS}
     if fast.get("ours") and all(fast.get(c) for c in ("bare", "rust_socketio", "socket.io-client")):
         o = fast["ours"]
         lines += ["", f"Against the faster in-process socketioxide server (see its table), the client's own "
