@@ -166,8 +166,11 @@ def main():
     reps = 1 if q else args.reps
     reps_10k = 1 if q else args.reps_10k
     all5 = ["bare", "ours", "rust_socketio", "socket.io-client", "python-socketio"]
-    # Echo only: the struct-typed variant of ours, the codec floor, the multi-thread runtime.
-    rust_mt = ["ours_typed", "bare_json", "bare:mt", "ours:mt", "rust_socketio:mt"]
+    # Echo only: the struct-typed variant of ours, the codec floor, the loop in a spawned task,
+    # the multi-thread runtime.
+    rust_mt = ["ours_typed", "bare_json",
+               "bare:task", "bare_json:task", "ours:task", "ours_typed:task", "rust_socketio:task",
+               "bare:mt", "ours:mt", "rust_socketio:mt"]
     n_echo = 2000 if q else 100_000
     n_ack = 200 if q else 3_000
     n_idle = [100] if q else [1_000, 10_000]

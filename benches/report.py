@@ -84,6 +84,10 @@ def wall_100k(r):
     return r["wall_s"] * 100_000 / r["n"]
 
 
+RUNTIME = {"ct": "current-thread, loop in `block_on`", "task": "current-thread, loop in a task",
+           "mt": "multi-thread, loop in `block_on`", "-": "event loop"}
+
+
 def echo_table(d, suite, flavors):
     lines = ["| client | runtime | CPU µs / event (min–max) | CPU s / 100k | wall s / 100k | events / s "
              "| client busy | server CPU s | server busy |",
@@ -91,9 +95,8 @@ def echo_table(d, suite, flavors):
     for flavor in flavors:
         for c in CLIENTS:
             rs = d.runs(suite, c, flavor)
-            if not rs or (flavor == "mt" and c not in ("bare", "ours", "rust_socketio")):
-                continue
-            if flavor == "mt" and rs[0].get("flavor") != "mt":
+            # Node's and Python's clients have one runtime: they are listed once, with `ct`.
+            if not rs or (flavor != "ct" and rs[0].get("flavor") != flavor):
                 continue
             n = rs[0]["n"]
             per = med([us_per_event(r) for r in rs])
@@ -104,7 +107,7 @@ def echo_table(d, suite, flavors):
             cbusy = med([r["cpu_s"] / r["wall_s"] for r in rs])
             scpu = med([r["server_cpu_s"] * 100_000 / n for r in rs])
             sbusy = med([r["server_cpu_s"] / r["wall_s"] for r in rs])
-            runtime = {"ct": "current-thread", "mt": "multi-thread", "-": "event loop"}[rs[0].get("flavor", "-")]
+            runtime = RUNTIME[rs[0].get("flavor", "-")]
             lines.append(f"| {LABEL[c]} | {runtime} | {per:.2f} ({lo:.2f}–{hi:.2f}, {k} runs) | {cpu:.3f} "
                          f"| {wall:.3f} | {eps:,.0f} | {cbusy:.0%} | {scpu:.3f} | {sbusy:.0%} |")
     return "\n".join(lines)
@@ -189,12 +192,17 @@ def targets(d):
                     f"{f(ratio, 2)}× | ≤ {limit}× | {verdict(ok)} |")
 
     cpu = {c: d.m("echo-node", c, None, "ct", us_per_event) for c in CLIENTS}
-    ratio_row("CPU per echoed event vs the bare websocket ceiling", cpu["ours"], cpu["bare"], 1.25,
-              "bare", "µs")
-    ratio_row("CPU per echoed event vs rust_socketio", cpu["ours"], cpu["rust_socketio"], 0.6,
-              "rust_socketio", "µs")
-    ratio_row("CPU per echoed event vs socket.io-client", cpu["ours"], cpu["socket.io-client"], 0.3,
-              "socket.io-client", "µs")
+    in_task = {c: d.m("echo-node", c, None, "task", us_per_event) for c in CLIENTS}
+    for where, t in (("loop in `block_on`", cpu), ("loop in a task", in_task)):
+        if t["ours"] is None:
+            continue
+        ratio_row(f"CPU per echoed event vs the bare websocket ceiling ({where})", t["ours"], t["bare"],
+                  1.25, "bare", "µs")
+        ratio_row(f"CPU per echoed event vs rust_socketio ({where})", t["ours"], t["rust_socketio"],
+                  0.6, "rust_socketio", "µs")
+        # socket.io-client has one structure (Node's event loop): the same reference for both.
+        ratio_row(f"CPU per echoed event vs socket.io-client ({where})", t["ours"],
+                  cpu["socket.io-client"], 0.3, "socket.io-client", "µs")
     for suite, where in (("ack-node", "placed by the scheduler"),
                          ("ack-node-split", "server and client on separate cores"),
                          ("ack-node-shared", "server and client on one core")):
@@ -319,6 +327,17 @@ def cpu_bounds(cpu, data):
                   "formats its frames before the clock starts and never parses an echo; a Socket.IO client "
                   "parses every event, deserializes its argument, serializes every emit and hands each "
                   "event to a handler off the I/O task."]
+    task = {c: data.m("echo-node", c, None, "task", us_per_event) for c in CLIENTS}
+    if task.get("ours") and task.get("bare") and cpu.get("ours"):
+        lines += ["", f"With the test's loop spawned as a task instead of run as the `block_on` future, "
+                  f"ours spends {f(task['ours'], 2)} µs per event ({f(task['ours'] / task['bare'], 2)}× "
+                  f"the bare client's {f(task['bare'], 2)} µs in the same structure; "
+                  f"{100 * (task['ours'] / cpu['ours'] - 1):+.0f} % against `block_on`)"
+                  + (f", {f(task['ours_typed'], 2)} µs with struct payloads "
+                     f"({f(task['ours_typed'] / task['bare'], 2)}×)" if task.get("ours_typed") else "")
+                  + (f"; the codec floor {f(task['bare_json'], 2)} µs" if task.get("bare_json") else "")
+                  + (f"; rust_socketio {f(task['rust_socketio'], 2)} µs" if task.get("rust_socketio") else "")
+                  + "."]
     typed = cpu.get("ours_typed")
     if typed is not None:
         lines += ["", f"With the application's own types (a `#[derive(Serialize)]` struct emitted, a "
@@ -557,7 +576,8 @@ micro-benchmarks: `cargo bench -p socketio --bench codec`.
 
 ## Targets
 
-Against the Node server, current-thread tokio runtime for the three Rust clients; medians.
+Against the Node server; medians. The Rust clients run on a current-thread tokio runtime, with the
+test's loop either as the `block_on` future or spawned as a task (see the notes for why that matters).
 
 {targets(d)}
 
@@ -574,11 +594,11 @@ bottleneck.
 
 ### Against Node socket.io 4.8.4 (one event loop)
 
-{echo_table(d, 'echo-node', ['ct', 'mt'])}
+{echo_table(d, 'echo-node', ['ct', 'task', 'mt'])}
 
 ### Against socketioxide 0.18 (one thread: `benches/src/bin/sioxide_server.rs`)
 
-{echo_table(d, 'echo-sioxide', ['ct', 'mt'])}
+{echo_table(d, 'echo-sioxide', ['ct', 'task', 'mt'])}
 
 ## Ack round trip
 
@@ -676,6 +696,20 @@ deserializes). One thread, the same machine; run by `benches/run.sh` with 1 s wa
   than 1% (3.65 and 3.65 µs against 3.67); keeping the received frame's buffer instead of
   copying it saved 48 instructions per event (0.7%) and was not kept, as it holds
   tungstenite's 4 KiB read buffers for queued events beyond what `max_buffered` counts.
+- Where the application's loop runs changes our client's CPU, and not the others'. On a
+  current-thread runtime, tokio polls the `block_on` future only after one more
+  non-blocking poll of the I/O driver (`park_yield`, an `epoll_wait` with timeout 0), while a
+  woken task runs in the same turn. The echo loop is woken by our handler for every batch
+  of echoes, so in `block_on` each batch costs an extra `epoll_wait`, and the emits leave
+  in smaller batches. The bare client is one future doing its own I/O, and rust_socketio's
+  handlers wake no other future, so neither changes (compare their rows). A spot check (library at
+  9380dee, 100,000 events against a Node server started from a shell, `perf stat` on
+  the syscall tracepoints, 3 runs each): ours in `block_on` made 55,690–59,216 `sendto`
+  and 88,915–94,053 `epoll_wait` calls with 1,884–2,907 context switches; ours in a task
+  42,568–44,138 `sendto` and 46,756–48,440 `epoll_wait` with 5,129–5,391; the bare
+  client 53,075–56,236 `sendto` and 56,850–59,571 `epoll_wait` with 8,334–8,777. CPU per
+  run (inflated by the tracing): 0.417–0.430 s, 0.377–0.381 s and 0.319–0.323 s. The
+  `AsyncClient` documentation tells users to spawn such loops.
 - Unpinned placement is not random noise but the kernel's wake-up heuristics, which depend
   on the state of both processes. A spot check with the same binaries (library at 425a9b6,
   3,000 calls each): against a Node server started from a shell (`sleep … | node server.js`),
