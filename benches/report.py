@@ -708,8 +708,15 @@ deserializes). One thread, the same machine; run by `benches/run.sh` with 1 s wa
   and 88,915–94,053 `epoll_wait` calls with 1,884–2,907 context switches; ours in a task
   42,568–44,138 `sendto` and 46,756–48,440 `epoll_wait` with 5,129–5,391; the bare
   client 53,075–56,236 `sendto` and 56,850–59,571 `epoll_wait` with 8,334–8,777. CPU per
-  run (inflated by the tracing): 0.417–0.430 s, 0.377–0.381 s and 0.319–0.323 s. The
-  `AsyncClient` documentation tells users to spawn such loops.
+  run (inflated by the tracing): 0.417–0.430 s, 0.377–0.381 s and 0.319–0.323 s. Without
+  tracing, 5 interleaved runs each against that server: ours 0.416–0.447 s in `block_on`,
+  0.368–0.377 s in a task (−13 % median), struct payloads 0.389–0.399 and 0.341–0.389 s,
+  bare 0.288–0.318 and 0.287–0.318 s. Against a server started the way `bench.py` starts
+  it, the calls halved just the same (87,911–93,529 against 47,908–48,639 `epoll_wait`
+  with tracing, 3 runs each) but the CPU did not move (0.390–0.410 against 0.384–0.406 s),
+  and the recorded run above agrees. So the saved system call is real, and what it is
+  worth depends on the placement. The `AsyncClient` documentation tells users to spawn
+  such loops and why, without promising a number.
 - Unpinned placement is not random noise but the kernel's wake-up heuristics, which depend
   on the state of both processes. A spot check with the same binaries (library at 425a9b6,
   3,000 calls each): against a Node server started from a shell (`sleep … | node server.js`),

@@ -40,9 +40,10 @@ use crate::namespace::{AsyncClass, AsyncClientNamespace, AsyncEventFunction};
 /// The client's I/O runs in tasks of its own. On a current-thread runtime, tokio polls
 /// the `block_on` future (the body of `#[tokio::main(flavor = "current_thread")]`) only
 /// after it has polled the I/O driver once more, so a loop there that a handler wakes
-/// for every batch (a window of emits, say) pays an extra `epoll_wait` per wake-up and
-/// sends smaller batches. Spawn such a loop as a task instead: in `BENCHMARKS.md`'s echo
-/// test it costs about 10 % less CPU per event.
+/// for every batch (a window of emits, say) pays an extra `epoll_wait` per wake-up.
+/// Spawn such a loop as a task instead. In `BENCHMARKS.md`'s echo test that halves the
+/// client's `epoll_wait` calls; the CPU saved ranged from nothing to about 10 %,
+/// depending on where the kernel placed client and server.
 ///
 /// ```no_run
 /// # async fn run(sio: socketio::AsyncClient) -> Result<(), socketio::Error> {
