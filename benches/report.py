@@ -268,6 +268,42 @@ def pinned_verdict(d):
     return ""
 
 
+def instructions_vs_cpu(cpu, compare):
+    """The Rust clients' instructions per event (callgrind) next to their CPU per event against
+    Node, and how many instructions the 1.25× limit leaves, read off that curve."""
+    rows = [(c, compare.get(c), cpu.get(c)) for c in ("bare", "bare_json", "ours_typed", "ours", "rust_socketio")]
+    rows = [(c, ir, us) for c, ir, us in rows if ir and us]
+    bare = cpu.get("bare")
+    if len(rows) < 3 or not bare:
+        return []
+    lines = ["", "Instructions and CPU per echoed event of the Rust clients (the instructions from the "
+             "callgrind profile, the CPU from the Node table's current-thread rows):", "",
+             "| client | instructions / event | CPU µs / event | CPU ÷ bare |", "| --- | ---: | ---: | ---: |"]
+    lines += [f"| {PLAIN[c]} | {ir:,.0f} | {f(us, 2)} | {f(us / bare, 2)}× |" for c, ir, us in rows]
+    by = {c: (ir, us) for c, ir, us in rows}
+    text = ("CPU grows with the work done per event only up to a point and then flattens: a busier "
+            "client finds more echoes waiting at each wake-up and pays the wake-up, `epoll_wait` and "
+            "`recvfrom` for more events at once. (A spot check with `perf stat`, library at e647da1, "
+            "100,000 events, 2 runs each, against a server started as `bench.py` starts it: "
+            "rust_socketio made 2,304–3,359 `recvfrom` calls, though one `sendto` per event; ours "
+            "45,938–47,453 of each; the codec floor 35,426–36,804; the bare client 36,445–41,216.)")
+    if "rust_socketio" in by and "ours" in by:
+        (rir, rus), (oir, ous) = by["rust_socketio"], by["ours"]
+        text += (f" rust_socketio executes {rir / oir:.1f}× our instructions per event and spends "
+                 f"{rus / ous:.2f}× our CPU.")
+    if "bare_json" in by and "ours_typed" in by:
+        (fir, fus), (tir, tus) = by["bare_json"], by["ours_typed"]
+        limit = 1.25 * bare
+        if tus > fus and fus < limit < tus:
+            at = fir + (limit - fus) * (tir - fir) / (tus - fus)
+            text += (f" Read off the line from the codec floor to our struct variant, the 1.25× limit "
+                     f"({f(limit, 2)} µs) sits near {at:,.0f} instructions per event: about "
+                     f"{at - fir:,.0f} above the floor for the whole Socket.IO layer (packet decode, "
+                     f"handler lookup and hand-off, emit encoding and queueing), where ours uses "
+                     f"{tir - fir:,.0f}.")
+    return lines + ["", text]
+
+
 def profile_compare():
     """Instructions per echoed event by client, from the callgrind profile (if it was run)."""
     path = os.path.join(os.path.dirname(os.path.abspath(__file__)), "results", "callgrind-ours-echo.json")
@@ -338,6 +374,7 @@ def cpu_bounds(cpu, data):
                   + (f"; the codec floor {f(task['bare_json'], 2)} µs" if task.get("bare_json") else "")
                   + (f"; rust_socketio {f(task['rust_socketio'], 2)} µs" if task.get("rust_socketio") else "")
                   + "."]
+    lines += instructions_vs_cpu(cpu, compare)
     typed = cpu.get("ours_typed")
     if typed is not None:
         lines += ["", f"With the application's own types (a `#[derive(Serialize)]` struct emitted, a "
