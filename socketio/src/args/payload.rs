@@ -337,6 +337,16 @@ mod tests {
     use super::*;
 
     #[test]
+    fn floats_arrive_exactly_as_sent() {
+        // serde_json's default float parser may miss by one unit in the last place; the
+        // `float_roundtrip` feature (set in the workspace) makes it exact.
+        let text = r#"42["f",-2.5384549201545546e+125,0.1]"#.to_owned();
+        let payload = Payload::from_event(text, 2, Vec::new());
+        assert_eq!(payload.get::<f64>(0).unwrap(), -2.5384549201545546e125);
+        assert_eq!(payload.get::<f64>(1).unwrap(), 0.1);
+    }
+
+    #[test]
     fn event_names_fast_and_escaped() {
         let name = |text: &str| {
             let payload = Payload::from_event(text.to_owned(), 2, Vec::new());
