@@ -173,6 +173,11 @@ fn attachment_reassembly() {
     run("reassembler", 0x5eed_0003, checks::reassembler);
 }
 
+#[test]
+fn msgpack_decoder() {
+    run("msgpack", 0x5eed_0004, checks::msgpack);
+}
+
 /// Inputs that once failed (found by `cargo fuzz`), and edge cases worth keeping.
 #[test]
 fn regressions() {

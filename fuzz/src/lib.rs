@@ -219,6 +219,34 @@ fn use_payload(args: &[Box<RawValue>], attachments: &[Bytes]) {
     let _ = serde_json::to_string(&payload);
 }
 
+/// (d) The msgpack parser: the first byte is `max_attachments` (0..=69), the rest one Engine.IO
+/// binary message. What decodes is a packet in the client's form (text and attachments) that
+/// the JSON path reads as it reads any other, and a fixed point of encode then decode.
+pub fn msgpack(input: &[u8]) {
+    let Some((&first, message)) = input.split_first() else {
+        return;
+    };
+    let max_attachments = usize::from(first % 70);
+    let Ok((text, attachments)) = socketio::packet::msgpack::decode(message, max_attachments)
+    else {
+        return;
+    };
+    assert!(attachments.len() <= max_attachments);
+    let packet = RawPacket::decode(&text, max_attachments)
+        .unwrap_or_else(|e| panic!("msgpack decoded to {text:?}, which does not parse: {e}"));
+    check_header(&text, &packet, max_attachments);
+    assert_eq!(packet.attachments, attachments.len(), "{text:?}");
+    assert_eq!(packet.kind.is_binary(), !attachments.is_empty(), "{text:?}");
+    let again = socketio::packet::msgpack::encode(&text, &attachments)
+        .unwrap_or_else(|e| panic!("{text:?} does not encode back: {e}"));
+    assert_eq!(
+        socketio::packet::msgpack::decode(&again, max_attachments),
+        Ok((text.clone(), attachments.clone())),
+        "{text:?}"
+    );
+    client_data(packet, attachments);
+}
+
 /// (c) Attachment reassembly, driven by `input` as a sequence of operations on a
 /// [`Reassembler`] checked against a model; completed packets are read as the client reads
 /// them. Operations (one byte each, then their operands):

@@ -89,10 +89,20 @@ pub fn decode(message: &[u8], max_attachments: usize) -> Result<(String, Vec<Byt
         None => None,
         Some(data) => Some(to_json(data, &mut attachments, max_attachments)?),
     };
+    // Binary is inline in msgpack: whether the packet is a BINARY_ one in the client's form
+    // depends only on whether its data held any (socket.io-msgpack-parser never sends 5 or 6).
     let kind = match (kind, attachments.is_empty()) {
         (PacketType::Event, false) => PacketType::BinaryEvent,
         (PacketType::Ack, false) => PacketType::BinaryAck,
-        (kind, _) => kind,
+        (PacketType::BinaryEvent, true) => PacketType::Event,
+        (PacketType::BinaryAck, true) => PacketType::Ack,
+        (kind, true) => kind,
+        (PacketType::BinaryEvent | PacketType::BinaryAck, false) => kind,
+        (_, false) => {
+            return Err(DecodeError::Data(format!(
+                "binary data in a {kind:?} packet (only events and acks carry binary)"
+            )))
+        }
     };
     let mut text = String::new();
     encode_header(kind, attachments.len(), namespace, id, &mut text);
@@ -203,6 +213,57 @@ mod tests {
             let (decoded, _) = decode(&encode(text, &[]).unwrap(), 8).unwrap();
             assert_eq!(decoded.trim_end_matches(','), text.trim_end_matches(','));
         }
+    }
+
+    /// A msgpack map from `(key, value)` pairs.
+    fn message(entries: Vec<(&str, Msg)>) -> Vec<u8> {
+        let map = entries
+            .into_iter()
+            .map(|(k, v)| (Msg::from(k), v))
+            .collect();
+        let mut out = Vec::new();
+        rmpv::encode::write_value(&mut out, &Msg::Map(map)).unwrap();
+        out
+    }
+
+    #[test]
+    fn binary_packet_types_follow_the_data() {
+        // Type 5 without binary is a plain event; type 2 with binary a binary one.
+        let plain = message(vec![
+            ("type", Msg::from(5)),
+            ("nsp", Msg::from("/")),
+            ("data", Msg::Array(vec![Msg::from("e"), Msg::from(1)])),
+        ]);
+        assert_eq!(decode(&plain, 8).unwrap().0, r#"2["e",1]"#);
+        let binary = message(vec![
+            ("type", Msg::from(3)),
+            ("nsp", Msg::from("/")),
+            ("id", Msg::from(4)),
+            ("data", Msg::Array(vec![Msg::Binary(vec![9])])),
+        ]);
+        let (text, attachments) = decode(&binary, 8).unwrap();
+        assert_eq!(text, r#"61-4[{"_placeholder":true,"num":0}]"#);
+        assert_eq!(attachments, vec![Bytes::from_static(&[9])]);
+        // Only events and acks may carry binary.
+        let connect = message(vec![
+            ("type", Msg::from(0)),
+            ("nsp", Msg::from("/")),
+            (
+                "data",
+                Msg::Map(vec![(Msg::from("sid"), Msg::Binary(vec![1]))]),
+            ),
+        ]);
+        assert!(matches!(decode(&connect, 8), Err(DecodeError::Data(_))));
+    }
+
+    #[test]
+    fn floats_survive_the_round_trip() {
+        // Found by the fuzz check: without serde_json's `float_roundtrip`, re-reading the
+        // JSON text could land one unit in the last place away.
+        let data = Msg::Array(vec![Msg::from("f"), Msg::F64(-2.5384549201545546e125)]);
+        let first = message(vec![("type", Msg::from(2)), ("data", data)]);
+        let (text, _) = decode(&first, 8).unwrap();
+        assert_eq!(decode(&encode(&text, &[]).unwrap(), 8).unwrap().0, text);
     }
 
     #[test]
