@@ -172,13 +172,25 @@ fn to_json(value: &Msg, attachments: &mut Vec<Bytes>, max: usize) -> Result<Json
                 .collect::<Result<_, _>>()?,
         ),
         Msg::Map(entries) => {
-            let mut map = serde_json::Map::with_capacity(entries.len().min(64));
-            for (key, value) in entries {
-                let key = match key {
+            let keys: Vec<String> = entries
+                .iter()
+                .map(|(key, _)| match key {
                     Msg::String(s) => s.as_str().unwrap_or_default().to_owned(),
                     other => other.to_string(),
-                };
-                map.insert(key, to_json(value, attachments, max)?);
+                })
+                .collect();
+            // A repeated key keeps its last value, as in JavaScript; the values it replaces
+            // are never converted, so their binary leaves no attachment without a placeholder.
+            let last: std::collections::HashMap<&str, usize> = keys
+                .iter()
+                .enumerate()
+                .map(|(i, key)| (key.as_str(), i))
+                .collect();
+            let mut map = serde_json::Map::with_capacity(last.len().min(64));
+            for (i, ((_, value), key)) in entries.iter().zip(&keys).enumerate() {
+                if last[key.as_str()] == i {
+                    map.insert(key.clone(), to_json(value, attachments, max)?);
+                }
             }
             Json::Object(map)
         }
@@ -254,6 +266,20 @@ mod tests {
             ),
         ]);
         assert!(matches!(decode(&connect, 8), Err(DecodeError::Data(_))));
+    }
+
+    #[test]
+    fn a_repeated_key_keeps_its_last_value_and_no_orphan_attachment() {
+        // Found by `cargo fuzz`: the integer key 0 and the string key "0" are one JSON key.
+        let object = Msg::Map(vec![
+            (Msg::from(0), Msg::Binary(vec![1])),
+            (Msg::from("0"), Msg::from(2)),
+        ]);
+        let data = Msg::Array(vec![Msg::from("e"), object]);
+        let (text, attachments) =
+            decode(&message(vec![("type", Msg::from(2)), ("data", data)]), 8).unwrap();
+        assert_eq!(text, r#"2["e",{"0":2}]"#);
+        assert!(attachments.is_empty());
     }
 
     #[test]
