@@ -213,6 +213,8 @@ fn regressions() {
     // msgpack: a map whose keys repeat once converted (integer 0 and string "0", found by
     // `cargo fuzz`) left an attachment that no placeholder pointed at.
     checks::msgpack(b"\x08\x84\xa4type\x03\xa3nsp\xa1/\xa4data\x94\xc4\x02\xff@\xcbyp\x00\x88\x88\x88\x88\x88\x88\x80\x80\x00\x94\xc4\x02\xff@\xcbyp\x00\x88\x88\x88\x88\x88\x88\x80\x80\x00\x00\x00\x00\x00\x00\x03\x80*\x00\x00\x00\x00\x00\x00\x00\x00\x00\x03\x80*\x00\x00\x00\x00\x00\x00\x00\x80\x80\x80\x80\xc3\xa2id\x07");
+    // msgpack: a CONNECT whose data is an extension type (read as null), found likewise.
+    checks::msgpack(b"\x08\x83\xa4type\x00\xa3n\x01+\xa1/\xa4data\xd5\x90\x08\x17\x01\x08\x00y_\x831\x00\x92\xd2\x11");
     // 100000 nested arrays as an event argument and as an ack: valid JSON that no handler
     // parameter can hold (serde_json stops at 128 levels); nothing may overflow the stack.
     for prefix in [

@@ -83,12 +83,14 @@ pub fn decode(message: &[u8], max_attachments: usize) -> Result<(String, Vec<Byt
     };
     let mut attachments = Vec::new();
     let data = match field("data") {
-        None | Some(Msg::Nil) if matches!(kind, PacketType::Connect | PacketType::Disconnect) => {
-            None
-        }
         None => None,
         Some(data) => Some(to_json(data, &mut attachments, max_attachments)?),
     };
+    // A CONNECT or DISCONNECT whose data is nil (or reads as null: an extension type, NaN)
+    // has none.
+    let data = data.filter(|data| {
+        !(data.is_null() && matches!(kind, PacketType::Connect | PacketType::Disconnect))
+    });
     // Binary is inline in msgpack: whether the packet is a BINARY_ one in the client's form
     // depends only on whether its data held any (socket.io-msgpack-parser never sends 5 or 6).
     let kind = match (kind, attachments.is_empty()) {
@@ -256,6 +258,10 @@ mod tests {
         let (text, attachments) = decode(&binary, 8).unwrap();
         assert_eq!(text, r#"61-4[{"_placeholder":true,"num":0}]"#);
         assert_eq!(attachments, vec![Bytes::from_static(&[9])]);
+        // A CONNECT whose data reads as null has none.
+        let ext = Msg::Ext(1, vec![0]);
+        let connect = message(vec![("type", Msg::from(0)), ("data", ext)]);
+        assert_eq!(decode(&connect, 8).unwrap().0, "0");
         // Only events and acks may carry binary.
         let connect = message(vec![
             ("type", Msg::from(0)),
