@@ -91,6 +91,22 @@ pub fn decode(message: &[u8], max_attachments: usize) -> Result<(String, Vec<Byt
     let data = data.filter(|data| {
         !(data.is_null() && matches!(kind, PacketType::Connect | PacketType::Disconnect))
     });
+    match (&data, kind) {
+        // The protocol's events and acks carry an array of arguments.
+        (
+            Some(data),
+            PacketType::Event | PacketType::Ack | PacketType::BinaryEvent | PacketType::BinaryAck,
+        ) if !data.is_array() => {
+            return Err(DecodeError::Data(
+                "msgpack event or ack data is not an array".into(),
+            ));
+        }
+        // In the text form, a number right after the header would read as an ack id.
+        (Some(serde_json::Value::Number(_)), _) => {
+            return Err(DecodeError::Data("msgpack packet data is a number".into()));
+        }
+        _ => {}
+    }
     // Binary is inline in msgpack: whether the packet is a BINARY_ one in the client's form
     // depends only on whether its data held any (socket.io-msgpack-parser never sends 5 or 6).
     let kind = match (kind, attachments.is_empty()) {
@@ -262,6 +278,11 @@ mod tests {
         let ext = Msg::Ext(1, vec![0]);
         let connect = message(vec![("type", Msg::from(0)), ("data", ext)]);
         assert_eq!(decode(&connect, 8).unwrap().0, "0");
+        // An ack's data is an array; a number anywhere would read as an ack id.
+        for (kind, data) in [(3, Msg::F64(7.5)), (4, Msg::from(7))] {
+            let packet = message(vec![("type", Msg::from(kind)), ("data", data)]);
+            assert!(matches!(decode(&packet, 8), Err(DecodeError::Data(_))));
+        }
         // Only events and acks may carry binary.
         let connect = message(vec![
             ("type", Msg::from(0)),
