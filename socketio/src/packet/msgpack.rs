@@ -82,30 +82,28 @@ pub fn decode(message: &[u8], max_attachments: usize) -> Result<(String, Vec<Byt
         Some(id) => Some(id.as_u64().ok_or(DecodeError::AckId)?),
     };
     let mut attachments = Vec::new();
-    let data = match field("data") {
-        None => None,
-        Some(data) => Some(to_json(data, &mut attachments, max_attachments)?),
+    // A DISCONNECT's data is ignored.
+    let data = match (field("data"), kind) {
+        (_, PacketType::Disconnect) | (None, _) => None,
+        (Some(data), _) => Some(to_json(data, &mut attachments, max_attachments)?),
     };
-    // A CONNECT or DISCONNECT whose data is nil (or reads as null: an extension type, NaN)
-    // has none.
-    let data = data.filter(|data| {
-        !(data.is_null() && matches!(kind, PacketType::Connect | PacketType::Disconnect))
-    });
-    match (&data, kind) {
-        // The protocol's events and acks carry an array of arguments.
-        (
-            Some(data),
-            PacketType::Event | PacketType::Ack | PacketType::BinaryEvent | PacketType::BinaryAck,
-        ) if !data.is_array() => {
-            return Err(DecodeError::Data(
-                "msgpack event or ack data is not an array".into(),
-            ));
-        }
-        // In the text form, a number right after the header would read as an ack id.
-        (Some(serde_json::Value::Number(_)), _) => {
-            return Err(DecodeError::Data("msgpack packet data is a number".into()));
-        }
-        _ => {}
+    // A CONNECT whose data is nil (or reads as null: an extension type, NaN) has none.
+    let data = data.filter(|data| !(data.is_null() && kind == PacketType::Connect));
+    // The shapes socket.io-msgpack-parser accepts (its `isDataValid`): a CONNECT's data is
+    // an object, a CONNECT_ERROR's a string or an object, an event's or an ack's an array.
+    // (Anything else could not be written as text: a number after the header reads as an
+    // ack id.)
+    let valid = match (&data, kind) {
+        (None, PacketType::Connect | PacketType::Disconnect) => true,
+        (Some(data), PacketType::Connect) => data.is_object(),
+        (Some(data), PacketType::ConnectError) => data.is_object() || data.is_string(),
+        (Some(data), _) => data.is_array(),
+        (None, _) => false,
+    };
+    if !valid {
+        return Err(DecodeError::Data(format!(
+            "msgpack {kind:?} packet with data of the wrong shape"
+        )));
     }
     // Binary is inline in msgpack: whether the packet is a BINARY_ one in the client's form
     // depends only on whether its data held any (socket.io-msgpack-parser never sends 5 or 6).
