@@ -42,7 +42,7 @@ use crate::namespace::{AsyncClass, AsyncClientNamespace, AsyncEventFunction};
 /// after it has polled the I/O driver once more, so a loop there that a handler wakes
 /// for every batch (a window of emits, say) pays an extra `epoll_wait` per wake-up.
 /// Spawn such a loop as a task instead. In `BENCHMARKS.md`'s echo test that halves the
-/// client's `epoll_wait` calls; the CPU saved ranged from nothing to about 10 %,
+/// client's `epoll_wait` calls; the CPU saved ranged from nothing to about 13 %,
 /// depending on where the kernel placed client and server.
 ///
 /// ```no_run

@@ -108,12 +108,11 @@ pub fn decode(message: &[u8], max_attachments: usize) -> Result<(String, Vec<Byt
     // Binary is inline in msgpack: whether the packet is a BINARY_ one in the client's form
     // depends only on whether its data held any (socket.io-msgpack-parser never sends 5 or 6).
     let kind = match (kind, attachments.is_empty()) {
-        (PacketType::Event, false) => PacketType::BinaryEvent,
-        (PacketType::Ack, false) => PacketType::BinaryAck,
-        (PacketType::BinaryEvent, true) => PacketType::Event,
-        (PacketType::BinaryAck, true) => PacketType::Ack,
+        (PacketType::Event | PacketType::BinaryEvent, true) => PacketType::Event,
+        (PacketType::Event | PacketType::BinaryEvent, false) => PacketType::BinaryEvent,
+        (PacketType::Ack | PacketType::BinaryAck, true) => PacketType::Ack,
+        (PacketType::Ack | PacketType::BinaryAck, false) => PacketType::BinaryAck,
         (kind, true) => kind,
-        (PacketType::BinaryEvent | PacketType::BinaryAck, false) => kind,
         (_, false) => {
             return Err(DecodeError::Data(format!(
                 "binary data in a {kind:?} packet (only events and acks carry binary)"
