@@ -62,6 +62,10 @@ class Data:
         rs = self.runs(suite, client, flavor)
         return med([fn(r) if fn else r.get(key) for r in rs]) if rs else None
 
+    def per_client(self, suite, fn, flavor="ct"):
+        """`fn` of each client's runs in `suite`, median, by client."""
+        return {c: self.m(suite, c, None, flavor, fn) for c in CLIENTS}
+
     def span(self, suite, client, key, flavor="ct", fn=None):
         vals = [fn(r) if fn else r.get(key) for r in self.runs(suite, client, flavor)]
         vals = [v for v in vals if v is not None]
@@ -191,8 +195,8 @@ def targets(d):
         rows.append(f"| {what} | {f(ours, 2)} {unit} | {f(ref, 2)} {unit} ({refname}) | "
                     f"{f(ratio, 2)}× | ≤ {limit}× | {verdict(ok)} |")
 
-    cpu = {c: d.m("echo-node", c, None, "ct", us_per_event) for c in CLIENTS}
-    in_task = {c: d.m("echo-node", c, None, "task", us_per_event) for c in CLIENTS}
+    cpu = d.per_client("echo-node", us_per_event)
+    in_task = d.per_client("echo-node", us_per_event, "task")
     for where, t in (("loop in `block_on`", cpu), ("loop in a task", in_task)):
         if t["ours"] is None:
             continue
@@ -231,7 +235,7 @@ def targets(d):
         rows.append(f"| Echo against Node: the server saturates before our client | server busy {sbusy:.0%} "
                     f"| client busy {cbusy:.0%} | – | server ≥ 85% and above the client | {verdict(ok)} |")
     return "\n".join(["| target | ours | reference | ratio | limit | verdict |",
-                      "| --- | ---: | ---: | ---: | ---: | --- |"] + rows) + cpu_bounds(cpu, d) + ack_bounds(d)
+                      "| --- | ---: | ---: | ---: | ---: | --- |"] + rows) + cpu_bounds(cpu, in_task, d) + ack_bounds(d)
 
 
 def ack_bounds(d):
@@ -314,7 +318,7 @@ def profile_compare():
         return {}
 
 
-def cpu_bounds(cpu, data):
+def cpu_bounds(cpu, task, data):
     """What bounds the CPU targets: each limit in µs next to the bare ceiling of the same run
     (no client that reads and writes the same frames can spend less than the bare one)."""
     bare, floor = cpu.get("bare"), cpu.get("bare_json")
@@ -342,7 +346,7 @@ def cpu_bounds(cpu, data):
                   f"the I/O task, queue the emit); ours spends {f(ours - floor, 2) if ours else '–'} µs "
                   f"with `serde_json::Value` payloads and {f(typed_ - floor, 2) if typed_ else '–'} µs "
                   f"with structs."]
-    fast = {c: data.m("echo-sioxide", c, None, "ct", us_per_event) for c in CLIENTS}
+    fast = data.per_client("echo-sioxide", us_per_event)
     if fast.get("ours") and all(fast.get(c) for c in ("bare", "rust_socketio", "socket.io-client")):
         o = fast["ours"]
         lines += ["", f"Against the faster in-process socketioxide server (see its table), the client's own "
@@ -363,7 +367,6 @@ def cpu_bounds(cpu, data):
                   "formats its frames before the clock starts and never parses an echo; a Socket.IO client "
                   "parses every event, deserializes its argument, serializes every emit and hands each "
                   "event to a handler off the I/O task."]
-    task = {c: data.m("echo-node", c, None, "task", us_per_event) for c in CLIENTS}
     if task.get("ours") and task.get("bare") and cpu.get("ours"):
         lines += ["", f"With the test's loop spawned as a task instead of run as the `block_on` future, "
                   f"ours spends {f(task['ours'], 2)} µs per event ({f(task['ours'] / task['bare'], 2)}× "
@@ -390,11 +393,11 @@ def cpu_bounds(cpu, data):
 def svg_chart(d, path):
     panels = []
     panels.append(("CPU per echoed event, µs (client process, 100,000 events, Node server)",
-                   [("Node server", "#d84315", {c: d.m("echo-node", c, None, "ct", us_per_event) for c in CLIENTS})],
+                   [("Node server", "#d84315", d.per_client("echo-node", us_per_event))],
                    "{:.2f}"))
     panels.append(("Echo wall time per 100,000 events, s (lower is faster)",
-                   [("Node socket.io server", "#6d4c41", {c: d.m("echo-node", c, None, "ct", wall_100k) for c in CLIENTS}),
-                    ("socketioxide server", "#26a69a", {c: d.m("echo-sioxide", c, None, "ct", wall_100k) for c in CLIENTS})],
+                   [("Node socket.io server", "#6d4c41", d.per_client("echo-node", wall_100k)),
+                    ("socketioxide server", "#26a69a", d.per_client("echo-sioxide", wall_100k))],
                    "{:.2f}"))
     panels.append(("Ack round trip (call), µs, Node server, 3,000 calls",
                    [("p50", "#3949ab", {c: d.m("ack-node", c, "p50_us") for c in CLIENTS}),
