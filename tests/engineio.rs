@@ -25,7 +25,7 @@ async fn next(events: &mut EngineEvents) -> EngineEvent {
 /// The next text message, skipping nothing: the tests know what comes.
 async fn next_message(events: &mut EngineEvents) -> String {
     match next(events).await {
-        EngineEvent::Message(text) => text,
+        EngineEvent::Message(text) => text.into_string(),
         other => panic!("expected a message, got {other:?}"),
     }
 }

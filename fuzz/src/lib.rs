@@ -269,7 +269,7 @@ pub fn reassembler(input: &[u8]) {
                     Ok(packet) if packet.kind.is_binary() && packet.attachments > 0 => {
                         check_header(&text, &packet, max_attachments);
                         let expected = packet.attachments;
-                        let result = reassembler.start(text.clone(), expected);
+                        let result = reassembler.start(text.as_str().into(), expected);
                         assert_eq!(result.is_err(), model.is_some(), "{result:?}");
                         model = Some((expected, 0, 0));
                     }

@@ -69,7 +69,7 @@ fn socketio_packets(c: &mut Criterion) {
         let attachment = Bytes::from(vec![7u8; 1024]);
         let mut r = Reassembler::new(1 << 20);
         b.iter(|| {
-            r.start(BINARY_EVENT.to_owned(), 1).unwrap();
+            r.start(BINARY_EVENT.into(), 1).unwrap();
             black_box(r.push(attachment.clone()).unwrap())
         })
     });
@@ -80,7 +80,7 @@ fn engineio_packets(c: &mut Criterion) {
     let mut g = c.benchmark_group("engineio_packet");
     g.throughput(Throughput::Elements(1));
     g.bench_function("encode_message", |b| {
-        let p = Packet::Message(EVENT.to_owned());
+        let p = Packet::Message(EVENT.into());
         b.iter(|| black_box(&p).encode_text())
     });
     g.bench_function("decode_owned_message", |b| {
@@ -96,7 +96,7 @@ fn engineio_packets(c: &mut Criterion) {
 fn polling_payloads(c: &mut Criterion) {
     // A typical long-poll body: ten events and one 1 KiB binary attachment.
     let mut packets: Vec<Packet> = (0..10)
-        .map(|i| Packet::Message(format!(r#"2["echo",{{"i":{i},"s":"hello world"}}]"#)))
+        .map(|i| Packet::Message(format!(r#"2["echo",{{"i":{i},"s":"hello world"}}]"#).into()))
         .collect();
     packets.push(Packet::Binary(Bytes::from(vec![0xA5u8; 1024])));
     let text_only: Vec<Packet> = packets[..10].to_vec();

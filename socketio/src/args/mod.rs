@@ -310,7 +310,7 @@ mod tests {
     #[test]
     fn placeholders_to_missing_attachments_are_errors() {
         let payload = Payload::from_ack(
-            r#"[{"_placeholder":true,"num":3}]"#.to_owned(),
+            r#"[{"_placeholder":true,"num":3}]"#.into(),
             0,
             vec![Bytes::from_static(b"x")],
         );

@@ -13,6 +13,7 @@ use serde::Serialize;
 use serde_json::value::RawValue;
 
 use super::de::{ArgDeserializer, Missing, WithAttachments};
+use crate::engineio::Text;
 use crate::error::Error;
 
 /// The arguments of one event (or ack), as received: kept as the packet's raw JSON
@@ -34,7 +35,7 @@ use crate::error::Error;
 #[derive(Clone, Default)]
 pub struct Payload {
     /// Holds, from `start` on, a JSON array: `skip` leading items, then the arguments.
-    text: String,
+    text: Text,
     start: usize,
     /// 1 when the array starts with the event's name.
     skip: usize,
@@ -55,7 +56,7 @@ impl Payload {
     pub fn new<T: Serialize + ?Sized>(data: &T) -> Result<Self, Error> {
         let encoded = super::encode_args(data)?;
         Ok(Payload {
-            text: format!("[{}]", encoded.args),
+            text: format!("[{}]", encoded.args).into(),
             start: 0,
             skip: 0,
             attachments: encoded.attachments,
@@ -63,7 +64,7 @@ impl Payload {
     }
 
     /// The arguments of an EVENT whose JSON array (name first) starts at `start` in `text`.
-    pub(crate) fn from_event(text: String, start: usize, attachments: Vec<Bytes>) -> Self {
+    pub(crate) fn from_event(text: Text, start: usize, attachments: Vec<Bytes>) -> Self {
         Payload {
             text,
             start,
@@ -73,7 +74,7 @@ impl Payload {
     }
 
     /// The arguments of an ACK whose JSON array starts at `start` in `text`.
-    pub(crate) fn from_ack(text: String, start: usize, attachments: Vec<Bytes>) -> Self {
+    pub(crate) fn from_ack(text: Text, start: usize, attachments: Vec<Bytes>) -> Self {
         Payload {
             text,
             start,
@@ -341,7 +342,7 @@ mod tests {
         // serde_json's default float parser may miss by one unit in the last place; the
         // `float_roundtrip` feature (set in the workspace) makes it exact.
         let text = r#"42["f",-2.5384549201545546e+125,0.1]"#.to_owned();
-        let payload = Payload::from_event(text, 2, Vec::new());
+        let payload = Payload::from_event(text.into(), 2, Vec::new());
         assert_eq!(payload.get::<f64>(0).unwrap(), -2.5384549201545546e125);
         assert_eq!(payload.get::<f64>(1).unwrap(), 0.1);
     }
@@ -349,7 +350,7 @@ mod tests {
     #[test]
     fn event_names_fast_and_escaped() {
         let name = |text: &str| {
-            let payload = Payload::from_event(text.to_owned(), 2, Vec::new());
+            let payload = Payload::from_event(text.into(), 2, Vec::new());
             event_name(text, 2).map(|name| name.resolve(&payload).to_owned())
         };
         assert_eq!(name(r#"42["echo",{"a":1}]"#).unwrap(), "echo");
@@ -369,7 +370,7 @@ mod tests {
     #[test]
     fn arguments_of_an_event_skip_its_name() {
         let text = r#"42["ev",1,"two",{"three":3}]"#.to_owned();
-        let payload = Payload::from_event(text, 2, Vec::new());
+        let payload = Payload::from_event(text.into(), 2, Vec::new());
         assert_eq!(payload.len(), 3);
         assert_eq!(payload.get::<i64>(0).unwrap(), 1);
         assert_eq!(payload.get::<String>(1).unwrap(), "two");
@@ -386,7 +387,7 @@ mod tests {
     #[test]
     fn malformed_arrays_are_errors_not_panics() {
         for bad in ["[", "[1,", "[1 2]", "nope", "[\"x\",]"] {
-            let payload = Payload::from_ack(bad.to_owned(), 0, Vec::new());
+            let payload = Payload::from_ack(bad.into(), 0, Vec::new());
             let _ = payload.len();
             assert!(
                 payload.get::<i64>(0).is_err() || payload.get::<i64>(1).is_err(),

@@ -30,7 +30,7 @@ use super::options::{ClientConfig, ConnectOptions, Parser};
 use super::reason::DisconnectReason;
 use crate::args::payload::EventName;
 use crate::args::{encode_ack, encode_event, EncodedArgs, Outgoing, Payload};
-use crate::engineio::{CloseReason, EngineEvent, EngineSocket, Transport};
+use crate::engineio::{CloseReason, EngineEvent, EngineSocket, Text, Transport};
 use crate::error::{DecodeError, Error};
 use crate::packet::binary::Reassembler;
 use crate::packet::{encode_header, PacketType, RawPacket};
@@ -1078,33 +1078,44 @@ impl Core {
                     engine,
                     namespace,
                     packet.id,
-                    packet.data.to_owned(),
+                    packet.data.into(),
                     0,
                     attachments,
                 )?;
             }
             PacketType::Ack | PacketType::BinaryAck => {
-                let id = packet.id.ok_or(DecodeError::AckId)?;
-                let payload = Payload::from_ack(packet.data.to_owned(), 0, attachments);
-                let pending = self.lock_acks().remove(&id);
-                match pending {
-                    Some(pending) if pending.namespace == namespace => match pending.ack {
-                        PendingAck::Waiter(tx) => {
-                            let _ = tx.send(Ok(payload));
-                        }
-                        PendingAck::Callback(handler) => {
-                            self.run(Call::new("ack", payload, None), handler);
-                        }
-                    },
-                    Some(pending) => {
-                        // Wrong namespace: keep it for its own.
-                        self.lock_acks().insert(id, pending);
-                        debug!(target: "socketio", %namespace, id, "ack for another namespace; ignored");
-                    }
-                    None => {
-                        debug!(target: "socketio", %namespace, id, "ack with no pending call (timed out?); ignored")
-                    }
+                let payload = Payload::from_ack(packet.data.into(), 0, attachments);
+                self.on_ack(namespace, packet.id, payload)?;
+            }
+        }
+        Ok(())
+    }
+
+    /// An ACK: completes the `call()` or callback waiting for it.
+    fn on_ack(
+        &self,
+        namespace: &str,
+        id: Option<u64>,
+        payload: Payload,
+    ) -> Result<(), DecodeError> {
+        let id = id.ok_or(DecodeError::AckId)?;
+        let pending = self.lock_acks().remove(&id);
+        match pending {
+            Some(pending) if pending.namespace == namespace => match pending.ack {
+                PendingAck::Waiter(tx) => {
+                    let _ = tx.send(Ok(payload));
                 }
+                PendingAck::Callback(handler) => {
+                    self.run(Call::new("ack", payload, None), handler);
+                }
+            },
+            Some(pending) => {
+                // Wrong namespace: keep it for its own.
+                self.lock_acks().insert(id, pending);
+                debug!(target: "socketio", %namespace, id, "ack for another namespace; ignored");
+            }
+            None => {
+                debug!(target: "socketio", %namespace, id, "ack with no pending call (timed out?); ignored")
             }
         }
         Ok(())
@@ -1116,7 +1127,7 @@ impl Core {
         engine: &EngineSocket,
         namespace: &str,
         id: Option<u64>,
-        data: String,
+        data: Text,
         start: usize,
         attachments: Vec<bytes::Bytes>,
     ) -> Result<(), DecodeError> {
@@ -1337,16 +1348,20 @@ impl Reader {
                     let expected = packet.attachments;
                     self.reassembler.start(text, expected)
                 }
-                Ok(packet) if packet.kind == PacketType::Event => {
-                    // The common case: the event keeps the message's buffer.
+                Ok(packet) if matches!(packet.kind, PacketType::Event | PacketType::Ack) => {
+                    // The common cases: the arguments keep the message's buffer.
                     let namespace = if packet.namespace == "/" {
                         std::borrow::Cow::Borrowed("/")
                     } else {
                         std::borrow::Cow::Owned(packet.namespace.to_owned())
                     };
-                    let id = packet.id;
+                    let (kind, id) = (packet.kind, packet.id);
                     let start = packet.data.as_ptr() as usize - text.as_ptr() as usize;
-                    core.on_event(engine, &namespace, id, text, start, Vec::new())
+                    if kind == PacketType::Event {
+                        core.on_event(engine, &namespace, id, text, start, Vec::new())
+                    } else {
+                        core.on_ack(&namespace, id, Payload::from_ack(text, start, Vec::new()))
+                    }
                 }
                 Ok(packet) => core.on_packet(engine, packet, Vec::new()),
                 Err(error) => Err(error),

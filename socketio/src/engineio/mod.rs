@@ -10,6 +10,7 @@ pub mod packet;
 pub mod payload;
 pub mod proxy;
 pub mod socket;
+pub mod text;
 pub mod tls;
 pub mod transport;
 
@@ -20,5 +21,6 @@ pub use proxy::ProxySettings;
 pub use socket::{
     CloseReason, EngineEvent, EngineEvents, EngineHandler, EngineSession, EngineSocket,
 };
+pub use text::Text;
 pub use tls::TlsSettings;
 pub use transport::Transport;

@@ -6,6 +6,7 @@
 use bytes::Bytes;
 
 use super::handshake::Handshake;
+use super::text::Text;
 use crate::error::DecodeError;
 
 /// One Engine.IO packet.
@@ -20,7 +21,7 @@ pub enum Packet {
     /// `3`: the answer to a ping; `3probe` during the upgrade.
     Pong(Option<String>),
     /// `4`: a text message for the layer above.
-    Message(String),
+    Message(Text),
     /// A binary message for the layer above.
     Binary(Bytes),
     /// `5`: completes the upgrade to websocket.
@@ -52,9 +53,8 @@ impl Packet {
             Packet::Open(handshake) => {
                 out.push_str(&serde_json::to_string(handshake).unwrap_or_default())
             }
-            Packet::Ping(Some(data)) | Packet::Pong(Some(data)) | Packet::Message(data) => {
-                out.push_str(data)
-            }
+            Packet::Ping(Some(data)) | Packet::Pong(Some(data)) => out.push_str(data),
+            Packet::Message(data) => out.push_str(data),
             _ => {}
         }
     }
@@ -68,9 +68,8 @@ impl Packet {
 
     fn text_len(&self) -> usize {
         match self {
-            Packet::Ping(Some(data)) | Packet::Pong(Some(data)) | Packet::Message(data) => {
-                data.len()
-            }
+            Packet::Ping(Some(data)) | Packet::Pong(Some(data)) => data.len(),
+            Packet::Message(data) => data.len(),
             _ => 0,
         }
     }
@@ -89,7 +88,7 @@ impl Packet {
             '1' => Packet::Close,
             '2' => Packet::Ping(optional(data)),
             '3' => Packet::Pong(optional(data)),
-            '4' => Packet::Message(data.to_owned()),
+            '4' => Packet::Message(data.into()),
             '5' => Packet::Upgrade,
             '6' => Packet::Noop,
             other => return Err(DecodeError::UnknownPacketType(other)),
@@ -101,7 +100,7 @@ impl Packet {
     pub fn decode_owned(mut text: String) -> Result<Packet, DecodeError> {
         if text.as_bytes().first() == Some(&b'4') {
             text.remove(0);
-            return Ok(Packet::Message(text));
+            return Ok(Packet::Message(text.into()));
         }
         Packet::decode_text(&text)
     }

@@ -22,6 +22,7 @@ use super::options::{EngineOptions, Protocol};
 use super::outbox::{Closing, Outbox};
 use super::packet::Packet;
 use super::payload;
+use super::text::Text;
 use super::transport::polling::Polling;
 use super::transport::websocket::{self, WebSocket};
 use super::transport::Transport;
@@ -45,8 +46,8 @@ pub enum CloseReason {
 /// What the session delivers to the layer above.
 #[derive(Debug, Clone, PartialEq)]
 pub enum EngineEvent {
-    /// A text message.
-    Message(String),
+    /// A text message (sharing the buffer of the websocket frame it came in).
+    Message(Text),
     /// A binary message.
     Binary(Bytes),
     /// The session is over; always the last event.
@@ -256,7 +257,7 @@ impl EngineSocket {
 
     /// Queues a text message.
     pub fn send_message(&self, text: String) -> Result<(), Error> {
-        self.send([Packet::Message(text)])
+        self.send([Packet::Message(text.into())])
     }
 
     /// Queues a binary message.
@@ -275,7 +276,8 @@ impl EngineSocket {
     /// Queues a text message followed by binary messages, with nothing sent in between.
     pub fn send_with_binaries(&self, text: String, binaries: Vec<Bytes>) -> Result<(), Error> {
         self.send(
-            std::iter::once(Packet::Message(text)).chain(binaries.into_iter().map(Packet::Binary)),
+            std::iter::once(Packet::Message(text.into()))
+                .chain(binaries.into_iter().map(Packet::Binary)),
         )
     }
 

@@ -4,6 +4,7 @@
 
 use bytes::Bytes;
 
+use crate::engineio::Text;
 use crate::error::DecodeError;
 
 /// Collects the attachments of one binary packet at a time.
@@ -15,7 +16,7 @@ pub struct Reassembler {
 
 #[derive(Debug)]
 struct Pending {
-    text: String,
+    text: Text,
     expected: usize,
     attachments: Vec<Bytes>,
     bytes: usize,
@@ -25,7 +26,7 @@ struct Pending {
 #[derive(Debug, Clone, PartialEq)]
 pub struct Assembled {
     /// The packet's text (header and data).
-    pub text: String,
+    pub text: Text,
     /// The attachments, in order.
     pub attachments: Vec<Bytes>,
 }
@@ -46,7 +47,7 @@ impl Reassembler {
 
     /// Starts a packet that announced `expected` (at least one, already bounded) attachments.
     /// A packet still waiting is dropped: the peer broke the protocol, and the error says so.
-    pub fn start(&mut self, text: String, expected: usize) -> Result<(), DecodeError> {
+    pub fn start(&mut self, text: Text, expected: usize) -> Result<(), DecodeError> {
         let interrupted = self.pending.is_some();
         self.pending = Some(Pending {
             text,

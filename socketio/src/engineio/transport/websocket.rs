@@ -11,6 +11,7 @@ use super::polling::{describe, header_map};
 use super::Transport;
 use crate::engineio::options::{EngineOptions, Protocol};
 use crate::engineio::packet::Packet;
+use crate::engineio::text::Text;
 use crate::error::DecodeError;
 use crate::error::Error;
 
@@ -98,13 +99,10 @@ pub fn frame(packet: &Packet, protocol: Protocol) -> Message {
 }
 
 /// [`frame`] for a packet the caller gives up: a message's text becomes the frame
-/// without a copy (its spare capacity takes the type digit).
+/// without a copy.
 pub fn frame_owned(packet: Packet, protocol: Protocol) -> Message {
     match packet {
-        Packet::Message(mut text) => {
-            text.insert(0, '4');
-            Message::Text(text.into())
-        }
+        Packet::Message(text) => Message::Text(text.into_message_frame()),
         other => frame(&other, protocol),
     }
 }
@@ -112,7 +110,11 @@ pub fn frame_owned(packet: Packet, protocol: Protocol) -> Message {
 /// The packet a frame carries; `None` for control frames.
 pub fn decode(message: Message, protocol: Protocol) -> Option<Result<Packet, DecodeError>> {
     match message {
-        Message::Text(text) => Some(Packet::decode_text(text.as_str())),
+        // A message keeps the frame's buffer; other packets are short and decoded from it.
+        Message::Text(frame) => Some(match Text::of_message_frame(frame) {
+            Ok(text) => Ok(Packet::Message(text)),
+            Err(frame) => Packet::decode_text(frame.as_str()),
+        }),
         Message::Binary(data) if protocol == Protocol::V3 => Some(match data.first() {
             Some(4) => Ok(Packet::Binary(data.slice(1..))),
             _ => Err(DecodeError::Data(
