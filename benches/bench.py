@@ -153,6 +153,8 @@ def main():
     ap.add_argument("--out", required=True)
     ap.add_argument("--reps", type=int, default=5)
     ap.add_argument("--reps-10k", type=int, default=3)
+    ap.add_argument("--reps-ack", type=int, default=9,
+                    help="repetitions of the ack suites, whose round trips vary most between runs")
     ap.add_argument("--quick", action="store_true", help="tiny sizes, 1 repetition: a smoke run")
     ap.add_argument("--only", default="", help="comma-separated suites to run (default: all)")
     ap.add_argument("--clients", default="", help="comma-separated clients to run (default: all)")
@@ -165,6 +167,7 @@ def main():
     q = args.quick
     reps = 1 if q else args.reps
     reps_10k = 1 if q else args.reps_10k
+    reps_ack = 1 if q else args.reps_ack
     all5 = ["bare", "ours", "rust_socketio", "socket.io-client", "python-socketio"]
     # Echo only: the struct-typed variant of ours, the codec floor, the loop in a spawned task,
     # the multi-thread runtime.
@@ -178,8 +181,8 @@ def main():
     suites = [
         ("echo-node", "node", "echo", all5 + rust_mt, {"n": n_echo, "window": 1000}, reps, None),
         ("echo-sioxide", "sioxide", "echo", all5 + rust_mt, {"n": n_echo, "window": 1000}, reps, None),
-        ("ack-node", "node", "ack", all5, {"n": n_ack, "warmup": 100}, reps, None),
-        ("ack-sioxide", "sioxide", "ack", all5, {"n": n_ack, "warmup": 100}, reps, None),
+        ("ack-node", "node", "ack", all5, {"n": n_ack, "warmup": 100}, reps_ack, None),
+        ("ack-sioxide", "sioxide", "ack", all5, {"n": n_ack, "warmup": 100}, reps_ack, None),
         ("connect-node", "node", "connect", all5, {"n": 10 if q else 50, "warmup": 5}, reps, None),
     ]
     if (os.cpu_count() or 1) >= 2:
@@ -187,8 +190,8 @@ def main():
         # that must wake each other): with the Node server on CPU 0, the client pinned to
         # CPU 1, then to CPU 0 as well, so that every client meets the same placement.
         suites += [
-            ("ack-node-split", "node@0", "ack", all5, {"n": n_ack, "warmup": 100}, reps, 1),
-            ("ack-node-shared", "node@0", "ack", all5, {"n": n_ack, "warmup": 100}, reps, 0),
+            ("ack-node-split", "node@0", "ack", all5, {"n": n_ack, "warmup": 100}, reps_ack, 1),
+            ("ack-node-shared", "node@0", "ack", all5, {"n": n_ack, "warmup": 100}, reps_ack, 0),
         ]
     for n in n_idle:
         suites.append((f"idle{n}-node", "node", "idle", all5,
@@ -242,7 +245,7 @@ def main():
     meta = {
         "started": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(started)),
         "duration_s": round(time.time() - started, 1),
-        "reps": reps, "reps_10k": reps_10k, "quick": q,
+        "reps": reps, "reps_10k": reps_10k, "reps_ack": reps_ack, "quick": q,
         "nproc": os.cpu_count(),
         "cpu_model": next((l.split(":", 1)[1].strip() for l in open("/proc/cpuinfo")
                            if l.startswith("model name")), "?"),

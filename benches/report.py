@@ -242,6 +242,7 @@ def ack_bounds(d):
     """The unpinned ack comparison next to the bare client's: it measures placement."""
     lines = []
     for suite, where in (("ack-node", "placed by the scheduler"),
+                         ("ack-node-split", "on separate cores"),
                          ("ack-node-shared", "on one core")):
         bare, ours, rsio = (d.m(suite, c, "p50_us") for c in ("bare", "ours", "rust_socketio"))
         if None in (bare, ours, rsio):
@@ -596,7 +597,7 @@ socket.io-client 4.8.4; `benches/peers/python/requirements.txt`: python-socketio
 with aiohttp, into the git-ignored `benches/peers/python/.venv`), builds `benches/` (a cargo
 workspace of its own, so the root `cargo test --workspace` never compiles rust_socketio),
 raises the fd limit with `ulimit -n`, runs every suite ({meta['reps']} interleaved repetitions,
-{meta['reps_10k']} for 10,000 connections), writes `benches/results/results.json` and rewrites this file
+{meta.get('reps_ack', meta['reps'])} for the ack round trips, {meta['reps_10k']} for 10,000 connections), writes `benches/results/results.json` and rewrites this file
 and the chart. `benches/run.sh --quick` is a one-minute smoke run; `benches/run.sh profile`
 the callgrind profile below; `benches/run.sh report` only this file. The codec
 micro-benchmarks: `cargo bench -p socketio --bench codec`.

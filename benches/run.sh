@@ -2,7 +2,8 @@
 # The load benchmarks of the socketio client, in one command (see BENCHMARKS.md):
 #
 #   benches/run.sh                 everything: install the pinned peers, build, measure
-#                                  (5 repetitions, 3 for 10,000 connections), then rewrite
+#                                  (5 repetitions, 9 for ack round trips, 3 for 10,000
+#                                  connections), then rewrite
 #                                  BENCHMARKS.md and benches/results/chart.svg
 #   benches/run.sh --quick         tiny sizes, one repetition: checks that everything runs
 #   benches/run.sh --only echo-node,ack-node   some suites, merged into the existing results
