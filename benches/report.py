@@ -734,9 +734,14 @@ deserializes). One thread, the same machine; run by `benches/run.sh` with 1 s wa
   variant executes about a quarter fewer instructions than the `Value` one and spends about
   the same CPU time. Trimming 100–200 instructions per event (a smaller job; reading every
   frame already buffered per wake-up) moved the median of 6 interleaved runs each by less
-  than 1% (3.65 and 3.65 µs against 3.67); keeping the received frame's buffer instead of
-  copying it saved 48 instructions per event (0.7%) and was not kept, as it holds
-  tungstenite's 4 KiB read buffers for queued events beyond what `max_buffered` counts.
+  than 1% (3.65 and 3.65 µs against 3.67). Keeping each received frame's buffer instead of
+  copying it (library at c984bdd) saves one allocation and about 290 instructions per event
+  with struct payloads (7,383 against 7,097 in a callgrind A/B on one server), and moved
+  the CPU by less than the noise (medians of 7 interleaved runs: 3.62 against 3.61 µs with
+  structs, 4.01 against 4.08 µs with `Value`). Queued events then share tungstenite's 4 KiB
+  read buffers; the queue holds consecutive frames, so that is at most about one buffer
+  beyond what `max_buffered` counts, and a catch-all handler, which may keep its `Payload`,
+  gets a copy of its own.
 - Where the application's loop runs changes our client's CPU, and not the others'. On a
   current-thread runtime, tokio polls the `block_on` future only after one more
   non-blocking poll of the I/O driver (`park_yield`, an `epoll_wait` with timeout 0), while a

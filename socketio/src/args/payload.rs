@@ -83,6 +83,16 @@ impl Payload {
         }
     }
 
+    /// The payload with its text in a buffer of its own, for handing to the application,
+    /// which may keep it: a received payload shares the websocket read buffer its frame
+    /// came in (a few KiB), which the application should not keep alive for a small event.
+    pub(crate) fn detached(self) -> Self {
+        Payload {
+            text: self.text.detached(),
+            ..self
+        }
+    }
+
     /// The bytes this payload holds (its text and attachments).
     pub(crate) fn byte_size(&self) -> usize {
         self.text.len() + self.attachments.iter().map(Bytes::len).sum::<usize>()

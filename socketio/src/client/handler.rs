@@ -150,7 +150,7 @@ where
 {
     fn call(&self, call: Call) -> Option<BoxFuture> {
         let event = call.event().to_owned();
-        let reply = (self)(event, call.payload);
+        let reply = (self)(event, call.payload.detached());
         if let Some(ack) = call.ack {
             ack.send(&reply);
         }
@@ -166,7 +166,7 @@ where
 {
     fn call(&self, call: Call) -> Option<BoxFuture> {
         let event = call.event().to_owned();
-        let future = (self)(event, call.payload);
+        let future = (self)(event, call.payload.detached());
         let ack = call.ack;
         Some(Box::pin(async move {
             let reply = future.await;
@@ -186,4 +186,38 @@ pub(crate) fn erase<M, H: Handler<M>>(handler: H) -> ErasedHandler {
 
 pub(crate) fn erase_any<M, H: AnyHandler<M>>(handler: H) -> ErasedHandler {
     std::sync::Arc::new(move |call| handler.call(call))
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::{Arc, Mutex};
+
+    use tokio_tungstenite::tungstenite::Utf8Bytes;
+
+    use super::*;
+    use crate::engineio::Text;
+
+    #[test]
+    fn a_catch_all_handler_gets_a_payload_that_keeps_no_frame_alive() {
+        let frame = Utf8Bytes::from(r#"42["ev","data"]"#);
+        let text = Text::of_message_frame(frame.clone()).expect("a message frame");
+        let payload = Payload::from_event(text, 1, Vec::new());
+        let kept = Arc::new(Mutex::new(None));
+        let handler = erase_any({
+            let kept = kept.clone();
+            move |event: String, payload: Payload| {
+                *kept.lock().unwrap() = Some((event, payload));
+            }
+        });
+        assert!(handler(Call::new("ev", payload, None)).is_none());
+        let (event, payload) = kept.lock().unwrap().take().expect("the handler ran");
+        assert_eq!(event, "ev");
+        let arg = payload.raw(0).expect("one argument").get();
+        assert_eq!(arg, r#""data""#);
+        let frame_bytes = frame.as_bytes().as_ptr_range();
+        assert!(
+            !frame_bytes.contains(&arg.as_ptr()),
+            "the payload must not point into the received frame"
+        );
+    }
 }

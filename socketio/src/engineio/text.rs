@@ -56,6 +56,15 @@ impl Text {
         }
     }
 
+    /// The same text in a buffer of its own: keeping it keeps no received frame (and the
+    /// read buffer that frame is part of) alive.
+    pub fn detached(self) -> Text {
+        match self.0 {
+            Repr::Owned(_) => self,
+            Repr::Frame(_) => Text(Repr::Owned(self.as_str().to_owned())),
+        }
+    }
+
     /// The websocket frame of a message with this text (`4` then the text): a received
     /// text is sent as the frame it came in, an owned one takes the `4` in its spare
     /// capacity.
@@ -150,6 +159,9 @@ mod tests {
         let text = Text::of_message_frame(frame.clone()).unwrap();
         assert_eq!(text, "héllo");
         assert_eq!(text.clone().into_string(), "héllo");
+        let detached = text.clone().detached();
+        assert_eq!(detached, "héllo");
+        assert_ne!(detached.as_ptr(), frame[1..].as_ptr(), "a copy");
         let out = text.into_message_frame();
         assert_eq!(out, "4héllo");
         assert_eq!(
