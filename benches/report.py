@@ -736,8 +736,8 @@ deserializes). One thread, the same machine; run by `benches/run.sh` with 1 s wa
   frame already buffered per wake-up) moved the median of 6 interleaved runs each by less
   than 1% (3.65 and 3.65 µs against 3.67). Keeping each received frame's buffer instead of
   copying it (library at c984bdd) saves one allocation and about 290 instructions per event
-  with struct payloads (7,383 against 7,097 in a callgrind A/B on one server), and moved
-  the CPU by less than the noise (medians of 7 interleaved runs: 3.62 against 3.61 µs with
+  with struct payloads (callgrind A/B on one server: 7,382–7,384 in 2 runs against
+  7,082–7,112 in 3), and moved the CPU by less than the noise (medians of 7 interleaved runs: 3.62 against 3.61 µs with
   structs, 4.01 against 4.08 µs with `Value`). Queued events then share tungstenite's 4 KiB
   read buffers; the queue holds consecutive frames, so that is at most about one buffer
   beyond what `max_buffered` counts, and a catch-all handler, which may keep its `Payload`,
