@@ -5,6 +5,8 @@
 //! The client's own form of a packet is the JSON text plus attachments; this module
 //! translates both ways, so everything above it works the same with either parser.
 
+use std::borrow::Cow;
+
 use bytes::Bytes;
 use rmpv::Value as Msg;
 use serde_json::Value as Json;
@@ -187,30 +189,32 @@ fn to_json(value: &Msg, attachments: &mut Vec<Bytes>, max: usize) -> Result<Json
                 .collect::<Result<_, _>>()?,
         ),
         Msg::Map(entries) => {
-            let keys: Vec<String> = entries
-                .iter()
-                .map(|(key, _)| match key {
-                    Msg::String(s) => s.as_str().unwrap_or_default().to_owned(),
-                    other => other.to_string(),
-                })
-                .collect();
             // A repeated key keeps its last value, as in JavaScript; the values it replaces
             // are never converted, so their binary leaves no attachment without a placeholder.
-            let last: std::collections::HashMap<&str, usize> = keys
+            let mut seen = std::collections::HashSet::new();
+            let last: Vec<bool> = entries
                 .iter()
-                .enumerate()
-                .map(|(i, key)| (key.as_str(), i))
+                .rev()
+                .map(|(key, _)| seen.insert(map_key(key)))
                 .collect();
-            let mut map = serde_json::Map::with_capacity(last.len().min(64));
-            for (i, ((_, value), key)) in entries.iter().zip(&keys).enumerate() {
-                if last[key.as_str()] == i {
-                    map.insert(key.clone(), to_json(value, attachments, max)?);
+            let mut map = serde_json::Map::new();
+            for ((key, value), last) in entries.iter().zip(last.into_iter().rev()) {
+                if last {
+                    map.insert(map_key(key).into_owned(), to_json(value, attachments, max)?);
                 }
             }
             Json::Object(map)
         }
         Msg::Ext(..) => Json::Null,
     })
+}
+
+/// A map key as JSON has it: a string's text, anything else written out (`0` for 0).
+fn map_key(key: &Msg) -> Cow<'_, str> {
+    match key {
+        Msg::String(s) => Cow::Borrowed(s.as_str().unwrap_or_default()),
+        other => Cow::Owned(other.to_string()),
+    }
 }
 
 #[cfg(test)]
