@@ -102,6 +102,10 @@ def client_argv(client, test, url, flags, bin_dir, python):
     extra = [str(x) for kv in flags.items() for x in (f"--{kv[0]}", kv[1])]
     if client.startswith("ours") or client.startswith("bare") or client.startswith("rust_socketio"):
         kind, _, flavor = client.partition(":")
+        # `bare+K`: the bare client with K rounds of busy work per received echo.
+        kind, _, work = kind.partition("+")
+        if work:
+            extra += ["--work", work]
         return [os.path.join(bin_dir, "sio-bench"), kind, test, url, *extra,
                 "--flavor", flavor or "ct"]
     if client == "socket.io-client":
@@ -184,6 +188,11 @@ def main():
         ("ack-node", "node", "ack", all5, {"n": n_ack, "warmup": 100}, reps_ack, None),
         ("ack-sioxide", "sioxide", "ack", all5, {"n": n_ack, "warmup": 100}, reps_ack, None),
         ("connect-node", "node", "connect", all5, {"n": 10 if q else 50, "warmup": 5}, reps, None),
+        # How the CPU per event answers work in the client: the bare client with 0 to 6 rounds
+        # of ~860 busy instructions per received echo, next to the codec floor and ours.
+        ("work-node", "node", "echo", ["bare", "bare+2", "bare+4", "bare+6", "bare_json",
+                                       "ours_typed", "ours"],
+         {"n": n_echo, "window": 1000}, reps, None),
     ]
     if (os.cpu_count() or 1) >= 2:
         # Round trips depend on where the scheduler puts the two processes (one core, or two
@@ -227,7 +236,7 @@ def main():
                     r = run_client(argv, server, timeout, cpu)
                     r.update(suite=name, server=server_name, test=test, client=client.split(":")[0],
                              flavor=(client.split(":")[1] if ":" in client else
-                                     ("ct" if client in ("bare", "bare_json", "ours", "ours_typed", "rust_socketio")
+                                     ("ct" if client.split("+")[0] in ("bare", "bare_json", "ours", "ours_typed", "rust_socketio")
                                       else "-")),
                              rep=rep, background_busy=round(busy, 3), server_rss_kb=server.rss_kb(),
                              client_cpu=cpu)

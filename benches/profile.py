@@ -4,7 +4,8 @@
 Runs `sio-bench ours echo` (N events, window 1,000, current-thread runtime) under
 `valgrind --tool=callgrind` against the Node socket.io server, then writes
 results/callgrind-ours-echo.json: total instructions, the top functions by self and by
-inclusive instructions, and the self instructions summed per crate. Callgrind counts
+inclusive instructions, the self instructions summed per crate, and the other Rust clients'
+totals, also with a window of 2 events (one or two per wake-up). Callgrind counts
 user-space instructions only (no kernel time), repeatably from run to run.
 """
 import argparse
@@ -128,6 +129,20 @@ def main():
                 subprocess.run(ocmd, capture_output=True, text=True, timeout=1800, check=True)
             _, ir = annotate(out, inclusive=False)
             compare[other] = {"total_ir": ir, "ir_per_event": ir / args.n}
+        # The same clients with at most 2 events in flight: one or two events per wake-up, as
+        # in the Node runs, so the costs paid once per wake-up show per event.
+        small = {}
+        n_small = max(1, args.n // 2)
+        for other in ("bare", "bare_json", "ours_typed"):
+            out = raw + "." + other + ".window2"
+            ocmd = ["valgrind", "--tool=callgrind", f"--callgrind-out-file={out}",
+                    os.path.join(args.bin_dir, "sio-bench"), other, "echo", server.url,
+                    "--n", str(n_small), "--window", "2", "--flavor", "ct"]
+            log("profile:", other, "window 2")
+            subprocess.run(ocmd, capture_output=True, text=True, timeout=1800, check=True)
+            _, ir = annotate(out, inclusive=False)
+            small[other] = {"total_ir": ir, "ir_per_event": ir / n_small}
+            os.remove(out)
         memory = massif_idle(args, server.url)
     finally:
         server.stop()
@@ -148,6 +163,7 @@ def main():
         "top_self": self_rows[:30],
         "top_inclusive": incl_rows[:40],
         "compare": compare,
+        "compare_small_batches": small,
         "memory": memory,
         "self_by_crate": sorted(({"crate": k, "ir": v, "pct": 100 * v / total}
                                  for k, v in by_crate.items()), key=lambda x: -x["ir"]),

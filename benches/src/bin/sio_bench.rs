@@ -4,12 +4,15 @@
 //! ```text
 //! sio-bench <ours|ours_typed|bare|bare_json|rust_socketio> <echo|ack|idle|connect> <url>
 //!           [--n N] [--window W] [--flavor ct|task|mt] [--warmup K] [--concurrency C] [--idle-secs S]
+//!           [--work K]
 //! ```
 //!
 //! * `echo`: N events `{"i": n, "s": "hello world"}` sent as fast as a window of W
 //!   unanswered events allows; the server echoes each one; done when N echoes arrived.
 //!   Reports the process's CPU (getrusage RUSAGE_SELF, user + system) and the wall time of
-//!   that phase only (connect excluded).
+//!   that phase only (connect excluded). `--work K` (bare clients only) adds K rounds of
+//!   busy work to every received echo, about 1,000 instructions per round: how the CPU per
+//!   event responds to work in the client, with everything else the same.
 //! * `ack`: K warm-up then N sequential `sum(1, 2)` calls, each timed from the emit to the ack.
 //! * `idle`: one warm-up connection, then N more (at most C connecting at once), then S seconds
 //!   idle; reports the VmRSS growth (from /proc/self/status) divided by N.
@@ -52,12 +55,13 @@ struct Args {
     warmup: u64,
     concurrency: usize,
     idle_secs: f64,
+    work: u64,
 }
 
 fn parse_args() -> Args {
     let mut it = std::env::args().skip(1);
     let usage = "usage: sio-bench <ours|ours_typed|bare|bare_json|rust_socketio> <echo|ack|idle|connect> <url> \
-                 [--n N] [--window W] [--flavor ct|task|mt] [--warmup K] [--concurrency C] [--idle-secs S]";
+                 [--n N] [--window W] [--flavor ct|task|mt] [--warmup K] [--concurrency C] [--idle-secs S] [--work K]";
     let client = it.next().expect(usage);
     let test = it.next().expect(usage);
     let url = it.next().expect(usage);
@@ -76,6 +80,7 @@ fn parse_args() -> Args {
         warmup: 100,
         concurrency: 64,
         idle_secs: 2.0,
+        work: 0,
     };
     while let Some(flag) = it.next() {
         let v = it.next().expect(usage);
@@ -86,6 +91,7 @@ fn parse_args() -> Args {
             "--warmup" => a.warmup = v.parse().expect("--warmup"),
             "--concurrency" => a.concurrency = v.parse().expect("--concurrency"),
             "--idle-secs" => a.idle_secs = v.parse().expect("--idle-secs"),
+            "--work" => a.work = v.parse().expect("--work"),
             _ => panic!("{usage}"),
         }
     }
@@ -153,11 +159,55 @@ async fn run(a: Args) -> Res<Value> {
 // Accounting
 
 /// CPU time of this process so far (user + system), from getrusage(RUSAGE_SELF).
+/// About 1,000 instructions per round (callgrind: 970–980) that the optimizer cannot remove.
+fn busy_work(rounds: u64) {
+    for round in 0..rounds {
+        let mut x = std::hint::black_box(round);
+        for i in 0..std::hint::black_box(895u64) {
+            x = x.wrapping_mul(6364136223846793005).wrapping_add(i);
+        }
+        std::hint::black_box(x);
+    }
+}
+
 fn cpu_now() -> f64 {
-    use nix::sys::resource::{getrusage, UsageWho};
-    let usage = getrusage(UsageWho::RUSAGE_SELF).expect("getrusage");
+    let usage = rusage();
     let tv = |t: nix::sys::time::TimeVal| t.tv_sec() as f64 + t.tv_usec() as f64 / 1e6;
     tv(usage.user_time()) + tv(usage.system_time())
+}
+
+fn rusage() -> nix::sys::resource::Usage {
+    use nix::sys::resource::{getrusage, UsageWho};
+    getrusage(UsageWho::RUSAGE_SELF).expect("getrusage")
+}
+
+/// What an echo run measures from its start: wall time, the process's CPU, and how often
+/// the process went to sleep (voluntary context switches: waits for the server).
+struct EchoMeter {
+    t0: Instant,
+    cpu0: f64,
+    sleeps0: i64,
+}
+
+impl EchoMeter {
+    fn start() -> Self {
+        EchoMeter {
+            cpu0: cpu_now(),
+            sleeps0: rusage().voluntary_context_switches(),
+            t0: Instant::now(),
+        }
+    }
+
+    fn result(&self, n: u64, received: u64) -> Value {
+        let (wall, cpu) = (self.t0.elapsed(), cpu_now() - self.cpu0);
+        json!({
+            "n": n,
+            "received": received,
+            "wall_s": wall.as_secs_f64(),
+            "cpu_s": cpu,
+            "sleeps": rusage().voluntary_context_switches() - self.sleeps0,
+        })
+    }
 }
 
 /// Resident set size of this process, in KiB (VmRSS of /proc/self/status).
@@ -189,15 +239,6 @@ fn latency_summary(mut us: Vec<f64>) -> Value {
         "p99_us": pct(&us, 99.0),
         "max_us": us.last().copied().unwrap_or(f64::NAN),
         "mean_us": mean,
-    })
-}
-
-fn echo_result(n: u64, received: u64, wall: Duration, cpu: f64) -> Value {
-    json!({
-        "n": n,
-        "received": received,
-        "wall_s": wall.as_secs_f64(),
-        "cpu_s": cpu,
     })
 }
 
@@ -330,15 +371,13 @@ mod ours {
             });
         }
         sio.connect_with(&a.url, options()).await?;
-        let c0 = cpu_now();
-        let t0 = Instant::now();
+        let meter = EchoMeter::start();
         for i in 0..n {
             window.acquire().await?.forget();
             sio.emit("echo", message(i)).await?;
         }
         done.notified().await;
-        let (wall, cpu) = (t0.elapsed(), cpu_now() - c0);
-        let out = echo_result(n, received.load(Ordering::Relaxed), wall, cpu);
+        let out = meter.result(n, received.load(Ordering::Relaxed));
         sio.disconnect().await;
         Ok(out)
     }
@@ -425,8 +464,7 @@ mod rsio {
             })
         };
         let client = connect(b).await?;
-        let c0 = cpu_now();
-        let t0 = Instant::now();
+        let meter = EchoMeter::start();
         for i in 0..n {
             window.acquire().await?.forget();
             client
@@ -434,8 +472,7 @@ mod rsio {
                 .await?;
         }
         done.notified().await;
-        let (wall, cpu) = (t0.elapsed(), cpu_now() - c0);
-        let out = echo_result(n, received.load(Ordering::Relaxed), wall, cpu);
+        let out = meter.result(n, received.load(Ordering::Relaxed));
         let _ = client.disconnect().await;
         Ok(out)
     }
@@ -585,8 +622,7 @@ mod bare {
         let ws = handshake(&a.url).await?;
         let (mut sink, mut stream) = ws.split();
         let (mut sent, mut got) = (0u64, 0u64);
-        let c0 = cpu_now();
-        let t0 = Instant::now();
+        let meter = EchoMeter::start();
         while got < n {
             if sent < n && sent - got < a.window {
                 while sent < n && sent - got < a.window {
@@ -601,6 +637,7 @@ mod bare {
                 match msg {
                     Some(Ok(Message::Text(t))) => {
                         if is_echo(t.as_str()) {
+                            busy_work(a.work);
                             got += 1;
                         } else if t.as_str() == "2" {
                             sink.send(Message::text("3")).await?;
@@ -612,8 +649,7 @@ mod bare {
                 next = stream.next().now_or_never();
             }
         }
-        let (wall, cpu) = (t0.elapsed(), cpu_now() - c0);
-        Ok(echo_result(n, got, wall, cpu))
+        Ok(meter.result(n, got))
     }
 
     pub async fn ack(a: &Args) -> Res<Value> {
