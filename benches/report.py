@@ -357,6 +357,17 @@ def work_table(d):
                     + ": the budget for everything a Socket.IO client does beyond the JSON work.")
     elif curve and curve[-1][1] < limit:
         text.append(f"Even 6,000 busy instructions per event stay under the 1.25× limit ({f(limit, 2)} µs) in this run.")
+    echo = d.per_client("echo-node", us_per_event)
+    wall_here, wall_echo = (d.m(suite, "bare", None, "ct", wall_100k) for suite in ("work-node", "echo-node"))
+    if echo.get("bare") and echo.get("ours") and cpu.get("ours") and wall_here and wall_echo:
+        text.append(f"Where the line falls moves with the server's speed: in this suite the Node server "
+                    f"took {f(wall_here, 3)} s per 100,000 echoes of the bare client against "
+                    f"{f(wall_echo, 3)} s in the echo table of the same run, and ours cost "
+                    f"{f(cpu['ours'] / bare, 2)}× the bare client here"
+                    + (f" ({f(cpu['ours_typed'] / bare, 2)}× with structs)" if cpu.get("ours_typed") else "")
+                    + f" against {f(echo['ours'] / echo['bare'], 2)}× there"
+                    + (f" ({f(echo['ours_typed'] / echo['bare'], 2)}×)" if echo.get("ours_typed") else "")
+                    + ". A slower server leaves every client more time to sleep between its frames.")
     if cpu.get("ours_typed") and small.get("ours_typed") and small.get("bare"):
         text.append(f"Ours with struct payloads executes {compare.get('ours_typed', 0) - compare.get('bare', 0):,.0f} "
                     f"instructions per event more than the bare client when the profile's events come "
@@ -815,6 +826,24 @@ deserializes). One thread, the same machine; run by `benches/run.sh` with 1 s wa
   not lower the CPU either: 3.58 against 3.55 µs with struct payloads in `block_on`
   (medians of 7 interleaved runs, bare 2.11 µs in the same runs) and 3.58 against 3.49 µs
   in a task (5 runs).
+- The `work-node` suite repeats that experiment on every run. A spot check of it with
+  `perf stat` (library at 023b660, 100,000 events against a Node server started as
+  `bench.py` starts it, loop in `block_on`, 3 runs each, medians) shows the batching that
+  goes with it: the bare client made 0.353 `sendto` calls per event and slept 7,976 times
+  (2.53 µs per event); with 2,000 busy instructions per echo 0.396 and 4,881 (3.00 µs); with
+  4,000, 0.460 and 1,856 (3.57 µs); with 6,000, 0.481 and 815 (3.78 µs). Ours: 0.473 and 604
+  (3.88 µs); with struct payloads 0.480 and 636 (3.89 µs); the codec floor 0.388 and 5,180
+  (2.96 µs). So our client sits where the bare client does with ~6,000 busy instructions,
+  with the same `sendto` per event. Ours also made 0.88 `epoll_wait` calls per event in
+  `block_on` against 0.48 with the loop in a task (the next note), for about the same CPU
+  in this check (3.88 µs in both).
+- The shared-core ack p99 splits into two modes between runs, for ours and rust_socketio
+  alike: in the recorded run ours' undisturbed runs gave p99s of 27–30 µs (3 runs) or
+  56–69 µs (4 runs), rust_socketio's 24–39 µs (4) or 54–69 µs (5), the bare client's 21–28 µs
+  in all 9; so the median p99 / p50 verdict depends on which mode the median falls in (the
+  previous full run gave ours 2.74×). A spot check (library at 023b660, Node pinned to CPU 0
+  after 5 split-core rounds, then 6 rounds on one core): ours 23–25 µs in 4 runs, 48 and 84
+  µs in 2; rust_socketio 29–31 µs in 4, 112 and 141 in 2; bare 21–26 µs in 5, 113 in 1.
 - Where the application's loop runs changes our client's CPU, and not the others'. On a
   current-thread runtime, tokio polls the `block_on` future only after one more
   non-blocking poll of the I/O driver (`park_yield`, an `epoll_wait` with timeout 0), while a
