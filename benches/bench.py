@@ -72,6 +72,12 @@ def pinned(cpu):
     return lambda: os.sched_setaffinity(0, {cpu})
 
 
+# V8's memory reducer shrinks an idle Node process's heap after a few minutes, and the server
+# stays ~25% slower per event afterwards (it would be idle during the socketioxide suites):
+# off, so that every suite meets the server at the same speed.
+NODE_SERVER_FLAGS = ["--no-memory-reducer"]
+
+
 class Server:
     def __init__(self, name, argv, cpu=None):
         self.name = name
@@ -219,7 +225,7 @@ def main():
     results = []
     started = time.time()
     try:
-        node = ["node", os.path.join(HERE, "peers/node/server.js"), "0"]
+        node = ["node", *NODE_SERVER_FLAGS, os.path.join(HERE, "peers/node/server.js"), "0"]
         servers["node"] = Server("node", node)
         servers["sioxide"] = Server("sioxide", [os.path.join(args.bin_dir, "sioxide-server"), "0"])
         if any(s[1] == "node@0" for s in suites):

@@ -16,7 +16,7 @@ import subprocess
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from bench import HERE, Server, log  # noqa: E402
+from bench import HERE, NODE_SERVER_FLAGS, Server, log  # noqa: E402
 
 LINE = re.compile(r"^\s*([\d,]+)\s+\(\s*([\d.]+)%\)\s+(.*)$")
 
@@ -103,7 +103,8 @@ def main():
     args = ap.parse_args()
     os.makedirs(args.out, exist_ok=True)
     raw = os.path.join(args.out, "callgrind.out.ours-echo")
-    argv_server = (["node", os.path.join(HERE, "peers/node/server.js"), "0"] if args.server == "node"
+    argv_server = (["node", *NODE_SERVER_FLAGS, os.path.join(HERE, "peers/node/server.js"), "0"]
+                   if args.server == "node"
                    else [os.path.join(args.bin_dir, "sioxide-server"), "0"])
     server = Server(args.server, argv_server)
     try:

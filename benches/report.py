@@ -360,14 +360,19 @@ def work_table(d):
     echo = d.per_client("echo-node", us_per_event)
     wall_here, wall_echo = (d.m(suite, "bare", None, "ct", wall_100k) for suite in ("work-node", "echo-node"))
     if echo.get("bare") and echo.get("ours") and cpu.get("ours") and wall_here and wall_echo:
-        text.append(f"Where the line falls moves with the server's speed: in this suite the Node server "
-                    f"took {f(wall_here, 3)} s per 100,000 echoes of the bare client against "
-                    f"{f(wall_echo, 3)} s in the echo table of the same run, and ours cost "
-                    f"{f(cpu['ours'] / bare, 2)}× the bare client here"
-                    + (f" ({f(cpu['ours_typed'] / bare, 2)}× with structs)" if cpu.get("ours_typed") else "")
-                    + f" against {f(echo['ours'] / echo['bare'], 2)}× there"
-                    + (f" ({f(echo['ours_typed'] / echo['bare'], 2)}×)" if echo.get("ours_typed") else "")
-                    + ". A slower server leaves every client more time to sleep between its frames.")
+        ratios = (f"ours cost {f(cpu['ours'] / bare, 2)}× the bare client here"
+                  + (f" ({f(cpu['ours_typed'] / bare, 2)}× with structs)" if cpu.get("ours_typed") else "")
+                  + f" against {f(echo['ours'] / echo['bare'], 2)}× there"
+                  + (f" ({f(echo['ours_typed'] / echo['bare'], 2)}×)" if echo.get("ours_typed") else ""))
+        if abs(wall_here / wall_echo - 1) > 0.1:
+            text.append(f"Where the line falls moves with the server's speed: in this suite the Node "
+                        f"server took {f(wall_here, 3)} s per 100,000 echoes of the bare client against "
+                        f"{f(wall_echo, 3)} s in the echo table of the same run, and {ratios}. A slower "
+                        f"server leaves every client more time to sleep between its frames (see the "
+                        f"notes on V8's memory reducer).")
+        else:
+            text.append(f"The server ran at the speed of the echo table ({f(wall_here, 3)} against "
+                        f"{f(wall_echo, 3)} s per 100,000 echoes of the bare client), and {ratios}.")
     if cpu.get("ours_typed") and small.get("ours_typed") and small.get("bare"):
         text.append(f"Ours with struct payloads executes {compare.get('ours_typed', 0) - compare.get('bare', 0):,.0f} "
                     f"instructions per event more than the bare client when the profile's events come "
@@ -837,6 +842,17 @@ deserializes). One thread, the same machine; run by `benches/run.sh` with 1 s wa
   with the same `sendto` per event. Ours also made 0.88 `epoll_wait` calls per event in
   `block_on` against 0.48 with the loop in a task (the next note), for about the same CPU
   in this check (3.88 µs in both).
+- The Node server runs with `--no-memory-reducer`. Without it, V8 shrinks the heap of a
+  server left idle for a few minutes (as during the socketioxide suites), and the server
+  stays slower per event afterwards, which changes every client's CPU and their ratios. A
+  spot check (library at 023b660, 100,000 events, 2 runs each, loop in `block_on`): fresh
+  servers took 0.66–0.68 s per 100,000 echoes of the bare client, the bare client spent
+  2.20–2.22 µs per event and ours 3.73–3.79 µs (1.69–1.71×); after 3 minutes idle, the
+  default server took 0.84 s, the bare client 3.04 µs and ours 4.21 µs (1.39×), while the one
+  started with `--no-memory-reducer` took 0.65 s, 2.34 and 3.97 µs (1.70×). The two full runs
+  before this flag measured their work-node suites against a memory-reduced server (0.87–0.88 s
+  per 100,000 echoes) and found ours at 1.33× the bare client there (1.25–1.26× with structs),
+  against 1.61–1.63× in their echo tables.
 - The shared-core ack p99 splits into two modes between runs, for ours and rust_socketio
   alike: in the recorded run ours' undisturbed runs gave p99s of 27–30 µs (3 runs) or
   56–69 µs (4 runs), rust_socketio's 24–39 µs (4) or 54–69 µs (5), the bare client's 21–28 µs
