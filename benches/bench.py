@@ -195,7 +195,7 @@ def main():
         ("ack-sioxide", "sioxide", "ack", all5, {"n": n_ack, "warmup": 100}, reps_ack, None),
         ("connect-node", "node", "connect", all5, {"n": 10 if q else 50, "warmup": 5}, reps, None),
         # How the CPU per event answers work in the client: the bare client with 0 to 6 rounds
-        # of ~860 busy instructions per received echo, next to the codec floor and ours.
+        # of ~1,000 busy instructions per received echo, next to the codec floor and ours.
         ("work-node", "node", "echo", ["bare", "bare+2", "bare+4", "bare+6", "bare_json",
                                        "ours_typed", "ours"],
          {"n": n_echo, "window": 1000}, reps, None),

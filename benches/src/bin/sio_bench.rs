@@ -158,7 +158,6 @@ async fn run(a: Args) -> Res<Value> {
 // ---------------------------------------------------------------------------------------------
 // Accounting
 
-/// CPU time of this process so far (user + system), from getrusage(RUSAGE_SELF).
 /// About 1,000 instructions per round (callgrind: 970–980) that the optimizer cannot remove.
 fn busy_work(rounds: u64) {
     for round in 0..rounds {
@@ -170,6 +169,7 @@ fn busy_work(rounds: u64) {
     }
 }
 
+/// CPU time of this process so far (user + system), from getrusage(RUSAGE_SELF).
 fn cpu_now() -> f64 {
     let usage = rusage();
     let tv = |t: nix::sys::time::TimeVal| t.tv_sec() as f64 + t.tv_usec() as f64 / 1e6;
