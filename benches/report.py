@@ -854,12 +854,14 @@ deserializes). One thread, the same machine; run by `benches/run.sh` with 1 s wa
   per 100,000 echoes) and found ours at 1.33× the bare client there (1.25–1.26× with structs),
   against 1.61–1.63× in their echo tables.
 - The shared-core ack p99 splits into two modes between runs, for ours and rust_socketio
-  alike: in the recorded run ours' undisturbed runs gave p99s of 27–30 µs (3 runs) or
-  56–69 µs (4 runs), rust_socketio's 24–39 µs (4) or 54–69 µs (5), the bare client's 21–28 µs
-  in all 9; so the median p99 / p50 verdict depends on which mode the median falls in (the
-  previous full run gave ours 2.74×). A spot check (library at 023b660, Node pinned to CPU 0
-  after 5 split-core rounds, then 6 rounds on one core): ours 23–25 µs in 4 runs, 48 and 84
-  µs in 2; rust_socketio 29–31 µs in 4, 112 and 141 in 2; bare 21–26 µs in 5, 113 in 1.
+  alike. In the full run at e4aed94, ours' p99s were 23–29 µs in 5 runs and 53–81 µs in 4,
+  rust_socketio's 28 µs in 2 and 45–93 µs in 7, the bare client's 22–43 µs; the median fell
+  in ours' fast mode (2.08× its p50). In the full run before it (9514871, the same day) it
+  fell in the slow one: ours 27–30 µs in 3 undisturbed runs and 56–69 µs in 4 (3.98×),
+  rust_socketio 24–39 µs in 4 and 54–69 µs in 5, the bare client 21–28 µs in all 9. A spot
+  check (library at 023b660, Node pinned to CPU 0 after 5 split-core rounds, then 6 rounds
+  on one core): ours 23–25 µs in 4 runs, 48 and 84 µs in 2; rust_socketio 29–31 µs in 4,
+  112 and 141 in 2; bare 21–26 µs in 5, 113 in 1.
 - Where the application's loop runs changes our client's CPU, and not the others'. On a
   current-thread runtime, tokio polls the `block_on` future only after one more
   non-blocking poll of the I/O driver (`park_yield`, an `epoll_wait` with timeout 0), while a
