@@ -191,16 +191,19 @@ fn to_json(value: &Msg, attachments: &mut Vec<Bytes>, max: usize) -> Result<Json
         Msg::Map(entries) => {
             // A repeated key keeps its last value, as in JavaScript; the values it replaces
             // are never converted, so their binary leaves no attachment without a placeholder.
-            let mut seen = std::collections::HashSet::new();
-            let last: Vec<bool> = entries
-                .iter()
-                .rev()
-                .map(|(key, _)| seen.insert(map_key(key)))
-                .collect();
+            let keys: Vec<Cow<'_, str>> = entries.iter().map(|(key, _)| map_key(key)).collect();
+            let last: Vec<bool> = {
+                let mut seen = std::collections::HashSet::new();
+                keys.iter()
+                    .rev()
+                    .map(|key| seen.insert(key.as_ref()))
+                    .collect()
+            };
             let mut map = serde_json::Map::new();
-            for ((key, value), last) in entries.iter().zip(last.into_iter().rev()) {
+            let kept = entries.iter().zip(keys).zip(last.into_iter().rev());
+            for (((_, value), key), last) in kept {
                 if last {
-                    map.insert(map_key(key).into_owned(), to_json(value, attachments, max)?);
+                    map.insert(key.into_owned(), to_json(value, attachments, max)?);
                 }
             }
             Json::Object(map)
