@@ -107,42 +107,39 @@ def main():
                    if args.server == "node"
                    else [os.path.join(args.bin_dir, "sioxide-server"), "0"])
     server = Server(args.server, argv_server)
-    try:
-        cmd = ["valgrind", "--tool=callgrind", f"--callgrind-out-file={raw}",
-               os.path.join(args.bin_dir, "sio-bench"), "ours", "echo", server.url,
-               "--n", str(args.n), "--window", "1000", "--flavor", "ct"]
+
+    def echo_under_callgrind(client, out, n, window, check=True):
+        cmd = ["valgrind", "--tool=callgrind", f"--callgrind-out-file={out}",
+               os.path.join(args.bin_dir, "sio-bench"), client, "echo", server.url,
+               "--n", str(n), "--window", str(window), "--flavor", "ct"]
         log("profile:", " ".join(cmd))
-        run = subprocess.run(cmd, capture_output=True, text=True, timeout=1800)
+        return subprocess.run(cmd, capture_output=True, text=True, timeout=1800, check=check)
+
+    def per_event(out, n):
+        _, ir = annotate(out, inclusive=False)
+        return {"total_ir": ir, "ir_per_event": ir / n}
+
+    try:
+        run = echo_under_callgrind("ours", raw, args.n, 1000, check=False)
         if run.returncode != 0:
             sys.exit(f"callgrind run failed: {run.stderr[-2000:]}")
+        cmd = run.args
         client_out = json.loads([l for l in run.stdout.splitlines() if l.startswith("{")][-1])
         # The same run for the other Rust clients: total instructions only, for comparison.
         compare = {}
         for other in ("bare", "bare_json", "ours", "ours_typed", "rust_socketio"):
-            out = raw + "." + other
-            if other == "ours":
-                out = raw
-            else:
-                ocmd = ["valgrind", "--tool=callgrind", f"--callgrind-out-file={out}",
-                        os.path.join(args.bin_dir, "sio-bench"), other, "echo", server.url,
-                        "--n", str(args.n), "--window", "1000", "--flavor", "ct"]
-                log("profile:", other)
-                subprocess.run(ocmd, capture_output=True, text=True, timeout=1800, check=True)
-            _, ir = annotate(out, inclusive=False)
-            compare[other] = {"total_ir": ir, "ir_per_event": ir / args.n}
+            out = raw if other == "ours" else raw + "." + other
+            if other != "ours":
+                echo_under_callgrind(other, out, args.n, 1000)
+            compare[other] = per_event(out, args.n)
         # The same clients with at most 2 events in flight: one or two events per wake-up, as
         # in the Node runs, so the costs paid once per wake-up show per event.
         small = {}
         n_small = max(1, args.n // 2)
         for other in ("bare", "bare_json", "ours_typed"):
             out = raw + "." + other + ".window2"
-            ocmd = ["valgrind", "--tool=callgrind", f"--callgrind-out-file={out}",
-                    os.path.join(args.bin_dir, "sio-bench"), other, "echo", server.url,
-                    "--n", str(n_small), "--window", "2", "--flavor", "ct"]
-            log("profile:", other, "window 2")
-            subprocess.run(ocmd, capture_output=True, text=True, timeout=1800, check=True)
-            _, ir = annotate(out, inclusive=False)
-            small[other] = {"total_ir": ir, "ir_per_event": ir / n_small}
+            echo_under_callgrind(other, out, n_small, 2)
+            small[other] = per_event(out, n_small)
             os.remove(out)
         memory = massif_idle(args, server.url)
     finally:

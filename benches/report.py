@@ -327,12 +327,8 @@ def work_table(d):
             continue
         label = (f"bare websocket + {c.split('+')[1]},000 busy instructions" if "+" in c
                  else PLAIN[c])
-        ex = extra.get(c)
-        if ex is None and compare.get(c) and compare.get("bare"):
-            ex = compare[c] - compare["bare"]
-        ex_small = (small[c] - small["bare"]) if small.get(c) and small.get("bare") else None
-        if "+" in c or c == "bare":
-            ex_small = extra[c]
+        above_bare = lambda ir: ir[c] - ir["bare"] if ir.get(c) and ir.get("bare") else None
+        ex, ex_small = (extra[c], extra[c]) if c in extra else (above_bare(compare), above_bare(small))
         lo, hi, _ = d.span("work-node", c, None, "ct", us_per_event)
         lines.append(f"| {label} | {f'{ex:,.0f}' if ex is not None else '–'} | "
                      f"{f'{ex_small:,.0f}' if ex_small is not None else '–'} | {f(cpu[c], 2)} "
