@@ -196,8 +196,9 @@ def main():
         ("connect-node", "node", "connect", all5, {"n": 10 if q else 50, "warmup": 5}, reps, None),
         # How the CPU per event answers work in the client: the bare client with 0 to 6 rounds
         # of ~1,000 busy instructions per received echo, next to the codec floor and ours.
-        ("work-node", "node", "echo", ["bare", "bare+2", "bare+4", "bare+6", "bare_json",
-                                       "ours_typed", "ours"],
+        # `bare+8` shows where the curve flattens; `ours_reply` is ours with one task hop fewer.
+        ("work-node", "node", "echo", ["bare", "bare+2", "bare+4", "bare+6", "bare+8", "bare_json",
+                                       "ours_typed", "ours_reply", "ours"],
          {"n": n_echo, "window": 1000}, reps, None),
     ]
     if (os.cpu_count() or 1) >= 2:
@@ -242,7 +243,7 @@ def main():
                     r = run_client(argv, server, timeout, cpu)
                     r.update(suite=name, server=server_name, test=test, client=client.split(":")[0],
                              flavor=(client.split(":")[1] if ":" in client else
-                                     ("ct" if client.split("+")[0] in ("bare", "bare_json", "ours", "ours_typed", "rust_socketio")
+                                     ("ct" if client.split("+")[0] in ("bare", "bare_json", "ours", "ours_typed", "ours_reply", "rust_socketio")
                                       else "-")),
                              rep=rep, background_busy=round(busy, 3), server_rss_kb=server.rss_kb(),
                              client_cpu=cpu)

@@ -2,7 +2,7 @@
 //! against a server URL and prints one JSON line with its own measurements.
 //!
 //! ```text
-//! sio-bench <ours|ours_typed|bare|bare_json|rust_socketio> <echo|ack|idle|connect> <url>
+//! sio-bench <ours|ours_typed|ours_reply|bare|bare_json|rust_socketio> <echo|ack|idle|connect> <url>
 //!           [--n N] [--window W] [--flavor ct|task|mt] [--warmup K] [--concurrency C] [--idle-secs S]
 //!           [--work K]
 //! ```
@@ -20,7 +20,9 @@
 //!   start to the namespace being connected (the server's CONNECT packet), then a disconnect.
 //!
 //! The clients: `ours` is this repository's `socketio::AsyncClient` (`ours_typed`: the same
-//! with a struct emitted and received instead of `serde_json::Value`, echo only);
+//! with a struct emitted and received instead of `serde_json::Value`, echo only;
+//! `ours_reply`: the same structs, but the echo handler emits the next event itself, so no
+//! loop of the application's wakes up per batch: one task hop fewer, echo only);
 //! `rust_socketio` is the crates.io crate 0.6 (its async client); `bare` is a hand-written
 //! Engine.IO/Socket.IO speaker on tokio-tungstenite with pre-encoded frames: the practical
 //! ceiling; `bare_json` the same loop encoding and parsing every event with serde_json (echo
@@ -60,7 +62,7 @@ struct Args {
 
 fn parse_args() -> Args {
     let mut it = std::env::args().skip(1);
-    let usage = "usage: sio-bench <ours|ours_typed|bare|bare_json|rust_socketio> <echo|ack|idle|connect> <url> \
+    let usage = "usage: sio-bench <ours|ours_typed|ours_reply|bare|bare_json|rust_socketio> <echo|ack|idle|connect> <url> \
                  [--n N] [--window W] [--flavor ct|task|mt] [--warmup K] [--concurrency C] [--idle-secs S] [--work K]";
     let client = it.next().expect(usage);
     let test = it.next().expect(usage);
@@ -139,6 +141,7 @@ async fn run(a: Args) -> Res<Value> {
     match (a.client.as_str(), a.test.as_str()) {
         ("ours", "echo") => ours::echo(&a).await,
         ("ours_typed", "echo") => ours::echo_typed(&a).await,
+        ("ours_reply", "echo") => ours::echo_reply(&a).await,
         ("ours", "ack") => ours::ack(&a).await,
         ("ours", "idle") => idle(&a, ours::idle_conn).await,
         ("ours", "connect") => connect_times(&a, ours::connect_once).await,
@@ -347,6 +350,47 @@ mod ours {
             s: "hello world",
         };
         echo_with::<MsgIn, _>(a, message).await
+    }
+
+    /// `echo` driven by the handler: the first `window` events are emitted up front, then
+    /// every received echo emits the next event from the handler (as a bot replies), so the
+    /// application's own task sleeps until the end: the reader and the handler task alone.
+    pub async fn echo_reply(a: &Args) -> Res<Value> {
+        let n = a.n;
+        let message = |i| MsgOut {
+            i,
+            s: "hello world",
+        };
+        let sio = AsyncClient::new();
+        let (sent, received) = (Arc::new(AtomicU64::new(0)), Arc::new(AtomicU64::new(0)));
+        let done = Arc::new(Notify::new());
+        {
+            let (sent, received, done, reply) =
+                (sent.clone(), received.clone(), done.clone(), sio.clone());
+            sio.on("echo", move |_: MsgIn| {
+                let i = sent.fetch_add(1, Ordering::Relaxed);
+                if i < n {
+                    // `emit` only queues the packet; its future is ready on the first poll.
+                    let emitted = reply.emit("echo", message(i));
+                    if let Some(Err(e)) = emitted.now_or_never() {
+                        eprintln!("emit failed: {e}");
+                    }
+                }
+                if received.fetch_add(1, Ordering::Relaxed) + 1 == n {
+                    done.notify_one();
+                }
+            });
+        }
+        sio.connect_with(&a.url, options()).await?;
+        let meter = EchoMeter::start();
+        for _ in 0..a.window.min(n) {
+            let i = sent.fetch_add(1, Ordering::Relaxed);
+            sio.emit("echo", message(i)).await?;
+        }
+        done.notified().await;
+        let out = meter.result(n, received.load(Ordering::Relaxed));
+        sio.disconnect().await;
+        Ok(out)
     }
 
     /// The echo loop: `message(i)` emitted for every `i` within the window; each echo is
