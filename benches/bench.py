@@ -278,10 +278,14 @@ def main():
         ran = {(r["suite"], r["client"], r["flavor"]) for r in results}
         results = [r for r in old["results"]
                    if (r["suite"], r["client"], r.get("flavor")) not in ran] + results
-        meta["partial_runs"] = old["meta"].get("partial_runs", []) + [
-            {"suites": sorted({s[0] for s in suites}), "clients": sorted(picked),
-             "started": meta["started"]}]
-        meta["started"] = old["meta"]["started"]
+        # The machine table describes the full run; each partial run is listed with its
+        # own start, length and library commit.
+        partial = {"suites": sorted({s[0] for s in suites}), "clients": sorted(picked),
+                   "started": meta["started"], "duration_s": meta["duration_s"],
+                   "socketio": meta["versions"]["socketio (this crate)"]}
+        meta.update({k: old["meta"][k] for k in ("started", "duration_s", "versions")
+                     if k in old["meta"]})
+        meta["partial_runs"] = old["meta"].get("partial_runs", []) + [partial]
     with open(args.out, "w") as f:
         json.dump({"meta": meta, "results": results}, f, indent=1)
     log(f"wrote {args.out} ({len(results)} runs, {meta['duration_s']} s)")

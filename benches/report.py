@@ -393,6 +393,18 @@ def work_table(d):
     return "\n".join(lines + ["", " ".join(text)])
 
 
+def partial_runs(meta):
+    """Rows of the machine table for the suites run again after the full run
+    (`benches/run.sh --only ...`): which, when, and on which library commit."""
+    rows = []
+    for p in meta.get("partial_runs", []):
+        what = ", ".join(p["suites"]) + (f" (clients {', '.join(p['clients'])})" if p.get("clients") else "")
+        when = p["started"] + (f", {p['duration_s'] / 60:.0f} min" if "duration_s" in p else "")
+        lib = f", socketio {p['socketio']}" if "socketio" in p else ""
+        rows.append(f"| run again later | {what}: {when}{lib} |\n")
+    return "".join(rows)
+
+
 def profile_compare(key="compare"):
     """Instructions per echoed event by client, from the callgrind profile (if it was run):
     `compare` with a window of 1,000 events, `compare_small_batches` with a window of 2."""
@@ -696,7 +708,7 @@ micro-benchmarks: `cargo bench -p socketio --bench codec`.
 | memory | {meta['mem_total_kb'] / 1024 / 1024:.1f} GiB |
 | kernel | {meta['kernel']} |
 | run | {meta['started']}, {meta['duration_s'] / 60:.0f} min{' (quick)' if meta.get('quick') else ''} |
-| background CPU before a run (median / max) | {statistics.median(busy) if busy else 0:.0%} / {max(busy) if busy else 0:.0%} of the machine |
+{partial_runs(meta)}| background CPU before a run (median / max) | {statistics.median(busy) if busy else 0:.0%} / {max(busy) if busy else 0:.0%} of the machine |
 | other processes' CPU during a run (median / max) | {statistics.median(interf) if interf else 0:.0%} / {max(interf) if interf else 0:.0%} of one core; {d.dropped_runs()} disturbed run(s) (> {INTERFERENCE_LIMIT:.0%}) left out of the medians |
 {versions}
 
