@@ -469,7 +469,8 @@ def cpu_bounds(cpu, task, data):
         lines += ["", f"With the test's loop spawned as a task instead of run as the `block_on` future, "
                   f"ours spends {f(task['ours'], 2)} µs per event ({f(task['ours'] / task['bare'], 2)}× "
                   f"the bare client's {f(task['bare'], 2)} µs in the same structure; "
-                  f"{100 * (task['ours'] / cpu['ours'] - 1):+.0f} % against `block_on`)"
+                  + (f"{round(100 * (task['ours'] / cpu['ours'] - 1)):+d} % against `block_on`)"
+                     if round(100 * (task['ours'] / cpu['ours'] - 1)) else "the same as in `block_on`)")
                   + (f", {f(task['ours_typed'], 2)} µs with struct payloads "
                      f"({f(task['ours_typed'] / task['bare'], 2)}×)" if task.get("ours_typed") else "")
                   + (f"; the codec floor {f(task['bare_json'], 2)} µs" if task.get("bare_json") else "")
@@ -895,7 +896,10 @@ deserializes). One thread, the same machine; run by `benches/run.sh` with 1 s wa
   rust_socketio 24–39 µs in 4 and 54–69 µs in 5, the bare client 21–28 µs in all 9. A spot
   check (library at 023b660, Node pinned to CPU 0 after 5 split-core rounds, then 6 rounds
   on one core): ours 23–25 µs in 4 runs, 48 and 84 µs in 2; rust_socketio 29–31 µs in 4,
-  112 and 141 in 2; bare 21–26 µs in 5, 113 in 1.
+  112 and 141 in 2; bare 21–26 µs in 5, 113 in 1. The full run at befb915 (library unchanged,
+  from a fresh clone) fell in the slow mode for every client: ours 23–24 µs in 2 runs and
+  42–104 µs in 7 (3.75× its p50), rust_socketio 59–100 µs in all 9 (4.3×), the bare client
+  21–33 µs in 2 and 40–82 µs in 7 (3.7×).
 - Where the application's loop runs changes our client's CPU, and not the others'. On a
   current-thread runtime, tokio polls the `block_on` future only after one more
   non-blocking poll of the I/O driver (`park_yield`, an `epoll_wait` with timeout 0), while a
