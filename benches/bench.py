@@ -194,9 +194,9 @@ def main():
         ("ack-node", "node", "ack", all5, {"n": n_ack, "warmup": 100}, reps_ack, None),
         ("ack-sioxide", "sioxide", "ack", all5, {"n": n_ack, "warmup": 100}, reps_ack, None),
         ("connect-node", "node", "connect", all5, {"n": 10 if q else 50, "warmup": 5}, reps, None),
-        # How the CPU per event answers work in the client: the bare client with 0 to 6 rounds
-        # of ~1,000 busy instructions per received echo, next to the codec floor and ours.
-        # `bare+8` shows where the curve flattens; `ours_reply` is ours with one task hop fewer.
+        # How the CPU per event answers work in the client: the bare client with 0 to 8 rounds
+        # of ~1,000 busy instructions per received echo (the last step shows where the curve
+        # flattens), next to the codec floor and ours (`ours_reply`: one task hop fewer).
         ("work-node", "node", "echo", ["bare", "bare+2", "bare+4", "bare+6", "bare+8", "bare_json",
                                        "ours_typed", "ours_reply", "ours"],
          {"n": n_echo, "window": 1000}, reps, None),

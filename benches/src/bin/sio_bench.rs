@@ -371,9 +371,10 @@ mod ours {
                 let i = sent.fetch_add(1, Ordering::Relaxed);
                 if i < n {
                     // `emit` only queues the packet; its future is ready on the first poll.
-                    let emitted = reply.emit("echo", message(i));
-                    if let Some(Err(e)) = emitted.now_or_never() {
-                        eprintln!("emit failed: {e}");
+                    match reply.emit("echo", message(i)).now_or_never() {
+                        Some(Ok(())) => {}
+                        Some(Err(e)) => eprintln!("emit failed: {e}"),
+                        None => eprintln!("emit did not complete at once"),
                     }
                 }
                 if received.fetch_add(1, Ordering::Relaxed) + 1 == n {
