@@ -138,6 +138,9 @@ fn main() {
 }
 
 async fn run(a: Args) -> Res<Value> {
+    if a.work > 0 && !(a.test == "echo" && matches!(a.client.as_str(), "bare" | "bare_json")) {
+        return Err("--work applies to the echo of the bare clients only".into());
+    }
     match (a.client.as_str(), a.test.as_str()) {
         ("ours", "echo") => ours::echo(&a).await,
         ("ours_typed", "echo") => ours::echo_typed(&a).await,
@@ -334,6 +337,14 @@ mod ours {
         s: &'a str,
     }
 
+    /// Event `i` of the typed echo runs.
+    fn typed_message(i: u64) -> MsgOut<'static> {
+        MsgOut {
+            i,
+            s: "hello world",
+        }
+    }
+
     #[derive(serde::Deserialize)]
     struct MsgIn {
         #[allow(dead_code)]
@@ -345,11 +356,7 @@ mod ours {
     /// `echo` with the application's own types: a struct emitted, a struct received (what the
     /// library costs when the user's types are cheap).
     pub async fn echo_typed(a: &Args) -> Res<Value> {
-        let message = |i| MsgOut {
-            i,
-            s: "hello world",
-        };
-        echo_with::<MsgIn, _>(a, message).await
+        echo_with::<MsgIn, _>(a, typed_message).await
     }
 
     /// `echo` driven by the handler: the first `window` events are emitted up front, then
@@ -357,10 +364,6 @@ mod ours {
     /// application's own task sleeps until the end: the reader and the handler task alone.
     pub async fn echo_reply(a: &Args) -> Res<Value> {
         let n = a.n;
-        let message = |i| MsgOut {
-            i,
-            s: "hello world",
-        };
         let sio = AsyncClient::new();
         let (sent, received) = (Arc::new(AtomicU64::new(0)), Arc::new(AtomicU64::new(0)));
         let done = Arc::new(Notify::new());
@@ -371,7 +374,7 @@ mod ours {
                 let i = sent.fetch_add(1, Ordering::Relaxed);
                 if i < n {
                     // `emit` only queues the packet; its future is ready on the first poll.
-                    match reply.emit("echo", message(i)).now_or_never() {
+                    match reply.emit("echo", typed_message(i)).now_or_never() {
                         Some(Ok(())) => {}
                         Some(Err(e)) => eprintln!("emit failed: {e}"),
                         None => eprintln!("emit did not complete at once"),
@@ -386,7 +389,7 @@ mod ours {
         let meter = EchoMeter::start();
         for _ in 0..a.window.min(n) {
             let i = sent.fetch_add(1, Ordering::Relaxed);
-            sio.emit("echo", message(i)).await?;
+            sio.emit("echo", typed_message(i)).await?;
         }
         done.notified().await;
         let out = meter.result(n, received.load(Ordering::Relaxed));
