@@ -7,7 +7,7 @@
 use std::marker::PhantomData;
 
 use bytes::Bytes;
-use serde::de::{DeserializeOwned, DeserializeSeed, IgnoredAny, SeqAccess, Visitor};
+use serde::de::{Deserialize, DeserializeOwned, DeserializeSeed, IgnoredAny, SeqAccess, Visitor};
 use serde::ser::SerializeTuple;
 use serde::Serialize;
 use serde_json::value::RawValue;
@@ -39,6 +39,10 @@ pub struct Payload {
     start: usize,
     /// 1 when the array starts with the event's name.
     skip: usize,
+    /// Where the arguments' walk starts, when known (0 when not): just after the `[` when
+    /// `skip` is 0, just after the event's name when it is 1. Spares a typed handler
+    /// parsing the name again for each parameter.
+    args_at: usize,
     attachments: Vec<Bytes>,
 }
 
@@ -59,6 +63,7 @@ impl Payload {
             text: format!("[{}]", encoded.args).into(),
             start: 0,
             skip: 0,
+            args_at: 1,
             attachments: encoded.attachments,
         })
     }
@@ -69,16 +74,42 @@ impl Payload {
             text,
             start,
             skip: 1,
+            args_at: 0,
             attachments,
+        }
+    }
+
+    /// The arguments of an EVENT, as [`from_event`](Self::from_event), whose name `name`
+    /// (from [`event_name`]) tells where the arguments start.
+    pub(crate) fn from_named_event(
+        text: Text,
+        start: usize,
+        name: &EventName,
+        attachments: Vec<Bytes>,
+    ) -> Self {
+        let args_at = match name {
+            // After the closing quote.
+            EventName::InText(span) => span.end + 1,
+            EventName::Owned(_) => 0,
+        };
+        Payload {
+            args_at,
+            ..Payload::from_event(text, start, attachments)
         }
     }
 
     /// The arguments of an ACK whose JSON array starts at `start` in `text`.
     pub(crate) fn from_ack(text: Text, start: usize, attachments: Vec<Bytes>) -> Self {
+        let args_at = if text.as_bytes().get(start) == Some(&b'[') {
+            start + 1
+        } else {
+            0
+        };
         Payload {
             text,
             start,
             skip: 0,
+            args_at,
             attachments,
         }
     }
@@ -120,6 +151,62 @@ impl Payload {
         .deserialize(&mut deserializer)
     }
 
+    /// Argument `index`, as [`nth`](Self::nth) finds it, but walking the arguments from
+    /// where they start when that is known: each item parsed once by serde_json, the
+    /// separators checked here, and the array still checked to its end.
+    fn item<'a, T: Deserialize<'a>>(
+        &'a self,
+        index: usize,
+    ) -> Result<Option<T>, serde_json::Error> {
+        if self.args_at == 0 {
+            return self.nth(index, PhantomData::<T>);
+        }
+        #[derive(Clone, Copy, PartialEq)]
+        enum At {
+            Start,
+            AfterItem,
+            AfterComma,
+        }
+        let text: &'a str = &self.text;
+        let bytes = text.as_bytes();
+        let (mut at, mut state) = match self.skip {
+            0 => (self.args_at, At::Start),
+            _ => (self.args_at, At::AfterItem),
+        };
+        let (mut item, mut found) = (0, None);
+        loop {
+            while let Some(b' ' | b'\t' | b'\n' | b'\r') = bytes.get(at) {
+                at += 1;
+            }
+            match (state, bytes.get(at)) {
+                (At::Start | At::AfterItem, Some(b']')) => return Ok(found),
+                (At::AfterItem, Some(b',')) => {
+                    at += 1;
+                    state = At::AfterComma;
+                    continue;
+                }
+                (At::AfterItem, _) => {
+                    return Err(serde::de::Error::custom(
+                        "expected `,` or `]` after an argument",
+                    ))
+                }
+                _ => {}
+            }
+            let rest = text.get(at..).unwrap_or_default();
+            at += if item == index {
+                let mut items = serde_json::Deserializer::from_str(rest).into_iter::<T>();
+                found = Some(next_item(&mut items)?);
+                items.byte_offset()
+            } else {
+                let mut items = serde_json::Deserializer::from_str(rest).into_iter::<IgnoredAny>();
+                next_item(&mut items)?;
+                items.byte_offset()
+            };
+            item += 1;
+            state = At::AfterItem;
+        }
+    }
+
     /// How many arguments there are.
     pub fn len(&self) -> usize {
         if self.array().is_empty() {
@@ -146,12 +233,12 @@ impl Payload {
         index: usize,
     ) -> Result<T, serde_json::Error> {
         if self.attachments.is_empty() {
-            return match self.nth(index, PhantomData::<T>)? {
+            return match self.item::<T>(index)? {
                 Some(value) => Ok(value),
                 None => T::deserialize(Missing),
             };
         }
-        match self.nth(index, PhantomData::<serde_json::Value>)? {
+        match self.item::<serde_json::Value>(index)? {
             Some(value) => T::deserialize(ArgDeserializer {
                 value: &value,
                 attachments: &self.attachments,
@@ -171,7 +258,7 @@ impl Payload {
 
     /// Argument `index` as raw JSON (binary appears as placeholders).
     pub fn raw(&self, index: usize) -> Option<&RawValue> {
-        self.nth(index, PhantomData::<&RawValue>).ok().flatten()
+        self.item::<&RawValue>(index).ok().flatten()
     }
 
     /// Every argument as raw JSON.
@@ -231,6 +318,15 @@ impl Serialize for Payload {
         }
         tuple.end()
     }
+}
+
+/// The next item of a stream of JSON values; the end of the text is an error.
+fn next_item<'de, T: Deserialize<'de>>(
+    items: &mut serde_json::StreamDeserializer<'de, serde_json::de::StrRead<'de>, T>,
+) -> Result<T, serde_json::Error> {
+    items
+        .next()
+        .unwrap_or_else(|| Err(serde::de::Error::custom("the arguments end too early")))
 }
 
 /// Deserializes one item of a JSON array: skips `index` items, deserializes the next
@@ -392,6 +488,60 @@ mod tests {
             payload,
             Payload::new(&(1, "two", serde_json::json!({"three": 3}))).unwrap()
         );
+    }
+
+    #[test]
+    fn walking_from_the_name_finds_what_a_full_parse_finds() {
+        let texts = [
+            r#"42["ev",1,"two",{"three":[3]}]"#,
+            r#"42["ev"]"#,
+            r#"42["ev" , 1 ,	2
+ ]"#,
+            r#"42["ev",1,]"#,
+            r#"42["ev",1 2]"#,
+            r#"42["ev",1"#,
+            r#"42["ev",1,"#,
+            r#"42["ev","]",true,null]"#,
+            r#"42["ev",12x]"#,
+            r#"42["ev",{"a":}]"#,
+        ];
+        for text in texts {
+            let name = event_name(text, 2);
+            let Ok(name) = name else { continue };
+            let walked = Payload::from_named_event(text.into(), 2, &name, Vec::new());
+            assert_ne!(walked.args_at, 0, "{text}");
+            let parsed = Payload::from_event(text.into(), 2, Vec::new());
+            for index in 0..5 {
+                let fast = walked
+                    .item::<&RawValue>(index)
+                    .map(|v| v.map(RawValue::get));
+                let full = parsed.nth(index, PhantomData::<&RawValue>);
+                let full = full.map(|v| v.map(RawValue::get));
+                assert_eq!(
+                    fast.is_ok(),
+                    full.is_ok(),
+                    "{text} [{index}]: {fast:?} vs {full:?}"
+                );
+                if let (Ok(fast), Ok(full)) = (fast, full) {
+                    assert_eq!(fast, full, "{text} [{index}]");
+                }
+            }
+        }
+        for ack in ["[]", "[ ]", "[1]", "[1,2]", "[,1]", "[1,]", "[", "[1"] {
+            let walked = Payload::from_ack(ack.into(), 0, Vec::new());
+            let parsed = Payload {
+                args_at: 0,
+                ..walked.clone()
+            };
+            for index in 0..3 {
+                let fast = walked.item::<Option<i64>>(index);
+                let full = parsed.item::<Option<i64>>(index);
+                assert_eq!(fast.is_ok(), full.is_ok(), "{ack} [{index}]");
+                if let (Ok(fast), Ok(full)) = (fast, full) {
+                    assert_eq!(fast, full, "{ack} [{index}]");
+                }
+            }
+        }
     }
 
     #[test]

@@ -50,15 +50,18 @@ pub enum ConnectionState {
     Disconnecting,
 }
 
-/// The events the client raises itself; a server cannot emit them.
-pub(crate) const RESERVED_EVENTS: [&str; 6] = [
-    "connect",
-    "connect_error",
-    "disconnect",
-    "reconnect_attempt",
-    "reconnect",
-    "reconnect_failed",
-];
+/// Whether `event` is one the client raises itself (a server cannot emit it).
+pub(crate) fn is_reserved(event: &str) -> bool {
+    matches!(
+        event,
+        "connect"
+            | "connect_error"
+            | "disconnect"
+            | "reconnect_attempt"
+            | "reconnect"
+            | "reconnect_failed"
+    )
+}
 
 /// A job for the dispatcher: a handler (or class method) and its call; running it
 /// may return a future to await. An enum, so that queueing allocates nothing.
@@ -1140,8 +1143,8 @@ impl Core {
                 engine: engine.clone(),
             }))
         });
-        let payload = Payload::from_event(data, start, attachments);
-        if RESERVED_EVENTS.contains(&name.resolve(&payload)) {
+        let payload = Payload::from_named_event(data, start, &name, attachments);
+        if is_reserved(name.resolve(&payload)) {
             warn!(target: "socketio", event = %name.resolve(&payload), "the server emitted a reserved event; ignored");
             return Ok(());
         }
@@ -1229,7 +1232,7 @@ impl Core {
                 Target::Class(class.clone())
             } else if let (Some(any), false) = (
                 found.and_then(|found| found.any.as_ref()),
-                RESERVED_EVENTS.contains(&event),
+                is_reserved(event),
             ) {
                 Target::Handler(any.clone())
             } else {

@@ -47,12 +47,21 @@ impl Outbox {
 
     /// Queues packets that must go out together; `false` once the session is over.
     pub(super) fn push(&self, packets: impl IntoIterator<Item = Packet>) -> bool {
+        self.push_with(|queue| queue.extend(packets))
+    }
+
+    /// Queues one packet; `false` once the session is over.
+    pub(super) fn push_one(&self, packet: Packet) -> bool {
+        self.push_with(|queue| queue.push_back(packet))
+    }
+
+    fn push_with(&self, push: impl FnOnce(&mut VecDeque<Packet>)) -> bool {
         let mut state = self.lock();
         if state.closed {
             return false;
         }
         let was_idle = state.packets.is_empty() && state.closing.is_none();
-        state.packets.extend(packets);
+        push(&mut state.packets);
         drop(state);
         if was_idle {
             self.wakeup.wake();

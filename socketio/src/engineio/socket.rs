@@ -257,16 +257,16 @@ impl EngineSocket {
 
     /// Queues a text message.
     pub fn send_message(&self, text: String) -> Result<(), Error> {
-        self.send([Packet::Message(text.into())])
+        Self::sent(self.shared.outbox.push_one(Packet::Message(text.into())))
     }
 
     /// Queues a binary message.
     pub fn send_binary(&self, data: Bytes) -> Result<(), Error> {
-        self.send([Packet::Binary(data)])
+        Self::sent(self.shared.outbox.push_one(Packet::Binary(data)))
     }
 
-    fn send(&self, packets: impl IntoIterator<Item = Packet>) -> Result<(), Error> {
-        if self.shared.outbox.push(packets) {
+    fn sent(queued: bool) -> Result<(), Error> {
+        if queued {
             Ok(())
         } else {
             Err(Error::NotConnected)
@@ -275,9 +275,14 @@ impl EngineSocket {
 
     /// Queues a text message followed by binary messages, with nothing sent in between.
     pub fn send_with_binaries(&self, text: String, binaries: Vec<Bytes>) -> Result<(), Error> {
-        self.send(
-            std::iter::once(Packet::Message(text.into()))
-                .chain(binaries.into_iter().map(Packet::Binary)),
+        if binaries.is_empty() {
+            return self.send_message(text);
+        }
+        Self::sent(
+            self.shared.outbox.push(
+                std::iter::once(Packet::Message(text.into()))
+                    .chain(binaries.into_iter().map(Packet::Binary)),
+            ),
         )
     }
 
