@@ -842,9 +842,13 @@ deserializes). One thread, the same machine; run by `benches/run.sh` with 1 s wa
   variant executes about a quarter fewer instructions than the `Value` one and spends about
   the same CPU time. Trimming 100–200 instructions per event (a smaller job; reading every
   frame already buffered per wake-up) moved the median of 6 interleaved runs each by less
-  than 1% (3.65 and 3.65 µs against 3.67). Keeping each received frame's buffer instead of
-  copying it (library at c984bdd) saves one allocation and about 290 instructions per event
-  with struct payloads (callgrind A/B on one server: 7,382–7,384 in 2 runs against
+  than 1% (3.65 and 3.65 µs against 3.67). Reading a typed parameter from just after the
+  event's name instead of parsing the name again (library at 94c53a3) saved about 300
+  instructions per event in large batches and 410 at one or two per wake-up (callgrind:
+  7,218 → 6,921 and 13,095 → 12,685), and moved the CPU by less than the noise (medians of 7
+  interleaved runs, client pinned to one CPU and Node to the other: 3.70 against 3.71 µs).
+  Keeping each received frame's buffer instead of copying it (library at c984bdd) saves one
+  allocation and about 290 instructions per event with struct payloads (callgrind A/B on one server: 7,382–7,384 in 2 runs against
   7,082–7,112 in 3), and moved the CPU by less than the noise (medians of 7 interleaved runs: 3.62 against 3.61 µs with
   structs, 4.01 against 4.08 µs with `Value`). Queued events then share tungstenite's 4 KiB
   read buffers; the queue holds consecutive frames, so that is at most about one buffer
@@ -853,7 +857,11 @@ deserializes). One thread, the same machine; run by `benches/run.sh` with 1 s wa
   handler on the I/O task as its event is read (an experiment at e12cde4, not kept), did
   not lower the CPU either: 3.58 against 3.55 µs with struct payloads in `block_on`
   (medians of 7 interleaved runs, bare 2.11 µs in the same runs) and 3.58 against 3.49 µs
-  in a task (5 runs).
+  in a task (5 runs). Repeated at 94c53a3 (a handler runs on the I/O task when the
+  dispatcher has nothing queued or running), it saved 583 instructions per event at one or
+  two events per wake-up (12,685 → 12,102) and still did not lower the CPU: 3.63 against
+  3.59 µs with structs (5 interleaved runs, pinned as above), with the same 0.48–0.49
+  `recvfrom` and `sendto` calls per event.
 - One task for everything did not lower it either (an experiment on the library at 7df6ee1,
   not kept): synchronous handlers run on the I/O task as their frames are read, each
   echo's handler emits the next event, and the I/O task reads every frame already buffered
