@@ -907,7 +907,9 @@ deserializes). One thread, the same machine; run by `benches/run.sh` with 1 s wa
   112 and 141 in 2; bare 21–26 µs in 5, 113 in 1. The full run at befb915 (library unchanged,
   from a fresh clone) fell in the slow mode for every client: ours 23–24 µs in 2 runs and
   42–104 µs in 7 (3.75× its p50), rust_socketio 59–100 µs in all 9 (4.3×), the bare client
-  21–33 µs in 2 and 40–82 µs in 7 (3.7×).
+  21–33 µs in 2 and 40–82 µs in 7 (3.7×). So did the full run at c4abc4f (fresh clone): ours
+  37 µs in 1 run and 50–64 µs in 8 (4.03×), rust_socketio 51–70 µs in all 9, the bare client
+  31–36 µs in 3 and 51–64 µs in 6 (4.72×).
 - Where the application's loop runs changes our client's CPU, and not the others'. On a
   current-thread runtime, tokio polls the `block_on` future only after one more
   non-blocking poll of the I/O driver (`park_yield`, an `epoll_wait` with timeout 0), while a
