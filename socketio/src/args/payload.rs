@@ -161,7 +161,7 @@ impl Payload {
         if self.args_at == 0 {
             return self.nth(index, PhantomData::<T>);
         }
-        #[derive(Clone, Copy, PartialEq)]
+        #[derive(Clone, Copy)]
         enum At {
             Start,
             AfterItem,
@@ -169,9 +169,11 @@ impl Payload {
         }
         let text: &'a str = &self.text;
         let bytes = text.as_bytes();
-        let (mut at, mut state) = match self.skip {
-            0 => (self.args_at, At::Start),
-            _ => (self.args_at, At::AfterItem),
+        let mut at = self.args_at;
+        let mut state = if self.skip == 0 {
+            At::Start
+        } else {
+            At::AfterItem
         };
         let (mut item, mut found) = (0, None);
         loop {
