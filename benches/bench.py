@@ -108,7 +108,7 @@ def client_argv(client, test, url, flags, bin_dir, python):
     extra = [str(x) for kv in flags.items() for x in (f"--{kv[0]}", kv[1])]
     if client.startswith("ours") or client.startswith("bare") or client.startswith("rust_socketio"):
         kind, _, flavor = client.partition(":")
-        # `bare+K`: the bare client with K rounds of busy work per received echo.
+        # `bare+K`, `ours_reply+K`: K rounds of busy work per received echo.
         kind, _, work = kind.partition("+")
         if work:
             extra += ["--work", work]
@@ -196,9 +196,11 @@ def main():
         ("connect-node", "node", "connect", all5, {"n": 10 if q else 50, "warmup": 5}, reps, None),
         # How the CPU per event answers work in the client: the bare client with 0 to 8 rounds
         # of ~1,000 busy instructions per received echo (the last step shows where the curve
-        # flattens), next to the codec floor and ours (`ours_reply`: one task hop fewer).
+        # flattens), next to the codec floor and ours (`ours_reply`: one task hop fewer; with
+        # 2 and 4 rounds in its handler: does work added to ours show in its CPU?).
         ("work-node", "node", "echo", ["bare", "bare+2", "bare+4", "bare+6", "bare+8", "bare_json",
-                                       "ours_typed", "ours_reply", "ours"],
+                                       "ours_typed", "ours_reply", "ours_reply+2", "ours_reply+4",
+                                       "ours"],
          {"n": n_echo, "window": 1000}, reps, None),
     ]
     if (os.cpu_count() or 1) >= 2:

@@ -306,7 +306,8 @@ def instructions_vs_cpu(cpu, compare):
     return lines + ["", text]
 
 
-WORK_CLIENTS = ["bare", "bare+2", "bare+4", "bare+6", "bare+8", "bare_json", "ours_typed", "ours_reply", "ours"]
+WORK_CLIENTS = ["bare", "bare+2", "bare+4", "bare+6", "bare+8", "bare_json", "ours_typed", "ours_reply",
+                "ours_reply+2", "ours_reply+4", "ours"]
 WORK_STEPS = (2, 4, 6, 8)
 
 
@@ -327,8 +328,9 @@ def work_table(d):
     for c in WORK_CLIENTS:
         if cpu.get(c) is None:
             continue
-        label = (f"bare websocket + {c.split('+')[1]},000 busy instructions" if "+" in c
-                 else PLAIN[c])
+        base, _, k = c.partition("+")
+        label = (PLAIN[c] if not k else f"bare websocket + {k},000 busy instructions" if base == "bare"
+                 else f"{PLAIN[base]}, + {k},000 busy instructions in the handler")
         above_bare = lambda ir: ir[c] - ir["bare"] if ir.get(c) and ir.get("bare") else None
         ex, ex_small = (extra[c], extra[c]) if c in extra else (above_bare(compare), above_bare(small))
         lo, hi, _ = d.span("work-node", c, None, "ct", us_per_event)
@@ -362,6 +364,20 @@ def work_table(d):
                     f"event, stop following its instructions. Ours sits on that plateau; to come down to "
                     f"the 1.25× line it must shed instructions per event until it sleeps again, as the "
                     f"bare client does.")
+    if all(cpu.get(c) for c in ("ours_reply", "ours_reply+2", "ours_reply+4", "bare+2", "bare+4")):
+        rise = lambda c, base: f"{100 * (cpu[c] / cpu[base] - 1):+.0f} %"
+        added = (f"2,000 and 4,000 busy instructions per event in its echo handler take ours (the "
+                 f"handler emits the next event) from {f(cpu['ours_reply'], 2)} to "
+                 f"{f(cpu['ours_reply+2'], 2)} and {f(cpu['ours_reply+4'], 2)} µs "
+                 f"({rise('ours_reply+2', 'ours_reply')}, {rise('ours_reply+4', 'ours_reply')}), where "
+                 f"the same work takes the bare client from {f(bare, 2)} to {f(cpu['bare+2'], 2)} and "
+                 f"{f(cpu['bare+4'], 2)} µs ({rise('bare+2', 'bare')}, {rise('bare+4', 'bare')})")
+        if cpu["ours_reply+4"] / cpu["ours_reply"] < 1.05:
+            text.append(f"Work added to ours hardly shows, as the plateau predicts: {added}. By the "
+                        f"same token, work taken out of ours shows only once enough of it is gone for "
+                        f"ours to sleep between the server's frames again.")
+        else:
+            text.append(f"Work added to ours: {added}.")
     echo = d.per_client("echo-node", us_per_event)
     wall_here, wall_echo = (d.m(suite, "bare", None, "ct", wall_100k) for suite in ("work-node", "echo-node"))
     if echo.get("bare") and echo.get("ours") and cpu.get("ours") and wall_here and wall_echo:

@@ -10,9 +10,10 @@
 //! * `echo`: N events `{"i": n, "s": "hello world"}` sent as fast as a window of W
 //!   unanswered events allows; the server echoes each one; done when N echoes arrived.
 //!   Reports the process's CPU (getrusage RUSAGE_SELF, user + system) and the wall time of
-//!   that phase only (connect excluded). `--work K` (bare clients only) adds K rounds of
-//!   busy work to every received echo, about 1,000 instructions per round: how the CPU per
-//!   event responds to work in the client, with everything else the same.
+//!   that phase only (connect excluded). `--work K` (the bare clients and `ours_reply`) adds
+//!   K rounds of busy work to every received echo, about 1,000 instructions per round (in
+//!   `ours_reply`, in the echo handler): how the CPU per event responds to work in the
+//!   client, with everything else the same.
 //! * `ack`: K warm-up then N sequential `sum(1, 2)` calls, each timed from the emit to the ack.
 //! * `idle`: one warm-up connection, then N more (at most C connecting at once), then S seconds
 //!   idle; reports the VmRSS growth (from /proc/self/status) divided by N.
@@ -138,8 +139,9 @@ fn main() {
 }
 
 async fn run(a: Args) -> Res<Value> {
-    if a.work > 0 && !(a.test == "echo" && matches!(a.client.as_str(), "bare" | "bare_json")) {
-        return Err("--work applies to the echo of the bare clients only".into());
+    let takes_work = matches!(a.client.as_str(), "bare" | "bare_json" | "ours_reply");
+    if a.work > 0 && !(a.test == "echo" && takes_work) {
+        return Err("--work applies to the echo of bare, bare_json and ours_reply only".into());
     }
     match (a.client.as_str(), a.test.as_str()) {
         ("ours", "echo") => ours::echo(&a).await,
@@ -362,6 +364,7 @@ mod ours {
     /// `echo` driven by the handler: the first `window` events are emitted up front, then
     /// every received echo emits the next event from the handler (as a bot replies), so the
     /// application's own task sleeps until the end: the reader and the handler task alone.
+    /// `--work K` runs K rounds of busy work in the handler before it emits.
     pub async fn echo_reply(a: &Args) -> Res<Value> {
         let n = a.n;
         let sio = AsyncClient::new();
@@ -370,7 +373,9 @@ mod ours {
         {
             let (sent, received, done, reply) =
                 (sent.clone(), received.clone(), done.clone(), sio.clone());
+            let work = a.work;
             sio.on("echo", move |_: MsgIn| {
+                busy_work(work);
                 let i = sent.fetch_add(1, Ordering::Relaxed);
                 if i < n {
                     // `emit` only queues the packet; its future is ready on the first poll.
