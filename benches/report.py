@@ -760,8 +760,9 @@ bottleneck.
 The same echo against the Node server (suite `work-node`, current-thread runtime, loop in
 `block_on`), with the bare client doing K × ~1,000 instructions of busy work for every echo
 it receives (`sio-bench bare echo URL --work K`; a round measured 970–980 instructions with
-callgrind), next to the codec floor and ours. *Sleeps* are the client's voluntary context
-switches during the run (getrusage), per 1,000 events.
+callgrind), next to the codec floor and ours, and ours with the same busy work in its echo
+handler (`sio-bench ours_reply echo URL --work K`). *Sleeps* are the client's voluntary
+context switches during the run (getrusage), per 1,000 events.
 
 {work_table(d)}
 
