@@ -944,7 +944,10 @@ deserializes). One thread, the same machine; run by `benches/run.sh` with 1 s wa
   42–104 µs in 7 (3.75× its p50), rust_socketio 59–100 µs in all 9 (4.3×), the bare client
   21–33 µs in 2 and 40–82 µs in 7 (3.7×). So did the full run at c4abc4f (fresh clone): ours
   37 µs in 1 run and 50–64 µs in 8 (4.03×), rust_socketio 51–70 µs in all 9, the bare client
-  31–36 µs in 3 and 51–64 µs in 6 (4.72×).
+  31–36 µs in 3 and 51–64 µs in 6 (4.72×). The full run at 161adac (fresh clone, library
+  unchanged) fell in the fast mode: ours 25–37 µs in 7 of its 9 runs and 50–51 µs in 2
+  (1.94× its p50), rust_socketio 27–28 µs in 2 and 51–69 µs in 7, the bare client 22–31 µs
+  in 7 and 41–45 µs in 2.
 - Where the application's loop runs changes our client's CPU, and not the others'. On a
   current-thread runtime, tokio polls the `block_on` future only after one more
   non-blocking poll of the I/O driver (`park_yield`, an `epoll_wait` with timeout 0), while a
