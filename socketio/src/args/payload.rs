@@ -39,10 +39,10 @@ pub struct Payload {
     start: usize,
     /// 1 when the array starts with the event's name.
     skip: usize,
-    /// Where the arguments' walk starts, when known (0 when not): just after the `[` when
-    /// `skip` is 0, just after the event's name when it is 1. Spares a typed handler
-    /// parsing the name again for each parameter.
-    args_at: usize,
+    /// Where the arguments' walk starts, when known: just after the `[` when `skip` is 0,
+    /// just after the event's name when it is 1. Spares a typed handler parsing the name
+    /// again for each parameter.
+    args_at: Option<usize>,
     attachments: Vec<Bytes>,
 }
 
@@ -63,7 +63,7 @@ impl Payload {
             text: format!("[{}]", encoded.args).into(),
             start: 0,
             skip: 0,
-            args_at: 1,
+            args_at: Some(1),
             attachments: encoded.attachments,
         })
     }
@@ -74,7 +74,7 @@ impl Payload {
             text,
             start,
             skip: 1,
-            args_at: 0,
+            args_at: None,
             attachments,
         }
     }
@@ -89,8 +89,8 @@ impl Payload {
     ) -> Self {
         let args_at = match name {
             // After the closing quote.
-            EventName::InText(span) => span.end + 1,
-            EventName::Owned(_) => 0,
+            EventName::InText(span) => Some(span.end + 1),
+            EventName::Owned(_) => None,
         };
         Payload {
             args_at,
@@ -100,11 +100,7 @@ impl Payload {
 
     /// The arguments of an ACK whose JSON array starts at `start` in `text`.
     pub(crate) fn from_ack(text: Text, start: usize, attachments: Vec<Bytes>) -> Self {
-        let args_at = if text.as_bytes().get(start) == Some(&b'[') {
-            start + 1
-        } else {
-            0
-        };
+        let args_at = (text.as_bytes().get(start) == Some(&b'[')).then_some(start + 1);
         Payload {
             text,
             start,
@@ -158,9 +154,9 @@ impl Payload {
         &'a self,
         index: usize,
     ) -> Result<Option<T>, serde_json::Error> {
-        if self.args_at == 0 {
+        let Some(mut at) = self.args_at else {
             return self.nth(index, PhantomData::<T>);
-        }
+        };
         #[derive(Clone, Copy)]
         enum At {
             Start,
@@ -169,7 +165,6 @@ impl Payload {
         }
         let text: &'a str = &self.text;
         let bytes = text.as_bytes();
-        let mut at = self.args_at;
         let mut state = if self.skip == 0 {
             At::Start
         } else {
@@ -196,13 +191,11 @@ impl Payload {
             }
             let rest = text.get(at..).unwrap_or_default();
             at += if item == index {
-                let mut items = serde_json::Deserializer::from_str(rest).into_iter::<T>();
-                found = Some(next_item(&mut items)?);
-                items.byte_offset()
+                let (value, len) = first_value::<T>(rest)?;
+                found = Some(value);
+                len
             } else {
-                let mut items = serde_json::Deserializer::from_str(rest).into_iter::<IgnoredAny>();
-                next_item(&mut items)?;
-                items.byte_offset()
+                first_value::<IgnoredAny>(rest)?.1
             };
             item += 1;
             state = At::AfterItem;
@@ -322,13 +315,14 @@ impl Serialize for Payload {
     }
 }
 
-/// The next item of a stream of JSON values; the end of the text is an error.
-fn next_item<'de, T: Deserialize<'de>>(
-    items: &mut serde_json::StreamDeserializer<'de, serde_json::de::StrRead<'de>, T>,
-) -> Result<T, serde_json::Error> {
-    items
+/// The JSON value at the start of `text`, and how many bytes it takes; the end of the
+/// text is an error.
+fn first_value<'de, T: Deserialize<'de>>(text: &'de str) -> Result<(T, usize), serde_json::Error> {
+    let mut values = serde_json::Deserializer::from_str(text).into_iter::<T>();
+    let value = values
         .next()
-        .unwrap_or_else(|| Err(serde::de::Error::custom("the arguments end too early")))
+        .unwrap_or_else(|| Err(serde::de::Error::custom("the arguments end too early")))?;
+    Ok((value, values.byte_offset()))
 }
 
 /// Deserializes one item of a JSON array: skips `index` items, deserializes the next
@@ -511,7 +505,7 @@ mod tests {
             let name = event_name(text, 2);
             let Ok(name) = name else { continue };
             let walked = Payload::from_named_event(text.into(), 2, &name, Vec::new());
-            assert_ne!(walked.args_at, 0, "{text}");
+            assert!(walked.args_at.is_some(), "{text}");
             let parsed = Payload::from_event(text.into(), 2, Vec::new());
             for index in 0..5 {
                 let fast = walked
@@ -532,7 +526,7 @@ mod tests {
         for ack in ["[]", "[ ]", "[1]", "[1,2]", "[,1]", "[1,]", "[", "[1"] {
             let walked = Payload::from_ack(ack.into(), 0, Vec::new());
             let parsed = Payload {
-                args_at: 0,
+                args_at: None,
                 ..walked.clone()
             };
             for index in 0..3 {
