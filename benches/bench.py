@@ -104,9 +104,14 @@ class Server:
             self.proc.wait()
 
 
+def is_rust(client):
+    """A client of `sio-bench` (`kind[+K][:flavor]`), as opposed to the Node and Python peers."""
+    return client.startswith(("ours", "bare", "rust_socketio"))
+
+
 def client_argv(client, test, url, flags, bin_dir, python):
     extra = [str(x) for kv in flags.items() for x in (f"--{kv[0]}", kv[1])]
-    if client.startswith("ours") or client.startswith("bare") or client.startswith("rust_socketio"):
+    if is_rust(client):
         kind, _, flavor = client.partition(":")
         # `bare+K`, `ours_reply+K`: K rounds of busy work per received echo.
         kind, _, work = kind.partition("+")
@@ -245,8 +250,7 @@ def main():
                     r = run_client(argv, server, timeout, cpu)
                     r.update(suite=name, server=server_name, test=test, client=client.split(":")[0],
                              flavor=(client.split(":")[1] if ":" in client else
-                                     ("ct" if client.split("+")[0] in ("bare", "bare_json", "ours", "ours_typed", "ours_reply", "rust_socketio")
-                                      else "-")),
+                                     ("ct" if is_rust(client) else "-")),
                              rep=rep, background_busy=round(busy, 3), server_rss_kb=server.rss_kb(),
                              client_cpu=cpu)
                     results.append(r)
