@@ -13,7 +13,8 @@
 use std::sync::Arc;
 
 use crate::client::handler::{BoxFuture, Call};
-use crate::{AsyncSocket, Socket};
+use crate::client::handlers::ClassHandler;
+use crate::{AsyncClient, AsyncSocket, Client, Socket};
 
 /// A class-based namespace for the [`AsyncClient`](crate::AsyncClient): python's
 /// `socketio.AsyncClientNamespace`. Implemented by `#[namespace]`.
@@ -75,10 +76,47 @@ pub trait EventFunction {
     fn register(self, socket: &Socket);
 }
 
-/// The dispatch table of a class-based namespace, as the client's core uses it.
-pub(crate) trait Dispatch: Send + Sync + 'static {
-    fn handles(&self, event: &str) -> bool;
-    fn dispatch(&self, call: Call) -> Option<BoxFuture>;
+// The registration methods live here, beside the traits they take, so that the client
+// files need nothing from this module.
+
+impl AsyncClient {
+    /// Installs a class-based namespace (python's `register_namespace`): its methods
+    /// handle the events of its namespace that have no function handler.
+    pub fn register_namespace<N: AsyncClientNamespace>(&self, namespace: N) {
+        let socket = self.of(N::NAMESPACE);
+        socket.set_class(Arc::new(AsyncClass {
+            namespace: Arc::new(namespace),
+            socket: socket.clone(),
+        }));
+    }
+}
+
+impl AsyncSocket {
+    /// Registers a function marked `#[event]` under its own name (python's `@sio.event`).
+    pub fn event<E: AsyncEventFunction>(&self, function: E) -> &Self {
+        function.register(self);
+        self
+    }
+}
+
+impl Client {
+    /// Installs a class-based namespace (python's `register_namespace`); its methods
+    /// run on the handler thread.
+    pub fn register_namespace<N: ClientNamespace>(&self, namespace: N) {
+        let socket = self.of(N::NAMESPACE);
+        socket.set_class(Arc::new(BlockingClass {
+            namespace,
+            socket: socket.clone(),
+        }));
+    }
+}
+
+impl Socket {
+    /// Registers a function marked `#[event]` under its own name (python's `@sio.event`).
+    pub fn event<E: EventFunction>(&self, function: E) -> &Self {
+        function.register(self);
+        self
+    }
 }
 
 pub(crate) struct AsyncClass<N> {
@@ -86,7 +124,7 @@ pub(crate) struct AsyncClass<N> {
     pub(crate) socket: AsyncSocket,
 }
 
-impl<N: AsyncClientNamespace> Dispatch for AsyncClass<N> {
+impl<N: AsyncClientNamespace> ClassHandler for AsyncClass<N> {
     fn handles(&self, event: &str) -> bool {
         N::handles(event)
     }
@@ -101,7 +139,7 @@ pub(crate) struct BlockingClass<N> {
     pub(crate) socket: Socket,
 }
 
-impl<N: ClientNamespace> Dispatch for BlockingClass<N> {
+impl<N: ClientNamespace> ClassHandler for BlockingClass<N> {
     fn handles(&self, event: &str) -> bool {
         N::handles(event)
     }
@@ -121,8 +159,8 @@ pub mod __private {
     use serde::de::DeserializeOwned;
     use serde::Serialize;
 
-    pub use crate::client::core::Ack;
     pub use crate::client::handler::{BoxFuture, Call};
+    pub use crate::client::link::Ack;
     use crate::{AsyncSocket, Socket};
 
     /// The event being dispatched.
@@ -153,7 +191,10 @@ pub mod __private {
     where
         F: Fn(Call) -> Option<BoxFuture> + Send + Sync + 'static,
     {
-        socket.core.on(&socket.namespace, event, Arc::new(handler));
+        socket
+            .core
+            .handlers
+            .on(&socket.namespace, event, Arc::new(handler));
     }
 
     /// Registers the handler of a synchronous `#[event]` function on `socket`'s
@@ -162,8 +203,7 @@ pub mod __private {
     where
         F: Fn(Call) + Send + Sync + 'static,
     {
-        socket.core.on(
-            &socket.namespace,
+        socket.on_erased(
             event,
             Arc::new(move |call| {
                 handler(call);

@@ -8,12 +8,16 @@ use std::time::Duration;
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 
-use super::core::{ConnectionState, Core, DispatchMode};
+use super::builder::AsyncClientBuilder;
+use super::core::Core;
+use super::dispatcher::DispatchMode;
+use super::handler::ErasedHandler;
 use super::handler::{erase, erase_any, AnyHandler, Handler};
-use super::options::{builder_methods, ClientConfig, ConnectOptions};
+use super::handlers::ClassHandler;
+use super::options::{ClientConfig, ConnectOptions};
+use super::state::ConnectionState;
 use crate::engineio::Transport;
 use crate::error::Error;
-use crate::namespace::{AsyncClass, AsyncClientNamespace, AsyncEventFunction};
 
 /// A Socket.IO client for tokio: python-socketio's `AsyncClient`.
 ///
@@ -41,9 +45,7 @@ use crate::namespace::{AsyncClass, AsyncClientNamespace, AsyncEventFunction};
 /// the `block_on` future (the body of `#[tokio::main(flavor = "current_thread")]`) only
 /// after it has polled the I/O driver once more, so a loop there that a handler wakes
 /// for every batch (a window of emits, say) pays an extra `epoll_wait` per wake-up.
-/// Spawn such a loop as a task instead. In `BENCHMARKS.md`'s echo test that halves the
-/// client's `epoll_wait` calls; the CPU saved ranged from nothing to about 13 %,
-/// depending on where the kernel placed client and server.
+/// Spawn such a loop as a task instead:
 ///
 /// ```no_run
 /// # async fn run(sio: socketio::AsyncClient) -> Result<(), socketio::Error> {
@@ -76,21 +78,6 @@ impl Default for AsyncClient {
     }
 }
 
-/// Builds an [`AsyncClient`] with non-default settings.
-#[derive(Debug, Clone, Default)]
-pub struct AsyncClientBuilder {
-    config: ClientConfig,
-}
-
-impl AsyncClientBuilder {
-    builder_methods!();
-
-    /// The client.
-    pub fn build(self) -> AsyncClient {
-        AsyncClient::with_config(self.config)
-    }
-}
-
 impl AsyncClient {
     /// A client with the default settings.
     pub fn new() -> Self {
@@ -102,7 +89,7 @@ impl AsyncClient {
         AsyncClientBuilder::default()
     }
 
-    fn with_config(config: ClientConfig) -> Self {
+    pub(crate) fn with_config(config: ClientConfig) -> Self {
         AsyncClient {
             root: AsyncSocket {
                 core: Core::new(config, DispatchMode::Task),
@@ -117,19 +104,6 @@ impl AsyncClient {
             core: self.root.core.clone(),
             namespace: Arc::from(namespace),
         }
-    }
-
-    /// Installs a class-based namespace (python's `register_namespace`): its methods
-    /// handle the events of its namespace that have no function handler.
-    pub fn register_namespace<N: AsyncClientNamespace>(&self, namespace: N) {
-        let socket = self.of(N::NAMESPACE);
-        self.root.core.set_class(
-            N::NAMESPACE,
-            Arc::new(AsyncClass {
-                namespace: Arc::new(namespace),
-                socket,
-            }),
-        );
     }
 
     /// Connects with the default options (see [`ConnectOptions::new`]).
@@ -211,6 +185,16 @@ impl std::fmt::Debug for AsyncSocket {
 }
 
 impl AsyncSocket {
+    /// Installs the handler of `event`, already erased.
+    pub(crate) fn on_erased(&self, event: &str, handler: ErasedHandler) {
+        self.core.handlers.on(&self.namespace, event, handler);
+    }
+
+    /// Installs a class-based namespace's dispatch table on this namespace.
+    pub(crate) fn set_class(&self, class: Arc<dyn ClassHandler>) {
+        self.core.handlers.set_class(&self.namespace, class);
+    }
+
     /// The namespace.
     pub fn namespace(&self) -> &str {
         &self.namespace
@@ -226,13 +210,7 @@ impl AsyncSocket {
     where
         H: Handler<M>,
     {
-        self.core.on(&self.namespace, event, erase(handler));
-        self
-    }
-
-    /// Registers a function marked `#[event]` under its own name (python's `@sio.event`).
-    pub fn event<E: AsyncEventFunction>(&self, function: E) -> &Self {
-        function.register(self);
+        self.on_erased(event, erase(handler));
         self
     }
 
@@ -242,7 +220,9 @@ impl AsyncSocket {
     where
         H: AnyHandler<M>,
     {
-        self.core.on_any(&self.namespace, erase_any(handler));
+        self.core
+            .handlers
+            .on_any(&self.namespace, erase_any(handler));
         self
     }
 

@@ -11,12 +11,15 @@ use std::time::Duration;
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 
-use super::core::{ConnectionState, Core, DispatchMode};
+use super::builder::ClientBuilder;
+use super::core::Core;
+use super::dispatcher::DispatchMode;
 use super::handler::{Call, ErasedHandler, SyncHandler};
-use super::options::{builder_methods, ClientConfig, ConnectOptions};
+use super::handlers::ClassHandler;
+use super::options::{ClientConfig, ConnectOptions};
+use super::state::ConnectionState;
 use crate::engineio::Transport;
 use crate::error::Error;
-use crate::namespace::{BlockingClass, ClientNamespace, EventFunction};
 
 /// The runtime a blocking client runs its I/O on.
 struct Runtime(Option<tokio::runtime::Runtime>);
@@ -72,21 +75,6 @@ impl std::fmt::Debug for Client {
     }
 }
 
-/// Builds a [`Client`] with non-default settings.
-#[derive(Debug, Clone, Default)]
-pub struct ClientBuilder {
-    config: ClientConfig,
-}
-
-impl ClientBuilder {
-    builder_methods!();
-
-    /// The client (fails only if its runtime thread cannot start).
-    pub fn build(self) -> Result<Client, Error> {
-        Client::with_config(self.config)
-    }
-}
-
 impl Client {
     /// A client with the default settings.
     pub fn new() -> Result<Self, Error> {
@@ -98,7 +86,7 @@ impl Client {
         ClientBuilder::default()
     }
 
-    fn with_config(config: ClientConfig) -> Result<Self, Error> {
+    pub(crate) fn with_config(config: ClientConfig) -> Result<Self, Error> {
         let runtime = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(1)
             .thread_name("socketio-io")
@@ -120,15 +108,6 @@ impl Client {
             namespace: Arc::from(namespace),
             ..self.root.clone()
         }
-    }
-
-    /// Installs a class-based namespace (python's `register_namespace`); its methods
-    /// run on the handler thread.
-    pub fn register_namespace<N: ClientNamespace>(&self, namespace: N) {
-        let socket = self.of(N::NAMESPACE);
-        self.root
-            .core
-            .set_class(N::NAMESPACE, Arc::new(BlockingClass { namespace, socket }));
     }
 
     /// Connects with the default options.
@@ -222,6 +201,16 @@ pub(crate) fn erase_sync<M, H: SyncHandler<M>>(handler: H) -> ErasedHandler {
 }
 
 impl Socket {
+    /// Installs the handler of `event`, already erased.
+    pub(crate) fn on_erased(&self, event: &str, handler: ErasedHandler) {
+        self.core.handlers.on(&self.namespace, event, handler);
+    }
+
+    /// Installs a class-based namespace's dispatch table on this namespace.
+    pub(crate) fn set_class(&self, class: Arc<dyn ClassHandler>) {
+        self.core.handlers.set_class(&self.namespace, class);
+    }
+
     /// The namespace.
     pub fn namespace(&self) -> &str {
         &self.namespace
@@ -233,13 +222,7 @@ impl Socket {
     where
         H: SyncHandler<M>,
     {
-        self.core.on(&self.namespace, event, erase_sync(handler));
-        self
-    }
-
-    /// Registers a function marked `#[event]` under its own name (python's `@sio.event`).
-    pub fn event<E: EventFunction>(&self, function: E) -> &Self {
-        function.register(self);
+        self.on_erased(event, erase_sync(handler));
         self
     }
 
@@ -249,7 +232,7 @@ impl Socket {
         F: Fn(String, crate::Payload) -> R + Send + Sync + 'static,
         R: Serialize,
     {
-        self.core.on_any(
+        self.core.handlers.on_any(
             &self.namespace,
             super::handler::erase_any::<super::handler::IsSync, _>(handler),
         );

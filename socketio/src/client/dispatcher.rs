@@ -1,174 +1,307 @@
-//! The handler queue: jobs from the reader (on the engine's driver task) to the
-//! dispatcher, which runs them one at a time in arrival order — on a tokio task for
-//! the async client, on a thread of its own for the blocking one.
+//! The dispatcher: runs handlers one at a time in arrival order, on a tokio task (the
+//! async client) or on a thread of its own where they may block (the blocking client).
+//! One loop serves both; the thread runs it with a minimal executor that parks, so a
+//! handler there may enter the client's runtime (`call()`).
 //!
-//! A mutex-guarded queue rather than a channel: it allocates nothing until the first
-//! event and grows on demand, the dispatcher takes all queued jobs in one swap, and it
-//! is woken only when the queue turns non-empty.
+//! The queue is a mutex-guarded deque rather than a channel: it allocates nothing until
+//! the first event and grows on demand, the dispatcher takes all queued jobs in one
+//! swap, and it is woken only when the queue turns non-empty. Its lock is a leaf: it
+//! may be taken while another is held, and nothing is locked under it.
 
 use std::collections::VecDeque;
-use std::sync::{Condvar, Mutex, MutexGuard};
+use std::panic::AssertUnwindSafe;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard};
 
+use futures_util::FutureExt;
+use tracing::warn;
+
+use super::handler::{BoxFuture, Call, ErasedHandler};
+use super::handlers::{ClassHandler, Target};
 use crate::wakeup::Wakeup;
-
-use super::core::DispatchMode;
 
 /// Above this capacity an emptied batch buffer is shrunk back to it, so a burst does not
 /// pin its memory for the connection's life (and a steady stream does not reallocate).
 const KEPT_CAPACITY: usize = 1024;
 
+/// How the dispatcher runs handlers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum DispatchMode {
+    /// On a tokio task (the async client).
+    Task,
+    /// On a dedicated thread where handlers may block (the blocking client).
+    Thread,
+}
+
+/// A handler (or class method) and its call. An enum, so queueing allocates nothing.
+pub(crate) enum Job {
+    Handler(ErasedHandler, Call),
+    Class(Arc<dyn ClassHandler>, Call),
+}
+
+impl Job {
+    pub(crate) fn new(target: Target, call: Call) -> Job {
+        match target {
+            Target::Handler(handler) => Job::Handler(handler, call),
+            Target::Class(class) => Job::Class(class, call),
+        }
+    }
+
+    /// The bytes of received data the job holds until it runs.
+    fn size(&self) -> usize {
+        match self {
+            Job::Handler(_, call) | Job::Class(_, call) => call.payload.byte_size(),
+        }
+    }
+
+    /// Runs the job; a panicking handler is logged and the dispatcher goes on.
+    fn run(self) -> Option<BoxFuture> {
+        std::panic::catch_unwind(AssertUnwindSafe(|| match self {
+            Job::Handler(handler, call) => handler(call),
+            Job::Class(class, call) => class.dispatch(call),
+        }))
+        .unwrap_or_else(|panic| {
+            log_panic(panic);
+            None
+        })
+    }
+}
+
 #[derive(Default)]
-struct State<J> {
-    jobs: VecDeque<J>,
+struct Queue {
+    jobs: VecDeque<Job>,
     /// No more jobs will come (the client is gone): the dispatcher ends when drained.
     closed: bool,
 }
 
-/// A multi-producer, single-consumer queue of jobs.
-pub(crate) struct JobQueue<J> {
-    state: Mutex<State<J>>,
-    mode: DispatchMode,
-    /// Wakes the dispatcher task ([`DispatchMode::Task`]).
-    task: Wakeup,
-    /// Wakes the dispatcher thread ([`DispatchMode::Thread`]).
-    thread: Condvar,
+/// Why a job was not queued.
+#[derive(Debug, PartialEq, Eq)]
+pub(crate) enum Refused {
+    /// The handlers fell behind: this many bytes would wait, more than allowed.
+    Behind(usize),
+    /// The dispatcher is gone (the client was dropped).
+    Closed,
 }
 
-impl<J> JobQueue<J> {
-    pub(crate) fn new(mode: DispatchMode) -> JobQueue<J> {
-        JobQueue {
-            state: Mutex::new(State {
-                jobs: VecDeque::new(),
-                closed: false,
-            }),
+/// The handler queue and its consumer.
+pub(crate) struct Dispatcher {
+    queue: Mutex<Queue>,
+    wakeup: Wakeup,
+    /// Bytes of received data waiting for the handlers, at most `limit`.
+    buffered: AtomicUsize,
+    limit: usize,
+    mode: DispatchMode,
+    started: AtomicBool,
+}
+
+impl Dispatcher {
+    pub(crate) fn new(mode: DispatchMode, limit: usize) -> Arc<Dispatcher> {
+        Arc::new(Dispatcher {
+            queue: Mutex::default(),
+            wakeup: Wakeup::default(),
+            buffered: AtomicUsize::new(0),
+            limit,
             mode,
-            task: Wakeup::default(),
-            thread: Condvar::new(),
-        }
+            started: AtomicBool::new(false),
+        })
     }
 
-    fn lock(&self) -> MutexGuard<'_, State<J>> {
-        self.state.lock().unwrap_or_else(|e| e.into_inner())
+    fn lock(&self) -> MutexGuard<'_, Queue> {
+        self.queue.lock().unwrap_or_else(|e| e.into_inner())
     }
 
-    fn wake(&self) {
-        match self.mode {
-            DispatchMode::Task => self.task.wake(),
-            DispatchMode::Thread => self.thread.notify_one(),
+    /// Queues a job, unless the handlers fell behind by more than the limit.
+    pub(crate) fn push(&self, job: Job) -> Result<(), Refused> {
+        let size = job.size();
+        let total = self.buffered.fetch_add(size, Ordering::Relaxed) + size;
+        if total > self.limit {
+            self.buffered.fetch_sub(size, Ordering::Relaxed);
+            return Err(Refused::Behind(total));
         }
-    }
-
-    /// Queues a job; `false` (and the job dropped) when the queue is closed.
-    pub(crate) fn push(&self, job: J) -> bool {
-        let mut state = self.lock();
-        if state.closed {
-            return false;
+        let mut queue = self.lock();
+        if queue.closed {
+            drop(queue);
+            self.buffered.fetch_sub(size, Ordering::Relaxed);
+            return Err(Refused::Closed);
         }
-        let was_empty = state.jobs.is_empty();
-        state.jobs.push_back(job);
-        drop(state);
+        let was_empty = queue.jobs.is_empty();
+        queue.jobs.push_back(job);
+        drop(queue);
         if was_empty {
-            self.wake();
+            self.wakeup.wake();
         }
-        true
+        Ok(())
     }
 
     /// No more jobs: the dispatcher ends once it has run the queued ones.
     pub(crate) fn close(&self) {
         self.lock().closed = true;
-        self.wake();
+        self.wakeup.wake();
     }
 
-    /// Swaps the queued jobs into `batch` (which must be empty); `false` when the
-    /// queue is empty.
-    fn take_into(state: &mut State<J>, batch: &mut VecDeque<J>) -> bool {
-        if state.jobs.is_empty() {
+    /// Starts the consumer once, on the current runtime (a task, or a thread that uses
+    /// this runtime for handler futures); true the first time.
+    pub(crate) fn start(self: &Arc<Self>) -> bool {
+        if self.started.swap(true, Ordering::AcqRel) {
             return false;
         }
-        batch.shrink_to(KEPT_CAPACITY);
-        std::mem::swap(&mut state.jobs, batch);
+        let this = self.clone();
+        match self.mode {
+            DispatchMode::Task => drop(tokio::spawn(this.run(None))),
+            DispatchMode::Thread => {
+                let runtime = tokio::runtime::Handle::current();
+                let spawned = std::thread::Builder::new()
+                    .name("socketio-handlers".into())
+                    .spawn(move || park_on(this.run(Some(runtime))));
+                if let Err(error) = spawned {
+                    warn!(target: "socketio", %error, "could not start the handler thread");
+                }
+            }
+        }
         true
+    }
+
+    /// The loop: takes the queued jobs in one swap, runs them in order. On a thread,
+    /// `runtime` runs the futures handlers return.
+    async fn run(self: Arc<Self>, runtime: Option<tokio::runtime::Handle>) {
+        let mut batch = VecDeque::new();
+        while self.next_batch(&mut batch).await {
+            while let Some(job) = batch.pop_front() {
+                self.buffered.fetch_sub(job.size(), Ordering::Relaxed);
+                let Some(future) = job.run() else { continue };
+                let future = AssertUnwindSafe(future).catch_unwind();
+                let finished = match &runtime {
+                    None => future.await,
+                    Some(runtime) => runtime.block_on(future),
+                };
+                let _ = finished.map_err(log_panic);
+            }
+        }
     }
 
     /// Waits for jobs and swaps them into `batch` (which must be empty); `false` once
     /// the queue is closed and drained.
-    pub(crate) async fn next_batch(&self, batch: &mut VecDeque<J>) -> bool {
+    async fn next_batch(&self, batch: &mut VecDeque<Job>) -> bool {
         loop {
             {
-                let mut state = self.lock();
-                if Self::take_into(&mut state, batch) {
+                let mut queue = self.lock();
+                if !queue.jobs.is_empty() {
+                    batch.shrink_to(KEPT_CAPACITY);
+                    std::mem::swap(&mut queue.jobs, batch);
                     return true;
                 }
-                if state.closed {
+                if queue.closed {
                     return false;
                 }
             }
             // A push after the check above leaves the wakeup pending, so none is lost.
-            self.task.wait().await;
-        }
-    }
-
-    /// [`next_batch`](Self::next_batch) for a thread.
-    pub(crate) fn next_batch_blocking(&self, batch: &mut VecDeque<J>) -> bool {
-        let mut state = self.lock();
-        loop {
-            if Self::take_into(&mut state, batch) {
-                return true;
-            }
-            if state.closed {
-                return false;
-            }
-            state = self.thread.wait(state).unwrap_or_else(|e| e.into_inner());
+            self.wakeup.wait().await;
         }
     }
 }
 
+/// Runs a future to completion on this thread, parking between polls. No runtime is
+/// entered, so what the future calls may block on the client's runtime.
+fn park_on<F: std::future::Future>(future: F) -> F::Output {
+    struct Unpark(std::thread::Thread);
+    impl std::task::Wake for Unpark {
+        fn wake(self: Arc<Self>) {
+            self.0.unpark();
+        }
+    }
+    let waker = std::task::Waker::from(Arc::new(Unpark(std::thread::current())));
+    let mut cx = std::task::Context::from_waker(&waker);
+    let mut future = std::pin::pin!(future);
+    loop {
+        if let std::task::Poll::Ready(output) = future.as_mut().poll(&mut cx) {
+            return output;
+        }
+        std::thread::park();
+    }
+}
+
+fn log_panic(panic: Box<dyn std::any::Any + Send>) {
+    let message = panic
+        .downcast_ref::<&str>()
+        .map(|s| s.to_string())
+        .or_else(|| panic.downcast_ref::<String>().cloned())
+        .unwrap_or_default();
+    warn!(target: "socketio", %message, "a handler panicked");
+}
+
 #[cfg(test)]
 mod tests {
+    use std::time::Duration;
+
     use super::*;
-    use std::sync::Arc;
+    use crate::args::Payload;
+
+    /// A job that records `n` when it runs.
+    fn job(seen: &Arc<Mutex<Vec<u32>>>, n: u32) -> Job {
+        let seen = seen.clone();
+        let handler: ErasedHandler = Arc::new(move |_| {
+            seen.lock().unwrap().push(n);
+            None
+        });
+        Job::Handler(handler, Call::new("e", Payload::default(), None))
+    }
+
+    async fn wait_for(seen: &Arc<Mutex<Vec<u32>>>, count: usize) {
+        tokio::time::timeout(Duration::from_secs(5), async {
+            while seen.lock().unwrap().len() < count {
+                tokio::time::sleep(Duration::from_millis(1)).await;
+            }
+        })
+        .await
+        .expect("the jobs ran");
+    }
 
     #[tokio::test]
-    async fn jobs_arrive_in_order_in_batches_and_the_queue_ends_when_closed() {
-        let queue = Arc::new(JobQueue::new(DispatchMode::Task));
-        let consumer = {
-            let queue = queue.clone();
-            tokio::spawn(async move {
-                let (mut batch, mut seen) = (VecDeque::new(), Vec::new());
-                while queue.next_batch(&mut batch).await {
-                    seen.extend(batch.drain(..));
-                }
-                seen
-            })
-        };
-        for i in 0..1000 {
-            assert!(queue.push(i));
-            if i % 100 == 0 {
+    async fn jobs_run_in_order_on_a_task_and_a_closed_queue_refuses_more() {
+        let dispatcher = Dispatcher::new(DispatchMode::Task, usize::MAX);
+        let seen = Arc::default();
+        dispatcher.start();
+        for n in 0..1000 {
+            dispatcher.push(job(&seen, n)).unwrap();
+            if n % 100 == 0 {
                 tokio::task::yield_now().await;
             }
         }
-        queue.close();
-        assert!(!queue.push(1000), "a closed queue refuses jobs");
-        assert_eq!(consumer.await.unwrap(), (0..1000).collect::<Vec<_>>());
+        wait_for(&seen, 1000).await;
+        assert_eq!(*seen.lock().unwrap(), (0..1000).collect::<Vec<_>>());
+        dispatcher.close();
+        assert_eq!(dispatcher.push(job(&seen, 0)), Err(Refused::Closed));
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 1)]
+    async fn a_thread_runs_every_job_in_order_and_a_panic_does_not_stop_it() {
+        let dispatcher = Dispatcher::new(DispatchMode::Thread, usize::MAX);
+        let seen = Arc::default();
+        dispatcher.start();
+        let panics: ErasedHandler = Arc::new(|_| panic!("boom"));
+        dispatcher
+            .push(Job::Handler(
+                panics,
+                Call::new("e", Payload::default(), None),
+            ))
+            .unwrap();
+        for n in 0..10_000 {
+            dispatcher.push(job(&seen, n)).unwrap();
+        }
+        wait_for(&seen, 10_000).await;
+        assert_eq!(*seen.lock().unwrap(), (0..10_000).collect::<Vec<_>>());
     }
 
     #[test]
-    fn a_thread_dispatcher_gets_every_job() {
-        let queue = Arc::new(JobQueue::new(DispatchMode::Thread));
-        let consumer = {
-            let queue = queue.clone();
-            std::thread::spawn(move || {
-                let (mut batch, mut seen) = (VecDeque::new(), Vec::new());
-                while queue.next_batch_blocking(&mut batch) {
-                    seen.extend(batch.drain(..));
-                }
-                seen
-            })
-        };
-        for i in 0..10_000 {
-            queue.push(i);
-        }
-        queue.close();
-        assert_eq!(consumer.join().unwrap(), (0..10_000).collect::<Vec<_>>());
+    fn a_job_over_the_limit_is_refused_and_not_counted() {
+        let dispatcher = Dispatcher::new(DispatchMode::Task, 20);
+        let call = |text: &str| Call::new("e", Payload::new(&text).unwrap(), None);
+        let handler: ErasedHandler = Arc::new(|_| None);
+        dispatcher
+            .push(Job::Handler(handler.clone(), call("abc")))
+            .unwrap();
+        let refused = dispatcher.push(Job::Handler(handler.clone(), call("a long argument")));
+        assert!(matches!(refused, Err(Refused::Behind(_))));
+        dispatcher.push(Job::Handler(handler, call("ab"))).unwrap();
     }
 }

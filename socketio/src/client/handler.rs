@@ -10,7 +10,7 @@ use serde::de::DeserializeOwned;
 use serde::Serialize;
 use tracing::warn;
 
-use super::core::Ack;
+use super::link::Ack;
 use crate::args::payload::EventName;
 use crate::args::Payload;
 

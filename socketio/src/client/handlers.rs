@@ -1,0 +1,179 @@
+//! The handler table: per namespace, the function handlers, the class-based namespace
+//! and the catch-all, and the precedence that picks one for an event.
+
+use std::sync::{Arc, RwLock};
+
+use rustc_hash::FxHashMap as HashMap;
+use tracing::debug;
+
+use super::handler::{BoxFuture, Call, ErasedHandler};
+
+/// Whether `event` is one the client raises itself (a server cannot emit it).
+pub(crate) fn is_reserved(event: &str) -> bool {
+    matches!(
+        event,
+        "connect"
+            | "connect_error"
+            | "disconnect"
+            | "reconnect_attempt"
+            | "reconnect"
+            | "reconnect_failed"
+    )
+}
+
+/// The dispatch table of a class-based namespace, as the router uses it (implemented
+/// in [`crate::namespace`] over the traits `#[namespace]` generates).
+pub(crate) trait ClassHandler: Send + Sync + 'static {
+    /// Whether a method handles `event`.
+    fn handles(&self, event: &str) -> bool;
+    /// Runs the method of the call's event.
+    fn dispatch(&self, call: Call) -> Option<BoxFuture>;
+}
+
+/// What handles an event.
+pub(crate) enum Target {
+    Handler(ErasedHandler),
+    Class(Arc<dyn ClassHandler>),
+}
+
+/// Handlers of one namespace.
+#[derive(Default)]
+struct NamespaceHandlers {
+    events: HashMap<String, ErasedHandler>,
+    any: Option<ErasedHandler>,
+    class: Option<Arc<dyn ClassHandler>>,
+}
+
+impl NamespaceHandlers {
+    fn is_empty(&self) -> bool {
+        self.events.is_empty() && self.any.is_none() && self.class.is_none()
+    }
+
+    /// A function handler, else a class method, else the catch-all (never for the
+    /// client's own events).
+    fn find(&self, event: &str) -> Option<Target> {
+        if let Some(handler) = self.events.get(event) {
+            return Some(Target::Handler(handler.clone()));
+        }
+        if let Some(class) = self.class.as_ref().filter(|c| c.handles(event)) {
+            return Some(Target::Class(class.clone()));
+        }
+        match &self.any {
+            Some(any) if !is_reserved(event) => Some(Target::Handler(any.clone())),
+            _ => None,
+        }
+    }
+}
+
+/// Every namespace's handlers. Written by user calls, read for every event.
+#[derive(Default)]
+pub(crate) struct HandlerTable {
+    namespaces: RwLock<HashMap<String, NamespaceHandlers>>,
+}
+
+impl HandlerTable {
+    pub(crate) fn on(&self, namespace: &str, event: &str, handler: ErasedHandler) {
+        self.update(namespace, |h| {
+            h.events.insert(event.to_owned(), handler);
+        });
+    }
+
+    pub(crate) fn on_any(&self, namespace: &str, handler: ErasedHandler) {
+        self.update(namespace, |h| h.any = Some(handler));
+    }
+
+    pub(crate) fn set_class(&self, namespace: &str, class: Arc<dyn ClassHandler>) {
+        self.update(namespace, |h| h.class = Some(class));
+    }
+
+    fn update(&self, namespace: &str, f: impl FnOnce(&mut NamespaceHandlers)) {
+        let mut namespaces = self.namespaces.write().unwrap_or_else(|e| e.into_inner());
+        f(namespaces.entry(namespace.to_owned()).or_default());
+    }
+
+    /// What handles `event` on `namespace`, if anything.
+    pub(crate) fn find(&self, namespace: &str, event: &str) -> Option<Target> {
+        let namespaces = self.namespaces.read().unwrap_or_else(|e| e.into_inner());
+        let found = namespaces.get(namespace).and_then(|h| h.find(event));
+        if found.is_none() {
+            debug!(target: "socketio", %namespace, %event, "no handler");
+        }
+        found
+    }
+
+    /// Namespaces that have handlers, `/` first; `/` alone when none has.
+    pub(crate) fn namespaces(&self) -> Vec<String> {
+        let namespaces = self.namespaces.read().unwrap_or_else(|e| e.into_inner());
+        let mut names: Vec<String> = namespaces
+            .iter()
+            .filter(|(_, h)| !h.is_empty())
+            .map(|(ns, _)| ns.clone())
+            .collect();
+        sort_root_first(&mut names);
+        if names.is_empty() {
+            names.push("/".to_owned());
+        }
+        names
+    }
+}
+
+/// Sorts namespaces by name, `/` first.
+pub(crate) fn sort_root_first(namespaces: &mut [String]) {
+    namespaces.sort_by(|a, b| (a != "/").cmp(&(b != "/")).then(a.cmp(b)));
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    struct Class;
+
+    impl ClassHandler for Class {
+        fn handles(&self, event: &str) -> bool {
+            matches!(event, "a" | "b" | "connect")
+        }
+
+        fn dispatch(&self, _: Call) -> Option<BoxFuture> {
+            None
+        }
+    }
+
+    fn handler() -> ErasedHandler {
+        Arc::new(|_| None)
+    }
+
+    fn kind(target: Option<Target>) -> &'static str {
+        match target {
+            Some(Target::Handler(_)) => "handler",
+            Some(Target::Class(_)) => "class",
+            None => "none",
+        }
+    }
+
+    #[test]
+    fn a_function_handler_wins_over_the_class_which_wins_over_the_catch_all() {
+        let table = HandlerTable::default();
+        table.on_any("/", handler());
+        table.set_class("/", Arc::new(Class));
+        table.on("/", "a", handler());
+        assert_eq!(kind(table.find("/", "a")), "handler");
+        assert_eq!(kind(table.find("/", "b")), "class");
+        assert_eq!(kind(table.find("/", "c")), "handler", "the catch-all");
+        assert_eq!(
+            kind(table.find("/", "disconnect")),
+            "none",
+            "never the catch-all"
+        );
+        assert_eq!(kind(table.find("/chat", "a")), "none");
+    }
+
+    #[test]
+    fn the_namespaces_with_handlers_come_root_first() {
+        let table = HandlerTable::default();
+        assert_eq!(table.namespaces(), ["/"]);
+        table.on("/z", "a", handler());
+        table.on("/", "a", handler());
+        table.on("/b", "a", handler());
+        assert_eq!(table.namespaces(), ["/", "/b", "/z"]);
+    }
+}

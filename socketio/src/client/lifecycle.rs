@@ -1,0 +1,281 @@
+//! The connection's life: `connect()`, opening the engine and its namespaces, losing
+//! the connection, reconnecting with backoff, and `disconnect()`. The state moves as
+//! [`ConnectionState`] says; each transition is a compare-and-set on the lifecycle, so
+//! a `disconnect()` racing a reconnection wins.
+
+use std::sync::Arc;
+
+use tracing::{debug, info, warn};
+
+use super::connection::{Connection, Target};
+use super::core::Core;
+use super::link::Link;
+use super::options::ConnectOptions;
+use super::reason::DisconnectReason;
+use super::reconnect::{Backoff, Step};
+use super::router::Reader;
+use super::state::ConnectionState::*;
+use crate::args::Payload;
+use crate::engineio::{CloseReason, EngineSocket};
+use crate::error::Error;
+
+impl Core {
+    pub(crate) async fn connect(
+        self: &Arc<Self>,
+        url: &str,
+        options: ConnectOptions,
+    ) -> Result<(), Error> {
+        let previous = self.lifecycle.replace(Connecting);
+        if previous != Disconnected {
+            self.lifecycle.replace(previous);
+            return Err(Error::AlreadyConnected);
+        }
+        let namespaces = options
+            .namespaces
+            .clone()
+            .unwrap_or_else(|| self.handlers.namespaces());
+        let target = Target {
+            url: url.to_owned(),
+            options,
+        };
+        self.connection().target = Some(target.clone());
+        match self.open(&target, &namespaces).await {
+            Ok(()) => {
+                self.lifecycle.advance(Connecting, Connected);
+                Ok(())
+            }
+            Err(error) => {
+                self.close_connection(None).await;
+                if target.options.retry
+                    && self.config.reconnection.enabled
+                    && self.lifecycle.advance(Connecting, Reconnecting)
+                {
+                    info!(target: "socketio", %error, "connect failed; retrying");
+                    return self.reconnect(namespaces, error).await;
+                }
+                self.lifecycle.advance(Connecting, Disconnected);
+                Err(error)
+            }
+        }
+    }
+
+    /// Opens the engine, asks for `namespaces`, and (unless `wait(false)`) waits up to
+    /// `wait_timeout` for the server to accept them all.
+    async fn open(self: &Arc<Self>, target: &Target, namespaces: &[String]) -> Result<(), Error> {
+        // Handlers may run from here on (connect_error included).
+        self.start_tasks();
+        let tls = self.tls.clone().map_err(Error::Tls)?;
+        let engine_options =
+            self.config
+                .engine_options(&target.url, &target.options, tls, self.cookies.clone())?;
+        info!(target: "socketio", url = %crate::engineio::options::redacted_url(&engine_options.url), ?namespaces, "connecting");
+        let (engine, engine_session) = match EngineSocket::open(engine_options).await {
+            Ok(opened) => opened,
+            Err(error) => {
+                let data = serde_json::json!({ "message": error.to_string() });
+                for namespace in namespaces {
+                    self.trigger(
+                        namespace,
+                        "connect_error",
+                        Payload::new(&data).unwrap_or_default(),
+                    );
+                }
+                return Err(error);
+            }
+        };
+        let link = Link::new(Arc::new(engine), self.config.parser);
+        let auth = target.options.auth.as_ref();
+        let (session, waiters) = self.connection().attach(link.clone(), namespaces, auth)?;
+        engine_session.start(Reader::new(
+            self.clone(),
+            session,
+            link,
+            Core::engine_closed,
+        ));
+        if !target.options.wait {
+            return Ok(());
+        }
+        let all = async {
+            for (namespace, waiter) in waiters {
+                match waiter.await {
+                    Ok(Ok(())) => {}
+                    Ok(Err(error)) => return Err(error),
+                    Err(_) => {
+                        debug!(target: "socketio", %namespace, "connection lost while connecting");
+                        return Err(Error::ConnectionFailed(format!(
+                            "connection lost before namespace {namespace} connected"
+                        )));
+                    }
+                }
+            }
+            Ok(())
+        };
+        tokio::time::timeout(target.options.wait_timeout, all)
+            .await
+            .map_err(|_| Error::Timeout)?
+    }
+
+    /// Starts the dispatcher and, with `retries`, the retry worker (once).
+    fn start_tasks(self: &Arc<Self>) {
+        if self.start_dispatcher() && self.config.retries > 0 {
+            tokio::spawn(super::retry_worker::run(
+                Arc::downgrade(self),
+                self.retry.clone(),
+            ));
+        }
+    }
+
+    /// Tries to connect `namespaces` again, with exponential backoff, until connected,
+    /// given up (`reconnection_attempts`), or cancelled by `disconnect()`.
+    async fn reconnect(
+        self: &Arc<Self>,
+        namespaces: Vec<String>,
+        mut last: Error,
+    ) -> Result<(), Error> {
+        let Some(target) = self.connection().target.clone() else {
+            self.lifecycle.advance(Reconnecting, Disconnected);
+            return Err(last);
+        };
+        let mut backoff = Backoff::new(self.config.reconnection);
+        let mut state = self.lifecycle.subscribe();
+        loop {
+            let (attempt, delay) = match backoff.next(fastrand::f64()) {
+                Step::Wait { attempt, delay } => (attempt, delay),
+                Step::GiveUp { attempts } => {
+                    warn!(target: "socketio", attempts, "giving up reconnecting");
+                    self.trigger("/", "reconnect_failed", Payload::default());
+                    self.lifecycle.advance(Reconnecting, Disconnected);
+                    let last = last.to_string();
+                    return Err(Error::GaveUp { attempts, last });
+                }
+            };
+            debug!(target: "socketio", attempt, ?delay, "reconnecting after a delay");
+            let cancelled = tokio::select! {
+                () = tokio::time::sleep(delay) => false,
+                _ = state.wait_for(|s| *s != Reconnecting) => true,
+            };
+            if cancelled || self.state() != Reconnecting {
+                return Err(Error::NotConnected);
+            }
+            let number = Payload::new(&attempt).unwrap_or_default();
+            self.trigger("/", "reconnect_attempt", number.clone());
+            match self.open(&target, &namespaces).await {
+                Ok(()) if self.lifecycle.advance(Reconnecting, Connected) => {
+                    info!(target: "socketio", attempt, "reconnected");
+                    self.trigger("/", "reconnect", number);
+                    return Ok(());
+                }
+                Ok(()) => {
+                    // disconnect() was called meanwhile.
+                    self.close_connection(None).await;
+                    return Err(Error::NotConnected);
+                }
+                Err(error) => {
+                    debug!(target: "socketio", attempt, %error, "reconnection attempt failed");
+                    self.close_connection(None).await;
+                    last = error;
+                }
+            }
+        }
+    }
+
+    /// The engine of `session` closed: every namespace is lost; the client reconnects
+    /// when the loss was an accident. Called by the router, on the engine's task.
+    fn engine_closed(self: &Arc<Self>, session: u64, reason: CloseReason) {
+        let Some(closed) = self.connection().closed(session) else {
+            return;
+        };
+        let reason = disconnect_reason(&reason);
+        info!(target: "socketio", %reason, "connection closed");
+        closed.failed.notify();
+        for namespace in &closed.connected {
+            self.trigger_disconnect(namespace, reason);
+        }
+        for waiter in closed.waiters {
+            let message = format!("connection closed: {reason}");
+            let _ = waiter.send(Err(Error::ConnectionFailed(message)));
+        }
+        if reason.is_accidental()
+            && self.config.reconnection.enabled
+            && !closed.connected.is_empty()
+            && self.lifecycle.advance(Connected, Reconnecting)
+        {
+            let core = self.clone();
+            let error = Error::ConnectionFailed(format!("connection lost: {reason}"));
+            tokio::spawn(async move {
+                let _ = core.reconnect(closed.connected, error).await;
+            });
+        } else {
+            self.lifecycle.advance(Connected, Disconnected);
+        }
+    }
+
+    /// Leaves one namespace; closes the connection when it was the last one.
+    pub(crate) async fn disconnect_namespace(&self, namespace: &str) {
+        let (link, (was_connected, last, failed)) = {
+            let mut connection = self.connection();
+            let Some(link) = connection.link().cloned() else {
+                return;
+            };
+            (link, connection.leave(namespace))
+        };
+        if was_connected {
+            Connection::say_goodbye(&link, &[namespace.to_owned()]);
+            failed.notify();
+            self.trigger_disconnect(namespace, DisconnectReason::ClientDisconnect);
+        }
+        if last {
+            self.disconnect().await;
+        }
+    }
+
+    /// Leaves every namespace and closes the connection; returns once the server was told.
+    pub(crate) async fn disconnect(&self) {
+        let previous = self.lifecycle.replace(Disconnecting);
+        // What was buffered for a connection that will not come back is dropped, and
+        // so is the session the server could have restored.
+        let dropped = self.connection().forget();
+        for waiter in dropped {
+            let _ = waiter.send(Err(Error::NotConnected));
+        }
+        if previous == Disconnected {
+            self.lifecycle.replace(Disconnected);
+            return;
+        }
+        self.close_connection(Some(DisconnectReason::ClientDisconnect))
+            .await;
+        self.lifecycle.replace(Disconnected);
+        info!(target: "socketio", "disconnected");
+    }
+
+    /// Sends DISCONNECT for every connected namespace (when `reason` is given, their
+    /// `disconnect` handlers run with it), then closes the engine.
+    async fn close_connection(&self, reason: Option<DisconnectReason>) {
+        let closed = self.connection().close();
+        if let Some(link) = &closed.link {
+            Connection::say_goodbye(link, &closed.connected);
+        }
+        closed.failed.notify();
+        if let Some(reason) = reason {
+            for namespace in &closed.connected {
+                self.trigger_disconnect(namespace, reason);
+            }
+        }
+        if let Some(link) = closed.link {
+            link.outlet().close().await;
+        }
+    }
+}
+
+/// What the `disconnect` handlers are told when the engine closed for `reason`.
+fn disconnect_reason(reason: &CloseReason) -> DisconnectReason {
+    match reason {
+        CloseReason::Client => DisconnectReason::ClientDisconnect,
+        CloseReason::Server | CloseReason::TransportClose => DisconnectReason::TransportClose,
+        CloseReason::PingTimeout => DisconnectReason::PingTimeout,
+        CloseReason::TransportError(error) if error.starts_with("parse error") => {
+            DisconnectReason::ParseError
+        }
+        CloseReason::TransportError(_) => DisconnectReason::TransportError,
+    }
+}
