@@ -12,17 +12,10 @@ use std::marker::PhantomData;
 use serde_json::value::RawValue;
 use serde_json::{Map, Value};
 
-type Error = serde_json::Error;
+// Placeholders are the packet layer's: re-exported at the path they had here.
+pub(crate) use crate::packet::binary::placeholder;
 
-/// The attachment a JSON value stands for, if it is a placeholder.
-pub(crate) fn placeholder(value: &Value) -> Option<u64> {
-    let object = value.as_object()?;
-    if object.len() == 2 && object.get("_placeholder")? == &Value::Bool(true) {
-        object.get("num")?.as_u64()
-    } else {
-        None
-    }
-}
+type Error = serde_json::Error;
 
 /// Deserializes from a JSON value, resolving placeholders against `attachments`.
 #[derive(Clone, Copy)]

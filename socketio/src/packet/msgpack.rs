@@ -11,8 +11,8 @@ use bytes::Bytes;
 use rmpv::Value as Msg;
 use serde_json::Value as Json;
 
+use super::binary::placeholder;
 use super::{encode_header, PacketType, RawPacket};
-use crate::args::de::placeholder;
 use crate::error::DecodeError;
 
 /// How deep a received msgpack value may nest.
