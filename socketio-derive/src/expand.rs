@@ -15,8 +15,9 @@
 use proc_macro2::{Literal, Span, TokenStream, TokenTree};
 use quote::{format_ident, quote, quote_spanned, ToTokens};
 use syn::spanned::Spanned;
-use syn::{Attribute, Ident, ItemFn, ItemImpl};
+use syn::{Attribute, Ident, ItemFn, ItemImpl, LitStr};
 
+use crate::attr::is_event;
 use crate::model::{EventFunction, EventMethod, Namespace, Output, Param};
 use crate::validate::Clients;
 
@@ -347,21 +348,8 @@ pub(crate) fn event_function(item: &ItemFn, function: &EventFunction) -> TokenSt
     let private = private();
     let ident = &function.ident;
     let name = &function.name;
-    let vis = &item.vis;
-    let attrs = &item.attrs;
-    let is = |attr: &&Attribute, name: &str| attr.path().is_ident(name);
-    let docs: Vec<&Attribute> = attrs.iter().filter(|attr| is(attr, "doc")).collect();
-    let cfgs: Vec<&Attribute> = attrs.iter().filter(|attr| is(attr, "cfg")).collect();
-    let mut sig = item.sig.clone();
-    sig.ident = Ident::new("call", sig.ident.span());
-    let block = &item.block;
-
-    let doc = format!(
-        " The event function `{ident}`, for the event \"{}\": register it with \
-         `.event({ident})`, call it as `{ident}::call(…)`.",
-        name.value()
-    );
-    let separator = (!docs.is_empty()).then(|| quote!(#[doc = ""]));
+    let cfgs = cfgs(item);
+    let unit_struct = event_struct(item, name);
     let invocation = Invocation::function(function);
     let async_body = invocation.async_body();
     let blocking = (!invocation.is_async).then(|| {
@@ -384,19 +372,7 @@ pub(crate) fn event_function(item: &ItemFn, function: &EventFunction) -> TokenSt
         }
     });
     quote! {
-        #(#cfgs)*
-        #(#docs)*
-        #separator
-        #[doc = #doc]
-        #[allow(non_camel_case_types)]
-        #[derive(::core::clone::Clone, ::core::marker::Copy, ::core::fmt::Debug)]
-        #vis struct #ident;
-
-        #(#cfgs)*
-        impl #ident {
-            #(#attrs)*
-            #vis #sig #block
-        }
+        #unit_struct
 
         #(#cfgs)*
         impl ::socketio::namespace::AsyncEventFunction for #ident {
@@ -414,5 +390,55 @@ pub(crate) fn event_function(item: &ItemFn, function: &EventFunction) -> TokenSt
         }
 
         #blocking
+    }
+}
+
+/// The `#[cfg]` attributes of an `#[event]` function, which every item made from it
+/// repeats.
+pub(crate) fn cfgs(item: &ItemFn) -> Vec<&Attribute> {
+    item.attrs
+        .iter()
+        .filter(|attr| attr.path().is_ident("cfg"))
+        .collect()
+}
+
+/// The unit struct that replaces an `#[event]` function (for the event `name`), and the
+/// function itself as its associated function `call`. The function keeps its attributes
+/// but `#[event]` (only a misuse leaves one there, already reported).
+pub(crate) fn event_struct(item: &ItemFn, name: &LitStr) -> TokenStream {
+    let ident = &item.sig.ident;
+    let vis = &item.vis;
+    let is = |attr: &&Attribute, name: &str| attr.path().is_ident(name);
+    let attrs: Vec<&Attribute> = item.attrs.iter().filter(|attr| !is_event(attr)).collect();
+    let docs: Vec<&Attribute> = attrs
+        .iter()
+        .copied()
+        .filter(|attr| is(attr, "doc"))
+        .collect();
+    let cfgs = cfgs(item);
+    let mut sig = item.sig.clone();
+    sig.ident = Ident::new("call", sig.ident.span());
+    let block = &item.block;
+
+    let doc = format!(
+        " The event function `{ident}`, for the event \"{}\": register it with \
+         `.event({ident})`, call it as `{ident}::call(…)`.",
+        name.value()
+    );
+    let separator = (!docs.is_empty()).then(|| quote!(#[doc = ""]));
+    quote! {
+        #(#cfgs)*
+        #(#docs)*
+        #separator
+        #[doc = #doc]
+        #[allow(non_camel_case_types)]
+        #[derive(::core::clone::Clone, ::core::marker::Copy, ::core::fmt::Debug)]
+        #vis struct #ident;
+
+        #(#cfgs)*
+        impl #ident {
+            #(#attrs)*
+            #vis #sig #block
+        }
     }
 }

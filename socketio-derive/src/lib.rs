@@ -8,7 +8,9 @@
 //! The crate is laid out like `serde_derive`: `attr` reads the attributes' arguments,
 //! `parse` reads the item into a small `model`, `validate` checks what spans several
 //! methods, and `expand` writes the code. Errors are gathered in `errors` and reported
-//! together, each at its span.
+//! together, each at its span; with them, `fallback` writes the traits the code would
+//! have implemented, doing nothing, so that the places that use the namespace or the
+//! function report no error of their own.
 //!
 //! [`socketio`]: https://docs.rs/socketio
 #![forbid(unsafe_code)]
@@ -16,6 +18,7 @@
 mod attr;
 mod errors;
 mod expand;
+mod fallback;
 mod model;
 mod parse;
 mod validate;
@@ -30,6 +33,7 @@ use syn::Item;
 
 use crate::attr::EventSite;
 use crate::errors::Errors;
+use crate::validate::Clients;
 
 /// Makes an `impl` block a class-based namespace: python-socketio's `ClientNamespace`
 /// and `AsyncClientNamespace`.
@@ -115,6 +119,10 @@ use crate::errors::Errors;
 /// is not `DeserializeOwned`, a return type that is not `Serialize` (both reported at the
 /// type).
 ///
+/// A namespace with such an error still implements the traits (for the clients its
+/// valid methods allow, handling no event), so that `register_namespace(…)` adds no
+/// error of its own: the errors are at their causes only.
+///
 /// [`AsyncClientNamespace`]: https://docs.rs/socketio/latest/socketio/namespace/trait.AsyncClientNamespace.html
 /// [`ClientNamespace`]: https://docs.rs/socketio/latest/socketio/namespace/trait.ClientNamespace.html
 #[proc_macro_attribute]
@@ -156,7 +164,9 @@ pub fn namespace(args: TokenStream, input: TokenStream) -> TokenStream {
 /// `sio.event(message)` passes a value that knows the event's name. The function itself
 /// stays, unchanged, as the associated function `call`: call it as `message::call(data)`.
 /// The struct implements `AsyncEventFunction` and, for a function that is not `async`,
-/// `EventFunction` (the blocking client's).
+/// `EventFunction` (the blocking client's). On an error (reported at its cause), the
+/// struct is made all the same, with traits that register nothing, so that
+/// `sio.event(message)` and `message::call(…)` add no error of their own.
 ///
 /// Being a unit struct, the name also lives in the value namespace as a constant: a
 /// binding such as `let message = …;` in the same scope would be read as a pattern
@@ -167,7 +177,8 @@ pub fn event(args: TokenStream, input: TokenStream) -> TokenStream {
 }
 
 /// `#[namespace(args)] input`: the impl as written (without its `#[event]` attributes)
-/// and the namespace traits; on misuse, the impl and the errors.
+/// and the namespace traits; on misuse, the impl (or the type, if written on one), the
+/// errors and [`fallback`] traits.
 pub(crate) fn namespace_impl(args: TokenStream2, input: TokenStream2) -> TokenStream2 {
     let mut errors = Errors::new();
     let path = attr::namespace_path(args).unwrap_or_else(|error| {
@@ -181,7 +192,14 @@ pub(crate) fn namespace_impl(args: TokenStream2, input: TokenStream2) -> TokenSt
                 item_head(&other),
                 "#[namespace] goes on an impl block: `#[namespace(\"/chat\")] impl Chat { … }`",
             );
-            return with_errors(input, errors);
+            // On a type, which is then likely registered as a namespace: the fallback
+            // impls are for that type.
+            let fallback = type_of(&other).map(|(self_ty, generics)| {
+                fallback::namespace(&self_ty, generics, &path, Clients::Both)
+            });
+            let mut output = with_errors(input, errors);
+            output.extend(fallback);
+            return output;
         }
         Err(error) => {
             errors.push(error);
@@ -194,10 +212,24 @@ pub(crate) fn namespace_impl(args: TokenStream2, input: TokenStream2) -> TokenSt
         Ok(()) => expand::namespace(&item, &model, clients),
         Err(error) => {
             let markers = expand::consumed_markers(&model);
+            let fallback =
+                fallback::namespace(&model.self_ty, &item.generics, &model.path, clients);
             let error = error.to_compile_error();
-            quote!(#item #markers #error)
+            quote!(#item #markers #error #fallback)
         }
     }
+}
+
+/// The type a struct, enum or union declares, as an impl names it, and its generics.
+fn type_of(item: &Item) -> Option<(syn::Type, &syn::Generics)> {
+    let (ident, generics) = match item {
+        Item::Struct(item) => (&item.ident, &item.generics),
+        Item::Enum(item) => (&item.ident, &item.generics),
+        Item::Union(item) => (&item.ident, &item.generics),
+        _ => return None,
+    };
+    let (_, ty_generics, _) = generics.split_for_impl();
+    Some((syn::parse_quote!(#ident #ty_generics), generics))
 }
 
 /// The argument of the `#[event(…)]` that `#[namespace]` leaves in place of the
@@ -205,7 +237,8 @@ pub(crate) fn namespace_impl(args: TokenStream2, input: TokenStream2) -> TokenSt
 pub(crate) const CONSUMED: &str = "__consumed_by_namespace";
 
 /// `#[event(args)] input` on a free function: the unit struct and the event-function
-/// traits; on misuse, the function as written and the errors.
+/// traits; on misuse, the errors and the same items from [`fallback`] (or, for a method
+/// or another item, the item as written).
 pub(crate) fn event_impl(args: TokenStream2, input: TokenStream2) -> TokenStream2 {
     if syn::parse2::<syn::Ident>(args.clone()).is_ok_and(|ident| ident == CONSUMED) {
         return TokenStream2::new();
@@ -230,9 +263,14 @@ pub(crate) fn event_impl(args: TokenStream2, input: TokenStream2) -> TokenStream
             return with_errors(input, errors);
         }
     };
-    let function = parse::event_function(&item, name, &mut errors);
+    let function = parse::event_function(&item, name.clone(), &mut errors);
     match (errors.finish(), function) {
         (Ok(()), Some(function)) => expand::event_function(&item, &function),
+        (Err(error), _) if fallback::event_function_applies(&item) => {
+            let fallback = fallback::event_function(&item, name);
+            let error = error.to_compile_error();
+            quote!(#fallback #error)
+        }
         (Err(error), _) => with_error(input, error),
         (Ok(()), None) => input,
     }

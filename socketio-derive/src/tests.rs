@@ -314,9 +314,17 @@ fn every_misuse_is_reported_at_once() {
         );
     }
     assert_eq!(errors.len(), expected.len(), "{errors:#?}");
-    // The impl is still there (without its #[event] attributes), and no trait impl.
+    // The impl is still there (without its #[event] attributes), and fallback trait
+    // impls that handle nothing: for both clients, as the methods conflict.
     let file: File = syn::parse2(output).unwrap();
-    assert!(trait_impl(&file, "AsyncClientNamespace").is_none());
+    for name in ["AsyncClientNamespace", "ClientNamespace"] {
+        let imp = trait_impl(&file, name).unwrap();
+        assert_eq!(
+            item_fn(imp, "handles"),
+            "fn handles (_ : & str) -> bool { false }"
+        );
+        assert!(!item_fn(imp, "dispatch").contains("match"));
+    }
     let Item::Impl(imp) = &file.items[0] else {
         panic!("the impl first")
     };
@@ -333,8 +341,8 @@ fn every_misuse_is_reported_at_once() {
     // The attributes' path is still resolved, by one marker item.
     let markers: Vec<String> = file.items[1..]
         .iter()
+        .filter(|item| matches!(item, Item::Const(_)))
         .map(|item| item.to_token_stream().to_string())
-        .filter(|item| !item.contains("compile_error"))
         .collect();
     assert_eq!(
         markers,
@@ -523,10 +531,210 @@ fn event_function_misuses() {
         let errors = errors(output.clone());
         assert_eq!(errors.len(), 1, "{input}: {errors:?}");
         assert!(errors[0].contains(message), "{message:?}: {errors:?}");
-        // The item stays as written.
+        let file: File = syn::parse2(output.clone()).unwrap();
+        let free_function = syn::parse2::<syn::ItemFn>(input.clone())
+            .is_ok_and(|function| function.sig.receiver().is_none());
+        match &file.items[0] {
+            // A free function: the unit struct and the traits, which register nothing.
+            Item::Struct(unit) if free_function => {
+                assert_eq!(unit.ident, "x", "{output}");
+                let call = item_fn(inherent_impl(&file), "call");
+                assert!(!call.contains("# [event]"), "{call}");
+                for name in ["AsyncEventFunction", "EventFunction"] {
+                    let imp = trait_impl(&file, name).unwrap();
+                    assert!(item_fn(imp, "register").ends_with("{ }"), "{output}");
+                }
+            }
+            // A method, or not a function: the item stays as written.
+            _ => assert!(
+                output.to_string().starts_with(&input.to_string()),
+                "{output}"
+            ),
+        }
+    }
+}
+
+/// The inherent impl of an expansion.
+fn inherent_impl(file: &File) -> &ItemImpl {
+    file.items
+        .iter()
+        .find_map(|item| match item {
+            Item::Impl(imp) if imp.trait_.is_none() => Some(imp),
+            _ => None,
+        })
+        .unwrap()
+}
+
+/// The value of the `const` of a trait impl (`NAMESPACE`, `NAME`).
+fn trait_const(imp: &ItemImpl) -> String {
+    imp.items
+        .iter()
+        .find_map(|item| match item {
+            ImplItem::Const(c) => Some(c.expr.to_token_stream().to_string()),
+            _ => None,
+        })
+        .unwrap()
+}
+
+#[test]
+fn a_misused_namespace_still_implements_its_traits() {
+    // The clients the valid methods say; both when nothing says.
+    let cases = [
+        (
+            quote!(impl N { #[event] fn on_a(&self, s: &str) {} }),
+            true,
+            true,
+        ),
+        (
+            quote!(impl N {
+                #[event] async fn on_a(&self) {}
+                #[event] fn on_b(&self, s: &str) {}
+            }),
+            true,
+            false,
+        ),
+        (
+            quote!(impl N {
+                #[event] fn on_a(&self, s: Socket) {}
+                #[event] fn on_b(self) {}
+            }),
+            false,
+            true,
+        ),
+    ];
+    for (input, is_async, is_blocking) in cases {
+        let output = namespace_impl(quote!("/n"), input.clone());
+        assert_eq!(errors(output.clone()).len(), 1, "{output}");
+        let file: File = syn::parse2(output).unwrap();
+        let async_impl = trait_impl(&file, "AsyncClientNamespace");
+        let blocking_impl = trait_impl(&file, "ClientNamespace");
+        assert_eq!(async_impl.is_some(), is_async, "{input}");
+        assert_eq!(blocking_impl.is_some(), is_blocking, "{input}");
+        for imp in async_impl.into_iter().chain(blocking_impl) {
+            assert_eq!(trait_const(imp), "\"/n\"");
+            assert!(item_fn(imp, "handles").contains("false"));
+        }
+    }
+
+    // On the type the attribute was written on, with its generics, and a bound that
+    // leaves `Send + Sync + 'static` to the place of use.
+    let cases = [
+        (quote!("x"), quote!(impl Chat {}), "Chat", "/"),
+        (
+            quote!(),
+            quote!(
+                struct Chat;
+            ),
+            "Chat",
+            "/",
+        ),
+        (
+            quote!("/c"),
+            quote!(
+                enum Chat<T> {
+                    A(T),
+                }
+            ),
+            "Chat < T >",
+            "/c",
+        ),
+        (quote!(), quote!(impl Default for Chat {}), "Chat", "/"),
+        (
+            quote!(),
+            quote!(
+                impl<T: Clone> Chat<T> where T: Copy {}
+            ),
+            "Chat < T >",
+            "/",
+        ),
+    ];
+    for (args, input, self_ty, path) in cases {
+        let output = namespace_impl(args, input.clone());
+        assert_eq!(errors(output.clone()).len(), 1, "{output}");
+        let file: File = syn::parse2(output).unwrap();
+        for name in ["AsyncClientNamespace", "ClientNamespace"] {
+            let imp = trait_impl(&file, name).unwrap_or_else(|| panic!("{name}: {input}"));
+            assert_eq!(imp.self_ty.to_token_stream().to_string(), self_ty);
+            assert_eq!(trait_const(imp), format!("{path:?}"));
+            let where_clause = imp.generics.where_clause.to_token_stream().to_string();
+            assert!(
+                where_clause.contains("for < '__fallback > Self : :: core :: marker :: Send"),
+                "{where_clause}"
+            );
+            if self_ty.contains('T') {
+                assert_eq!(imp.generics.params.len(), 1, "{input}");
+            }
+        }
+    }
+
+    // Not on other items.
+    let output = namespace_impl(
+        quote!(),
+        quote!(
+            fn chat() {}
+        ),
+    );
+    let file: File = syn::parse2(output).unwrap();
+    assert!(trait_impl(&file, "AsyncClientNamespace").is_none());
+}
+
+#[test]
+fn a_misused_event_function_still_implements_its_traits() {
+    // Named as written when the name was read, else after the function.
+    let output = event_impl(
+        quote!("my message"),
+        quote!(
+            fn x(s: &str) {}
+        ),
+    );
+    let file: File = syn::parse2(output).unwrap();
+    assert_eq!(
+        trait_const(trait_impl(&file, "AsyncEventFunction").unwrap()),
+        "\"my message\""
+    );
+    let output = event_impl(
+        quote!(42),
+        quote!(
+            fn r#type() {}
+        ),
+    );
+    let file: File = syn::parse2(output).unwrap();
+    assert_eq!(
+        trait_const(trait_impl(&file, "EventFunction").unwrap()),
+        "\"type\""
+    );
+
+    // `async`: for the async client only.
+    let output = event_impl(
+        quote!(),
+        quote!(
+            async fn x(s: &str) {}
+        ),
+    );
+    let file: File = syn::parse2(output).unwrap();
+    assert!(trait_impl(&file, "AsyncEventFunction").is_some());
+    assert!(trait_impl(&file, "EventFunction").is_none());
+
+    // The cfg and docs carry over, to every item.
+    let output = event_impl(
+        quote!(),
+        quote!(
+            /// Docs.
+            #[cfg(feature = "x")]
+            fn x(s: &str) {}
+        ),
+    );
+    let file: File = syn::parse2(output).unwrap();
+    for item in &file.items {
+        let attrs = match item {
+            Item::Struct(item) => &item.attrs,
+            Item::Impl(item) => &item.attrs,
+            _ => continue,
+        };
         assert!(
-            output.to_string().starts_with(&input.to_string()),
-            "{output}"
+            attrs.iter().any(|attr| attr.path().is_ident("cfg")),
+            "{}",
+            item.to_token_stream()
         );
     }
 }

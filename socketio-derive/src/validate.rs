@@ -27,7 +27,8 @@ impl Clients {
     }
 }
 
-/// Records duplicate events and conflicting clients; says which clients the namespace is for.
+/// Records duplicate events and conflicting clients; says which clients the namespace is
+/// for (`Both` when they conflict: see [`fallback`](crate::fallback)).
 pub(crate) fn namespace(namespace: &Namespace, errors: &mut Errors) -> Clients {
     let mut seen: HashMap<&str, &EventMethod> = HashMap::new();
     for method in &namespace.events {
@@ -82,7 +83,10 @@ pub(crate) fn namespace(namespace: &Namespace, errors: &mut Errors) -> Clients {
     }
 
     match (needs_async.is_some(), needs_blocking) {
-        (true, _) => Clients::Async,
+        // A conflict, reported above: the namespace is meant for one client or the
+        // other, so its fallback impls are for both (registering it adds no error).
+        (true, true) => Clients::Both,
+        (true, false) => Clients::Async,
         (false, true) => Clients::Blocking,
         (false, false) => Clients::Both,
     }

@@ -7,22 +7,13 @@ use serde::de::{
     self, DeserializeSeed, Deserializer, EnumAccess, IntoDeserializer, MapAccess, SeqAccess,
     VariantAccess, Visitor,
 };
-use std::marker::PhantomData;
 
-use serde_json::value::RawValue;
 use serde_json::{Map, Value};
 
-type Error = serde_json::Error;
+// Placeholders are the packet layer's: re-exported at the path they had here.
+pub(crate) use crate::packet::binary::placeholder;
 
-/// The attachment a JSON value stands for, if it is a placeholder.
-pub(crate) fn placeholder(value: &Value) -> Option<u64> {
-    let object = value.as_object()?;
-    if object.len() == 2 && object.get("_placeholder")? == &Value::Bool(true) {
-        object.get("num")?.as_u64()
-    } else {
-        None
-    }
-}
+type Error = serde_json::Error;
 
 /// Deserializes from a JSON value, resolving placeholders against `attachments`.
 #[derive(Clone, Copy)]
@@ -311,118 +302,4 @@ fn serialize_map<'a, S: serde::Serializer>(
         out.serialize_entry(key, &at(value))?;
     }
     out.end()
-}
-
-/// Records which shape a type asks to deserialize from, then stops it with an error.
-pub(crate) struct ShapeProbe(std::cell::Cell<super::ser::Shape>);
-
-impl Default for ShapeProbe {
-    fn default() -> Self {
-        ShapeProbe(std::cell::Cell::new(super::ser::Shape::One))
-    }
-}
-
-impl ShapeProbe {
-    pub(crate) fn shape(&self) -> super::ser::Shape {
-        self.0.get()
-    }
-
-    fn stop<T>(&self, shape: super::ser::Shape) -> Result<T, Error> {
-        self.0.set(shape);
-        Err(de::Error::custom("shape probe"))
-    }
-}
-
-impl<'de> Deserializer<'de> for &ShapeProbe {
-    type Error = Error;
-
-    fn deserialize_any<V: Visitor<'de>>(self, _visitor: V) -> Result<V::Value, Error> {
-        self.stop(super::ser::Shape::One)
-    }
-
-    fn deserialize_unit<V: Visitor<'de>>(self, _visitor: V) -> Result<V::Value, Error> {
-        self.stop(super::ser::Shape::Nothing)
-    }
-
-    fn deserialize_tuple<V: Visitor<'de>>(
-        self,
-        _len: usize,
-        _visitor: V,
-    ) -> Result<V::Value, Error> {
-        self.stop(super::ser::Shape::Tuple)
-    }
-
-    serde::forward_to_deserialize_any! {
-        bool i8 i16 i32 i64 i128 u8 u16 u32 u64 u128 f32 f64 char str string bytes byte_buf
-        option unit_struct newtype_struct seq tuple_struct map struct enum identifier ignored_any
-    }
-}
-
-/// All arguments of a payload as a sequence (for tuples); missing ones deserialize
-/// as [`Missing`], so trailing `Option`s may be left out by the sender.
-pub(crate) struct PayloadArgs<'a> {
-    pub(crate) payload: &'a super::Payload,
-    /// The arguments parsed, when placeholders must be resolved.
-    pub(crate) values: Option<&'a [Value]>,
-}
-
-impl<'de> Deserializer<'de> for PayloadArgs<'de> {
-    type Error = Error;
-
-    fn deserialize_any<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Error> {
-        let len = self.payload.len();
-        self.deserialize_tuple(len, visitor)
-    }
-
-    fn deserialize_tuple<V: Visitor<'de>>(self, len: usize, visitor: V) -> Result<V::Value, Error> {
-        visitor.visit_seq(PayloadSeq {
-            len: len.max(self.payload.len()),
-            args: self,
-            index: 0,
-        })
-    }
-
-    serde::forward_to_deserialize_any! {
-        bool i8 i16 i32 i64 i128 u8 u16 u32 u64 u128 f32 f64 char str string bytes byte_buf
-        option unit unit_struct newtype_struct seq tuple_struct map struct enum identifier ignored_any
-    }
-}
-
-struct PayloadSeq<'a> {
-    args: PayloadArgs<'a>,
-    index: usize,
-    len: usize,
-}
-
-impl<'de> SeqAccess<'de> for PayloadSeq<'de> {
-    type Error = Error;
-
-    fn next_element_seed<T: DeserializeSeed<'de>>(
-        &mut self,
-        seed: T,
-    ) -> Result<Option<T::Value>, Error> {
-        if self.index >= self.len {
-            return Ok(None);
-        }
-        let index = self.index;
-        self.index += 1;
-        let payload = self.args.payload;
-        match self.args.values {
-            Some(values) => match values.get(index) {
-                Some(value) => seed
-                    .deserialize(ArgDeserializer {
-                        value,
-                        attachments: payload.attachments(),
-                    })
-                    .map(Some),
-                None => seed.deserialize(Missing).map(Some),
-            },
-            None => match payload.deserialize_seed(index, PhantomData::<&RawValue>)? {
-                Some(raw) => seed
-                    .deserialize(&mut serde_json::Deserializer::from_str(raw.get()))
-                    .map(Some),
-                None => seed.deserialize(Missing).map(Some),
-            },
-        }
-    }
 }

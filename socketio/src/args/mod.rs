@@ -6,6 +6,7 @@
 
 pub(crate) mod de;
 pub(crate) mod payload;
+mod reply;
 pub(crate) mod ser;
 
 use bytes::Bytes;
@@ -15,6 +16,7 @@ use crate::packet::{encode_header, PacketType};
 use ser::{Collector, Shape};
 
 pub use payload::Payload;
+pub(crate) use reply::deserialize_reply;
 
 /// Arguments encoded as JSON text (comma-separated, no brackets) plus attachments.
 #[derive(Debug, Clone)]
@@ -42,35 +44,6 @@ pub(crate) fn encode_args<T: Serialize + ?Sized>(
         args,
         attachments: collector.into_attachments(),
     })
-}
-
-/// Deserializes what a `call()` returns: a tuple from all arguments (missing ones only
-/// fit `Option`s), `()` from none, anything else from the first argument.
-pub(crate) fn deserialize_reply<R: serde::de::DeserializeOwned>(
-    payload: &Payload,
-) -> Result<R, serde_json::Error> {
-    match probe_shape::<R>() {
-        Shape::Nothing => R::deserialize(serde::de::value::UnitDeserializer::new()),
-        Shape::Tuple if payload.attachments().is_empty() => R::deserialize(de::PayloadArgs {
-            payload,
-            values: None,
-        }),
-        Shape::Tuple => {
-            let values = payload.to_values();
-            R::deserialize(de::PayloadArgs {
-                payload,
-                values: Some(&values),
-            })
-        }
-        Shape::One => payload.deserialize_arg(0),
-    }
-}
-
-/// Finds out whether `R` deserializes from a tuple, from unit, or from anything else.
-fn probe_shape<R: serde::de::DeserializeOwned>() -> Shape {
-    let probe = de::ShapeProbe::default();
-    let _ = R::deserialize(&probe);
-    probe.shape()
 }
 
 /// A packet ready for the Engine.IO layer: its text, then its attachments.

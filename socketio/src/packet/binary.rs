@@ -3,9 +3,22 @@
 //! `{"_placeholder":true,"num":i}`.
 
 use bytes::Bytes;
+use serde_json::Value;
 
 use crate::engineio::Text;
 use crate::error::DecodeError;
+
+/// The attachment a JSON value stands for, if it is a placeholder
+/// `{"_placeholder":true,"num":i}`: `i`.
+#[inline]
+pub(crate) fn placeholder(value: &Value) -> Option<u64> {
+    let object = value.as_object()?;
+    if object.len() == 2 && object.get("_placeholder")? == &Value::Bool(true) {
+        object.get("num")?.as_u64()
+    } else {
+        None
+    }
+}
 
 /// Collects the attachments of one binary packet at a time.
 #[derive(Debug, Default)]
@@ -125,6 +138,29 @@ mod tests {
             Err(DecodeError::TooLarge { .. })
         ));
         assert!(!r.is_waiting());
+    }
+
+    #[test]
+    fn placeholders_are_exactly_two_fields() {
+        use serde_json::json;
+        assert_eq!(
+            placeholder(&json!({"_placeholder": true, "num": 3})),
+            Some(3)
+        );
+        assert_eq!(
+            placeholder(&json!({"num": 3, "_placeholder": true})),
+            Some(3)
+        );
+        for other in [
+            json!({"_placeholder": false, "num": 3}),
+            json!({"_placeholder": true, "num": -1}),
+            json!({"_placeholder": true, "num": 3, "more": 1}),
+            json!({"_placeholder": true}),
+            json!([true, 3]),
+            json!(3),
+        ] {
+            assert_eq!(placeholder(&other), None, "{other}");
+        }
     }
 
     #[test]

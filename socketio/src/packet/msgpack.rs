@@ -11,8 +11,8 @@ use bytes::Bytes;
 use rmpv::Value as Msg;
 use serde_json::Value as Json;
 
+use super::binary::placeholder;
 use super::{encode_header, PacketType, RawPacket};
-use crate::args::de::placeholder;
 use crate::error::DecodeError;
 
 /// How deep a received msgpack value may nest.
@@ -46,19 +46,48 @@ pub fn encode(text: &str, attachments: &[Bytes]) -> Result<Vec<u8>, DecodeError>
 
 /// A received msgpack message in the client's form: the packet's text and attachments.
 pub fn decode(message: &[u8], max_attachments: usize) -> Result<(String, Vec<Bytes>), DecodeError> {
+    let entries = read_map(message)?;
+    let kind = packet_type(field(&entries, "type"))?;
+    let namespace = packet_namespace(field(&entries, "nsp"))?;
+    let id = packet_id(field(&entries, "id"))?;
+    let mut attachments = Vec::new();
+    let data = packet_data(
+        field(&entries, "data"),
+        kind,
+        &mut attachments,
+        max_attachments,
+    )?;
+    let kind = client_type(kind, !attachments.is_empty())?;
+    let mut text = String::new();
+    encode_header(kind, attachments.len(), namespace, id, &mut text);
+    if let Some(data) = data {
+        text.push_str(&data.to_string());
+    }
+    Ok((text, attachments))
+}
+
+/// The entries of the msgpack map a packet is, read with bounded nesting.
+fn read_map(message: &[u8]) -> Result<Vec<(Msg, Msg)>, DecodeError> {
     let mut reader = message;
     let value = rmpv::decode::read_value_with_max_depth(&mut reader, MAX_DEPTH)
         .map_err(|e| DecodeError::Data(format!("msgpack: {e}")))?;
     let Msg::Map(entries) = value else {
         return Err(DecodeError::Data("msgpack packet is not a map".into()));
     };
-    let field = |name: &str| {
-        entries
-            .iter()
-            .find(|(key, _)| key.as_str() == Some(name))
-            .map(|(_, value)| value)
-    };
-    let kind = match field("type").and_then(Msg::as_u64) {
+    Ok(entries)
+}
+
+/// The value of the packet's field `name` (the first entry with that key).
+fn field<'a>(entries: &'a [(Msg, Msg)], name: &str) -> Option<&'a Msg> {
+    entries
+        .iter()
+        .find(|(key, _)| key.as_str() == Some(name))
+        .map(|(_, value)| value)
+}
+
+/// The `type` field: one of the seven packet types.
+fn packet_type(value: Option<&Msg>) -> Result<PacketType, DecodeError> {
+    Ok(match value.and_then(Msg::as_u64) {
         Some(0) => PacketType::Connect,
         Some(1) => PacketType::Disconnect,
         Some(2) => PacketType::Event,
@@ -71,23 +100,41 @@ pub fn decode(message: &[u8], max_attachments: usize) -> Result<(String, Vec<Byt
                 "msgpack packet without a valid type".into(),
             ))
         }
-    };
-    let namespace = match field("nsp") {
-        None | Some(Msg::Nil) => "/",
+    })
+}
+
+/// The `nsp` field: `/` when absent or nil, else a string that starts with `/` and has
+/// no `,` (it could not be written as text).
+fn packet_namespace(value: Option<&Msg>) -> Result<&str, DecodeError> {
+    match value {
+        None | Some(Msg::Nil) => Ok("/"),
         Some(nsp) => nsp
             .as_str()
             .filter(|n| n.starts_with('/') && !n.contains(','))
-            .ok_or(DecodeError::Namespace)?,
-    };
-    let id = match field("id") {
-        None | Some(Msg::Nil) => None,
-        Some(id) => Some(id.as_u64().ok_or(DecodeError::AckId)?),
-    };
-    let mut attachments = Vec::new();
+            .ok_or(DecodeError::Namespace),
+    }
+}
+
+/// The `id` field: none when absent or nil, else an unsigned integer.
+fn packet_id(value: Option<&Msg>) -> Result<Option<u64>, DecodeError> {
+    match value {
+        None | Some(Msg::Nil) => Ok(None),
+        Some(id) => Ok(Some(id.as_u64().ok_or(DecodeError::AckId)?)),
+    }
+}
+
+/// The `data` field of a packet of type `kind` as JSON, its binary moved to
+/// `attachments` (at most `max`); an error when its shape does not fit the type.
+fn packet_data(
+    value: Option<&Msg>,
+    kind: PacketType,
+    attachments: &mut Vec<Bytes>,
+    max: usize,
+) -> Result<Option<Json>, DecodeError> {
     // A DISCONNECT's data is ignored.
-    let data = match (field("data"), kind) {
+    let data = match (value, kind) {
         (_, PacketType::Disconnect) | (None, _) => None,
-        (Some(data), _) => Some(to_json(data, &mut attachments, max_attachments)?),
+        (Some(data), _) => Some(to_json(data, attachments, max)?),
     };
     // A CONNECT whose data is nil (or reads as null: an extension type, NaN) has none.
     let data = data.filter(|data| !(data.is_null() && kind == PacketType::Connect));
@@ -107,26 +154,25 @@ pub fn decode(message: &[u8], max_attachments: usize) -> Result<(String, Vec<Byt
             "msgpack {kind:?} packet with data of the wrong shape"
         )));
     }
-    // Binary is inline in msgpack: whether the packet is a BINARY_ one in the client's form
-    // depends only on whether its data held any (socket.io-msgpack-parser never sends 5 or 6).
-    let kind = match (kind, attachments.is_empty()) {
-        (PacketType::Event | PacketType::BinaryEvent, true) => PacketType::Event,
-        (PacketType::Event | PacketType::BinaryEvent, false) => PacketType::BinaryEvent,
-        (PacketType::Ack | PacketType::BinaryAck, true) => PacketType::Ack,
-        (PacketType::Ack | PacketType::BinaryAck, false) => PacketType::BinaryAck,
-        (kind, true) => kind,
-        (_, false) => {
+    Ok(data)
+}
+
+/// The packet's type in the client's form. Binary is inline in msgpack: whether the
+/// packet is a BINARY_ one depends only on whether its data held any
+/// (socket.io-msgpack-parser never sends 5 or 6).
+fn client_type(kind: PacketType, has_binary: bool) -> Result<PacketType, DecodeError> {
+    Ok(match (kind, has_binary) {
+        (PacketType::Event | PacketType::BinaryEvent, false) => PacketType::Event,
+        (PacketType::Event | PacketType::BinaryEvent, true) => PacketType::BinaryEvent,
+        (PacketType::Ack | PacketType::BinaryAck, false) => PacketType::Ack,
+        (PacketType::Ack | PacketType::BinaryAck, true) => PacketType::BinaryAck,
+        (kind, false) => kind,
+        (_, true) => {
             return Err(DecodeError::Data(format!(
                 "binary data in a {kind:?} packet (only events and acks carry binary)"
             )))
         }
-    };
-    let mut text = String::new();
-    encode_header(kind, attachments.len(), namespace, id, &mut text);
-    if let Some(data) = data {
-        text.push_str(&data.to_string());
-    }
-    Ok((text, attachments))
+    })
 }
 
 fn to_msgpack(value: &Json, attachments: &[Bytes]) -> Msg {
