@@ -6,8 +6,12 @@ use std::time::Duration;
 use url::Url;
 
 use super::proxy::ProxySettings;
+use super::tls::TlsSettings;
 use super::transport::Transport;
 use crate::error::Error;
+
+/// Kept here for the callers that name it by this path; it lives with the TLS settings.
+pub use super::tls::default_tls_config;
 
 /// Which Engine.IO protocol revision to speak.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
@@ -132,7 +136,7 @@ impl EngineOptions {
             transports: vec![Transport::Polling, Transport::WebSocket],
             request_timeout: Duration::from_secs(20),
             limits: Limits::default(),
-            tls: super::tls::TlsSettings::default().build()?,
+            tls: TlsSettings::default().build()?,
             proxy: ProxySettings::default(),
             protocol: Protocol::default(),
             cookies: None,
@@ -171,20 +175,6 @@ impl EngineOptions {
         }
         url
     }
-}
-
-/// rustls with the ring provider and the webpki roots.
-pub fn default_tls_config() -> Arc<rustls::ClientConfig> {
-    let mut roots = rustls::RootCertStore::empty();
-    roots.extend(webpki_roots::TLS_SERVER_ROOTS.iter().cloned());
-    let config = rustls::ClientConfig::builder_with_provider(Arc::new(
-        rustls::crypto::ring::default_provider(),
-    ))
-    .with_safe_default_protocol_versions()
-    .expect("ring supports the default protocol versions")
-    .with_root_certificates(roots)
-    .with_no_client_auth();
-    Arc::new(config)
 }
 
 #[cfg(test)]
