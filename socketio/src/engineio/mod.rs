@@ -8,6 +8,7 @@ pub mod options;
 mod outbox;
 pub mod packet;
 pub mod payload;
+mod protocol;
 pub mod proxy;
 pub mod socket;
 pub mod text;
@@ -15,8 +16,9 @@ pub mod tls;
 pub mod transport;
 
 pub use handshake::Handshake;
-pub use options::{EngineOptions, Limits, Protocol};
+pub use options::{EngineOptions, Limits};
 pub use packet::Packet;
+pub use protocol::Protocol;
 pub use proxy::ProxySettings;
 pub use socket::{
     CloseReason, EngineEvent, EngineEvents, EngineHandler, EngineSession, EngineSocket,

@@ -18,10 +18,11 @@ use tokio::time::{sleep_until, Instant, Sleep};
 use tracing::{debug, trace, warn};
 
 use super::handshake::Handshake;
-use super::options::{EngineOptions, Protocol};
+use super::options::EngineOptions;
 use super::outbox::{Closing, Outbox};
 use super::packet::Packet;
 use super::payload;
+use super::protocol::{Dialect, Protocol};
 use super::text::Text;
 use super::transport::polling::Polling;
 use super::transport::websocket::{self, WebSocket};
@@ -73,7 +74,7 @@ impl EngineHandler for mpsc::UnboundedSender<EngineEvent> {
 
 struct Shared {
     handshake: Handshake,
-    protocol: Protocol,
+    dialect: Dialect,
     transport: AtomicU8,
     closed: AtomicBool,
     outbox: Outbox,
@@ -189,21 +190,17 @@ impl EngineSocket {
     /// With [`Protocol::Auto`], a server that answers like Engine.IO v3 (a v3 payload,
     /// or "Unsupported protocol version") is handshaken again with v3.
     pub async fn open(options: EngineOptions) -> Result<(EngineSocket, EngineSession), Error> {
-        let mut options = Arc::new(options);
-        let (handshake, start) = match open(&options).await {
-            Err(Opening::NeedsV3) => {
+        let options = Arc::new(options);
+        let asked = Dialect::first_for(options.protocol);
+        let (dialect, (handshake, start)) = match open(&options, asked).await {
+            Err(Opening::OtherRevision(_)) if options.protocol == Protocol::Auto => {
                 debug!(target: "engineio", "the server speaks Engine.IO v3; handshaking again with v3");
-                let mut v3 = (*options).clone();
-                v3.protocol = Protocol::V3;
-                options = Arc::new(v3);
-                open(&options).await.map_err(Opening::into_error)?
+                let opened = open(&options, Dialect::V3).await;
+                (Dialect::V3, opened.map_err(Opening::into_error)?)
             }
-            other => other.map_err(Opening::into_error)?,
+            other => (asked, other.map_err(Opening::into_error)?),
         };
-        let protocol = match options.protocol {
-            Protocol::V3 => Protocol::V3,
-            Protocol::Auto | Protocol::V4 => Protocol::V4,
-        };
+        let protocol = dialect.protocol();
         let first = match start {
             Start::Polling(..) => Transport::Polling,
             Start::WebSocket(_) => Transport::WebSocket,
@@ -211,7 +208,7 @@ impl EngineSocket {
         debug!(target: "engineio", sid = %handshake.sid, transport = %first, ?protocol, ping_interval = handshake.ping_interval, ping_timeout = handshake.ping_timeout, "session open");
         let shared = Arc::new(Shared {
             handshake,
-            protocol,
+            dialect,
             transport: AtomicU8::new(first as u8),
             closed: AtomicBool::new(false),
             outbox: Outbox::default(),
@@ -228,7 +225,7 @@ impl EngineSocket {
 
     /// The protocol revision in use (never `Auto`).
     pub fn protocol(&self) -> Protocol {
-        self.shared.protocol
+        self.shared.dialect.protocol()
     }
 
     /// The server's handshake.
@@ -309,18 +306,16 @@ const MAX_PACKETS_PER_PAYLOAD: usize = 16;
 
 /// Why a handshake did not open a session.
 enum Opening {
-    /// The server speaks Engine.IO v3 only.
-    NeedsV3,
+    /// The server refused the revision asked for, or answered in another one: with
+    /// [`Protocol::Auto`] the handshake is tried again with v3; otherwise, the error.
+    OtherRevision(Error),
     Failed(Error),
 }
 
 impl Opening {
     fn into_error(self) -> Error {
         match self {
-            Opening::NeedsV3 => Error::ConnectionFailed(
-                "the server speaks Engine.IO v3; connect with Protocol::V3".into(),
-            ),
-            Opening::Failed(error) => error,
+            Opening::OtherRevision(error) | Opening::Failed(error) => error,
         }
     }
 }
@@ -337,38 +332,34 @@ impl From<DecodeError> for Opening {
     }
 }
 
-/// The handshake on the first allowed transport.
-async fn open(options: &Arc<EngineOptions>) -> Result<(Handshake, Start), Opening> {
+/// The handshake on the first allowed transport, in `dialect`.
+async fn open(
+    options: &Arc<EngineOptions>,
+    dialect: Dialect,
+) -> Result<(Handshake, Start), Opening> {
     let first = *options
         .transports
         .first()
         .ok_or_else(|| Error::ConnectionFailed("no transport allowed".into()))?;
-    let auto = options.protocol == Protocol::Auto;
-    let refused_v4 = |error: &Error| {
-        auto && matches!(error, Error::ConnectionFailed(m) if m.contains("Unsupported protocol version"))
-    };
+    let refused_v4 = |error: &Error| matches!(error, Error::ConnectionFailed(m) if m.contains("Unsupported protocol version"));
     match first {
         Transport::Polling => {
-            let polling = Polling::new(options.clone())?;
+            let polling = Polling::new(options.clone(), dialect)?;
             let body = match polling.handshake().await {
                 Ok(body) => body,
-                Err(error) if refused_v4(&error) => return Err(Opening::NeedsV3),
+                Err(error) if refused_v4(&error) => return Err(Opening::OtherRevision(error)),
                 Err(error) => return Err(error.into()),
             };
-            let mut packets = if options.protocol == Protocol::V3 {
-                payload::decode_v3(&body)?
-            } else if payload::looks_like_v3(&body) {
-                if auto {
-                    return Err(Opening::NeedsV3);
-                }
-                return Err(Error::ConnectionFailed(
+            if dialect == Dialect::V4 && payload::looks_like_v3(&body) {
+                return Err(Opening::OtherRevision(Error::ConnectionFailed(
                     "the server answered with Engine.IO v3".into(),
-                )
-                .into());
-            } else {
-                payload::decode(&body).collect::<Result<Vec<_>, _>>()?
+                )));
             }
-            .into_iter();
+            let mut packets = dialect
+                .decode_payload(&body)
+                .into_iter()
+                .collect::<Result<Vec<_>, _>>()?
+                .into_iter();
             let handshake = match packets.next() {
                 Some(Packet::Open(handshake)) => handshake,
                 _ => {
@@ -380,20 +371,19 @@ async fn open(options: &Arc<EngineOptions>) -> Result<(Handshake, Start), Openin
             Ok((handshake, Start::Polling(polling, packets.collect())))
         }
         Transport::WebSocket => {
-            let mut socket = match websocket::connect(options, None).await {
+            let mut socket = match websocket::connect(options, dialect, None).await {
                 Ok(socket) => socket,
-                Err(error) if refused_v4(&error) || (auto && is_http_400(&error)) => {
-                    return Err(Opening::NeedsV3)
+                Err(error) if refused_v4(&error) || is_http_400(&error) => {
+                    return Err(Opening::OtherRevision(error))
                 }
                 Err(error) => return Err(error.into()),
             };
-            let protocol = options.protocol;
             let handshake = loop {
                 let frame = tokio::time::timeout(options.request_timeout, socket.next())
                     .await
                     .map_err(|_| Error::ConnectionFailed("no open packet".into()))?;
                 match frame {
-                    Some(Ok(message)) => match websocket::decode(message, protocol) {
+                    Some(Ok(message)) => match websocket::decode(message, dialect) {
                         Some(Ok(Packet::Open(handshake))) => break handshake,
                         Some(Ok(other)) => {
                             return Err(Error::ConnectionFailed(format!(
@@ -481,12 +471,8 @@ impl Driver {
         self.shared.outbox.shut();
     }
 
-    fn protocol(&self) -> Protocol {
-        self.shared.protocol
-    }
-
-    fn is_v3(&self) -> bool {
-        self.shared.protocol == Protocol::V3
+    fn dialect(&self) -> Dialect {
+        self.shared.dialect
     }
 
     /// Engine.IO v3: the client pings every `pingInterval`.
@@ -511,7 +497,8 @@ impl Driver {
             Packet::Message(text) => self.deliver(EngineEvent::Message(text)),
             Packet::Binary(data) => self.deliver(EngineEvent::Binary(data)),
             Packet::Close => Reaction::Close(CloseReason::Server),
-            Packet::Pong(None) if self.is_v3() => {
+            // The server's answer to our heartbeat ping.
+            Packet::Pong(None) if self.dialect().client_pings() => {
                 self.reset_heartbeat();
                 Reaction::Nothing
             }
@@ -558,11 +545,7 @@ impl Driver {
             count += 1;
             size += len;
             let packet = self.queue.pop_front().expect("front exists");
-            if self.is_v3() {
-                payload::encode_v3_into(&packet, &mut body);
-            } else {
-                payload::encode_into(&packet, &mut body);
-            }
+            self.dialect().encode_payload_into(&packet, &mut body);
         }
         Some(body)
     }
@@ -574,7 +557,7 @@ impl Driver {
         let long_poll = self.shared.handshake.heartbeat_deadline() + Duration::from_secs(5);
         let mut poller = Some(AbortOnDrop(tokio::spawn(poll_loop(
             polling.clone(),
-            self.protocol(),
+            self.dialect(),
             sid.clone(),
             long_poll,
             paused.clone(),
@@ -586,9 +569,9 @@ impl Driver {
         let mut probe = upgrade.then(|| {
             let options = self.options.clone();
             let sid = sid.clone();
-            let protocol = self.protocol();
+            let dialect = self.dialect();
             AbortOnDrop(tokio::spawn(async move {
-                probe_websocket(&options, protocol, &sid).await
+                probe_websocket(&options, dialect, &sid).await
             }))
         });
         let mut upgraded: Option<WebSocket> = None;
@@ -597,7 +580,7 @@ impl Driver {
             if upgraded.is_some() && poller.is_none() && post.is_none() {
                 let mut socket = upgraded.take().expect("checked");
                 if let Err(e) = socket
-                    .send(websocket::frame(&Packet::Upgrade, self.protocol()))
+                    .send(websocket::frame(&Packet::Upgrade, self.dialect()))
                     .await
                 {
                     warn!(target: "engineio", error = %e, "upgrade failed after the probe");
@@ -668,7 +651,7 @@ impl Driver {
                         Err(e) => debug!(target: "engineio", error = %e, "websocket probe failed; staying on polling"),
                     }
                 },
-                () = &mut self.ping, if self.is_v3() => {
+                () = &mut self.ping, if self.dialect().client_pings() => {
                     let ping = self.next_ping();
                     self.queue.push_back(ping);
                 }
@@ -721,7 +704,7 @@ impl Driver {
                     match closing {
                         None => {}
                         Some(Closing::Client) => {
-                            close_websocket(&mut socket, self.protocol()).await;
+                            close_websocket(&mut socket, self.dialect()).await;
                             return CloseReason::Client;
                         }
                         Some(Closing::Failed(reason)) => {
@@ -732,7 +715,7 @@ impl Driver {
                 },
                 frame = socket.next() => {
                     let reaction = match frame {
-                        Some(Ok(message)) => match websocket::decode(message, self.protocol()) {
+                        Some(Ok(message)) => match websocket::decode(message, self.dialect()) {
                             Some(Ok(packet)) => self.on_packet(packet),
                             Some(Err(e)) => Self::decode_error(e),
                             None => Reaction::Nothing,
@@ -743,21 +726,21 @@ impl Driver {
                     match reaction {
                         Reaction::Nothing => {}
                         Reaction::Reply(reply) => {
-                            if let Err(e) = socket.send(websocket::frame(&reply, self.protocol())).await {
+                            if let Err(e) = socket.send(websocket::frame(&reply, self.dialect())).await {
                                 return CloseReason::TransportError(e.to_string());
                             }
                         }
                         Reaction::Close(reason) => {
                             if reason == CloseReason::Client {
-                                close_websocket(&mut socket, self.protocol()).await;
+                                close_websocket(&mut socket, self.dialect()).await;
                             }
                             return reason;
                         }
                     }
                 }
-                () = &mut self.ping, if self.is_v3() => {
+                () = &mut self.ping, if self.dialect().client_pings() => {
                     let ping = self.next_ping();
-                    if let Err(e) = socket.send(websocket::frame(&ping, self.protocol())).await {
+                    if let Err(e) = socket.send(websocket::frame(&ping, self.dialect())).await {
                         return CloseReason::TransportError(e.to_string());
                     }
                 }
@@ -773,11 +756,9 @@ impl Driver {
         if self.queue.is_empty() {
             return Ok(());
         }
-        let protocol = self.protocol();
+        let dialect = self.dialect();
         while let Some(packet) = self.queue.pop_front() {
-            socket
-                .feed(websocket::frame_owned(packet, protocol))
-                .await?;
+            socket.feed(websocket::frame_owned(packet, dialect)).await?;
         }
         socket.flush().await
     }
@@ -794,10 +775,8 @@ fn close_reason_of(error: tokio_tungstenite::tungstenite::Error) -> CloseReason 
     }
 }
 
-async fn close_websocket(socket: &mut WebSocket, protocol: Protocol) {
-    let _ = socket
-        .send(websocket::frame(&Packet::Close, protocol))
-        .await;
+async fn close_websocket(socket: &mut WebSocket, dialect: Dialect) {
+    let _ = socket.send(websocket::frame(&Packet::Close, dialect)).await;
     let _ = tokio::time::timeout(Duration::from_secs(1), socket.close(None)).await;
 }
 
@@ -814,7 +793,7 @@ enum PollError {
 /// Long-polls until paused, closed, or failed; packets go to the driver in order.
 async fn poll_loop(
     polling: Polling,
-    protocol: Protocol,
+    dialect: Dialect,
     sid: String,
     deadline: Duration,
     paused: Arc<AtomicBool>,
@@ -829,15 +808,7 @@ async fn poll_loop(
             }
         };
         trace!(target: "engineio", %body, "polled");
-        let packets: Vec<Result<Packet, DecodeError>> = if protocol == Protocol::V3 {
-            match payload::decode_v3(&body) {
-                Ok(packets) => packets.into_iter().map(Ok).collect(),
-                Err(error) => vec![Err(error)],
-            }
-        } else {
-            payload::decode(&body).collect()
-        };
-        for packet in packets {
+        for packet in dialect.decode_payload(&body) {
             let closing = matches!(packet, Ok(Packet::Close) | Err(_));
             let packet = packet.map_err(PollError::Decode);
             if out.send(packet).is_err() || closing {
@@ -850,20 +821,20 @@ async fn poll_loop(
 /// Opens a websocket beside the polling session and checks it with `2probe` / `3probe`.
 async fn probe_websocket(
     options: &EngineOptions,
-    protocol: Protocol,
+    dialect: Dialect,
     sid: &str,
 ) -> Result<WebSocket, Error> {
-    let mut socket = websocket::connect(options, Some(sid)).await?;
+    let mut socket = websocket::connect(options, dialect, Some(sid)).await?;
     socket
         .send(websocket::frame(
             &Packet::Ping(Some("probe".into())),
-            protocol,
+            dialect,
         ))
         .await
         .map_err(Error::transport)?;
     let answer = tokio::time::timeout(options.request_timeout, async {
         while let Some(frame) = socket.next().await {
-            match websocket::decode(frame.map_err(Error::transport)?, protocol) {
+            match websocket::decode(frame.map_err(Error::transport)?, dialect) {
                 Some(Ok(Packet::Pong(Some(data)))) if data == "probe" => return Ok(()),
                 None => continue,
                 Some(other) => {

@@ -89,9 +89,7 @@ impl TlsSettings {
             // The webpki roots make a configuration of tens of KiB: one for all clients.
             static DEFAULT: std::sync::OnceLock<Arc<rustls::ClientConfig>> =
                 std::sync::OnceLock::new();
-            return Ok(DEFAULT
-                .get_or_init(default_tls_config)
-                .clone());
+            return Ok(DEFAULT.get_or_init(default_tls_config).clone());
         }
         let provider = Arc::new(rustls::crypto::ring::default_provider());
         let builder = rustls::ClientConfig::builder_with_provider(provider.clone())

@@ -6,6 +6,7 @@ use reqwest::header::{HeaderMap, HeaderName, HeaderValue, CONTENT_TYPE};
 
 use super::Transport;
 use crate::engineio::options::EngineOptions;
+use crate::engineio::protocol::Dialect;
 use crate::error::{DecodeError, Error};
 
 /// An HTTP client bound to one Engine.IO endpoint.
@@ -13,11 +14,15 @@ use crate::error::{DecodeError, Error};
 pub struct Polling {
     http: reqwest::Client,
     options: std::sync::Arc<EngineOptions>,
+    dialect: Dialect,
 }
 
 /// The HTTP client for `options`: the headers on every request, the TLS configuration,
 /// keep-alive so that consecutive polls reuse one connection.
-pub fn http_client(options: &EngineOptions) -> Result<reqwest::Client, Error> {
+pub(crate) fn http_client(
+    options: &EngineOptions,
+    dialect: Dialect,
+) -> Result<reqwest::Client, Error> {
     let mut builder = reqwest::Client::builder()
         .default_headers(header_map(&options.headers)?)
         .tls_backend_preconfigured((*options.tls).clone())
@@ -31,7 +36,7 @@ pub fn http_client(options: &EngineOptions) -> Result<reqwest::Client, Error> {
     builder = builder.pool_idle_timeout(Duration::from_secs(4));
     builder = match options
         .proxy
-        .proxy_for(&options.endpoint(Transport::Polling, None))
+        .proxy_for(&options.endpoint(Transport::Polling, dialect, None))
     {
         Some(proxy) => builder
             .proxy(reqwest::Proxy::all(proxy.as_str()).map_err(Error::transport)?)
@@ -58,17 +63,23 @@ pub fn header_map(headers: &[(String, String)]) -> Result<HeaderMap, Error> {
 }
 
 impl Polling {
-    /// A polling transport for `options`.
-    pub fn new(options: std::sync::Arc<EngineOptions>) -> Result<Self, Error> {
+    /// A polling transport for `options`, speaking `dialect`.
+    pub(crate) fn new(
+        options: std::sync::Arc<EngineOptions>,
+        dialect: Dialect,
+    ) -> Result<Self, Error> {
         Ok(Polling {
-            http: http_client(&options)?,
+            http: http_client(&options, dialect)?,
             options,
+            dialect,
         })
     }
 
     /// The handshake GET; returns the raw payload, which starts with the `open` packet.
     pub async fn handshake(&self) -> Result<String, Error> {
-        let url = self.options.endpoint(Transport::Polling, None);
+        let url = self
+            .options
+            .endpoint(Transport::Polling, self.dialect, None);
         let response = self
             .http
             .get(url)
@@ -88,7 +99,9 @@ impl Polling {
 
     /// One long-poll GET; `deadline` bounds how long the server may hold it.
     pub async fn get(&self, sid: &str, deadline: Duration) -> Result<String, Error> {
-        let url = self.options.endpoint(Transport::Polling, Some(sid));
+        let url = self
+            .options
+            .endpoint(Transport::Polling, self.dialect, Some(sid));
         let response = self
             .http
             .get(url)
@@ -106,7 +119,9 @@ impl Polling {
 
     /// One POST carrying an encoded payload.
     pub async fn post(&self, sid: &str, payload: String) -> Result<(), Error> {
-        let url = self.options.endpoint(Transport::Polling, Some(sid));
+        let url = self
+            .options
+            .endpoint(Transport::Polling, self.dialect, Some(sid));
         let response = self
             .http
             .post(url)
