@@ -3,6 +3,7 @@
 //!
 //! See the protocol: <https://socket.io/docs/v4/engine-io-protocol/>.
 
+mod error;
 pub mod handshake;
 pub mod options;
 mod outbox;

@@ -17,6 +17,7 @@ use tokio::task::JoinHandle;
 use tokio::time::{sleep_until, Instant, Sleep};
 use tracing::{debug, trace, warn};
 
+use super::error::EngineError;
 use super::handshake::Handshake;
 use super::options::EngineOptions;
 use super::outbox::{Closing, Outbox};
@@ -326,6 +327,17 @@ impl From<Error> for Opening {
     }
 }
 
+impl From<EngineError> for Opening {
+    fn from(error: EngineError) -> Self {
+        match error {
+            EngineError::Refused(refusal) if refusal.refuses_revision() => {
+                Opening::OtherRevision(refusal.into_error())
+            }
+            other => Opening::Failed(other.into()),
+        }
+    }
+}
+
 impl From<DecodeError> for Opening {
     fn from(error: DecodeError) -> Self {
         Opening::Failed(error.into())
@@ -341,15 +353,10 @@ async fn open(
         .transports
         .first()
         .ok_or_else(|| Error::ConnectionFailed("no transport allowed".into()))?;
-    let refused_v4 = |error: &Error| matches!(error, Error::ConnectionFailed(m) if m.contains("Unsupported protocol version"));
     match first {
         Transport::Polling => {
             let polling = Polling::new(options.clone(), dialect)?;
-            let body = match polling.handshake().await {
-                Ok(body) => body,
-                Err(error) if refused_v4(&error) => return Err(Opening::OtherRevision(error)),
-                Err(error) => return Err(error.into()),
-            };
+            let body = polling.handshake().await?;
             if dialect == Dialect::V4 && payload::looks_like_v3(&body) {
                 return Err(Opening::OtherRevision(Error::ConnectionFailed(
                     "the server answered with Engine.IO v3".into(),
@@ -371,13 +378,7 @@ async fn open(
             Ok((handshake, Start::Polling(polling, packets.collect())))
         }
         Transport::WebSocket => {
-            let mut socket = match websocket::connect(options, dialect, None).await {
-                Ok(socket) => socket,
-                Err(error) if refused_v4(&error) || is_http_400(&error) => {
-                    return Err(Opening::OtherRevision(error))
-                }
-                Err(error) => return Err(error.into()),
-            };
+            let mut socket = websocket::connect(options, dialect, None).await?;
             let handshake = loop {
                 let frame = tokio::time::timeout(options.request_timeout, socket.next())
                     .await
@@ -401,10 +402,6 @@ async fn open(
             Ok((handshake, Start::WebSocket(Box::new(socket))))
         }
     }
-}
-
-fn is_http_400(error: &Error) -> bool {
-    matches!(error, Error::ConnectionFailed(m) if m.contains("400"))
 }
 
 enum Start {
@@ -563,7 +560,7 @@ impl Driver {
             paused.clone(),
             polled_tx,
         ))));
-        let mut post: Option<AbortOnDrop<Result<(), Error>>> = None;
+        let mut post: Option<AbortOnDrop<Result<(), EngineError>>> = None;
         let upgrade =
             self.options.allows(Transport::WebSocket) && self.shared.handshake.offers_websocket();
         let mut probe = upgrade.then(|| {
@@ -626,7 +623,7 @@ impl Driver {
                         }
                     }
                     Some(Err(PollError::Transport(e))) => {
-                        return Outcome::Closed(CloseReason::TransportError(e.to_string()))
+                        return Outcome::Closed(CloseReason::TransportError(Error::from(e).to_string()))
                     }
                     // The poller stopped because the upgrade paused it, and all it read is handled.
                     None => poller = None,
@@ -635,7 +632,7 @@ impl Driver {
                     post = None;
                     match result {
                         Ok(Ok(())) => {}
-                        Ok(Err(e)) => return Outcome::Closed(CloseReason::TransportError(e.to_string())),
+                        Ok(Err(e)) => return Outcome::Closed(CloseReason::TransportError(Error::from(e).to_string())),
                         Err(e) => return Outcome::Closed(CloseReason::TransportError(e.to_string())),
                     }
                 },
@@ -665,7 +662,7 @@ impl Driver {
         &mut self,
         polling: &Polling,
         sid: &str,
-        post: Option<AbortOnDrop<Result<(), Error>>>,
+        post: Option<AbortOnDrop<Result<(), EngineError>>>,
     ) {
         let timeout = self.options.request_timeout;
         let flush = async {
@@ -786,7 +783,7 @@ enum Outcome {
 }
 
 enum PollError {
-    Transport(Error),
+    Transport(EngineError),
     Decode(DecodeError),
 }
 

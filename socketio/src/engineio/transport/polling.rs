@@ -5,6 +5,7 @@ use std::time::Duration;
 use reqwest::header::{HeaderMap, HeaderName, HeaderValue, CONTENT_TYPE};
 
 use super::Transport;
+use crate::engineio::error::{EngineError, Refusal, Request};
 use crate::engineio::options::EngineOptions;
 use crate::engineio::protocol::Dialect;
 use crate::error::{DecodeError, Error};
@@ -76,7 +77,7 @@ impl Polling {
     }
 
     /// The handshake GET; returns the raw payload, which starts with the `open` packet.
-    pub async fn handshake(&self) -> Result<String, Error> {
+    pub(crate) async fn handshake(&self) -> Result<String, EngineError> {
         let url = self
             .options
             .endpoint(Transport::Polling, self.dialect, None);
@@ -90,15 +91,13 @@ impl Polling {
         let status = response.status();
         let body = self.read_body(response).await?;
         if !status.is_success() {
-            return Err(Error::ConnectionFailed(format!(
-                "handshake answered {status}: {body}"
-            )));
+            return Err(refused(Request::Handshake, status, body));
         }
         Ok(body)
     }
 
     /// One long-poll GET; `deadline` bounds how long the server may hold it.
-    pub async fn get(&self, sid: &str, deadline: Duration) -> Result<String, Error> {
+    pub(crate) async fn get(&self, sid: &str, deadline: Duration) -> Result<String, EngineError> {
         let url = self
             .options
             .endpoint(Transport::Polling, self.dialect, Some(sid));
@@ -112,13 +111,13 @@ impl Polling {
         let status = response.status();
         let body = self.read_body(response).await?;
         if !status.is_success() {
-            return Err(Error::Transport(format!("poll answered {status}: {body}")));
+            return Err(refused(Request::Poll, status, body));
         }
         Ok(body)
     }
 
     /// One POST carrying an encoded payload.
-    pub async fn post(&self, sid: &str, payload: String) -> Result<(), Error> {
+    pub(crate) async fn post(&self, sid: &str, payload: String) -> Result<(), EngineError> {
         let url = self
             .options
             .endpoint(Transport::Polling, self.dialect, Some(sid));
@@ -134,7 +133,7 @@ impl Polling {
         let status = response.status();
         if !status.is_success() {
             let body = self.read_body(response).await.unwrap_or_default();
-            return Err(Error::Transport(format!("post answered {status}: {body}")));
+            return Err(refused(Request::Post, status, body));
         }
         // Drain the `ok` so the connection goes back to the pool.
         let _ = self.read_body(response).await;
@@ -162,6 +161,10 @@ impl Polling {
         }
         String::from_utf8(body).map_err(|_| Error::Decode(DecodeError::Utf8))
     }
+}
+
+fn refused(request: Request, status: reqwest::StatusCode, body: String) -> EngineError {
+    EngineError::Refused(Refusal::new(request, status, body))
 }
 
 fn too_large(size: u64, limit: usize) -> Error {

@@ -9,6 +9,7 @@ use tokio_tungstenite::{Connector, MaybeTlsStream, WebSocketStream};
 
 use super::polling::{describe, header_map};
 use super::Transport;
+use crate::engineio::error::{EngineError, Refusal, Request};
 use crate::engineio::options::EngineOptions;
 use crate::engineio::packet::Packet;
 use crate::engineio::protocol::Dialect;
@@ -24,7 +25,7 @@ pub(crate) async fn connect(
     options: &EngineOptions,
     dialect: Dialect,
     sid: Option<&str>,
-) -> Result<WebSocket, Error> {
+) -> Result<WebSocket, EngineError> {
     let url = options.endpoint(Transport::WebSocket, dialect, sid);
     let mut request = url
         .as_str()
@@ -55,7 +56,7 @@ pub(crate) async fn connect(
             Some(proxy) => {
                 let host = url.host_str().unwrap_or_default();
                 let port = url.port_or_known_default().unwrap_or(80);
-                let tunnel = super::super::proxy::connect_tunnel(&proxy, host, port).await?;
+                let tunnel = crate::engineio::proxy::connect_tunnel(&proxy, host, port).await?;
                 tokio_tungstenite::client_async_tls_with_config(
                     request,
                     tunnel,
@@ -63,7 +64,7 @@ pub(crate) async fn connect(
                     Some(connector),
                 )
                 .await
-                .map_err(|e| Error::ConnectionFailed(describe(&e)))
+                .map_err(upgrade_failed)
             }
             None => tokio_tungstenite::connect_async_tls_with_config(
                 request,
@@ -72,7 +73,7 @@ pub(crate) async fn connect(
                 Some(connector),
             )
             .await
-            .map_err(|e| Error::ConnectionFailed(describe(&e))),
+            .map_err(upgrade_failed),
         }
     };
     let (socket, response) = tokio::time::timeout(options.request_timeout, connecting)
@@ -86,6 +87,18 @@ pub(crate) async fn connect(
         jar.set_cookies(&mut set_cookies, &http_url);
     }
     Ok(socket)
+}
+
+/// A failed upgrade: typed when the server answered with an HTTP status.
+fn upgrade_failed(error: tokio_tungstenite::tungstenite::Error) -> EngineError {
+    match error {
+        tokio_tungstenite::tungstenite::Error::Http(response) => {
+            let body = response.body().as_deref().unwrap_or_default();
+            let body = String::from_utf8_lossy(body).into_owned();
+            EngineError::Refused(Refusal::new(Request::Upgrade, response.status(), body))
+        }
+        other => EngineError::Failed(Error::ConnectionFailed(describe(&other))),
+    }
 }
 
 /// The frame that carries `packet`: a binary frame starts with the dialect's prefix
