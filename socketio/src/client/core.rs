@@ -909,9 +909,7 @@ impl Core {
             CloseReason::Client => DisconnectReason::ClientDisconnect,
             CloseReason::Server | CloseReason::TransportClose => DisconnectReason::TransportClose,
             CloseReason::PingTimeout => DisconnectReason::PingTimeout,
-            CloseReason::TransportError(ref error) if error.starts_with("parse error") => {
-                DisconnectReason::ParseError
-            }
+            CloseReason::InvalidInput(_) => DisconnectReason::ParseError,
             CloseReason::TransportError(_) => DisconnectReason::TransportError,
         };
         info!(target: "socketio", %reason, "connection closed");
@@ -1399,8 +1397,7 @@ impl crate::engineio::EngineHandler for Reader {
         }
         if let Err(error) = self.read(event) {
             warn!(target: "socketio", %error, "invalid packet from the server; closing the connection");
-            self.engine
-                .close_with_error(format!("parse error: {error}"));
+            self.engine.close_invalid_input(error);
             self.broken = true;
         }
         true

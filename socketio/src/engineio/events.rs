@@ -5,6 +5,7 @@ use bytes::Bytes;
 use tokio::sync::mpsc;
 
 use super::text::Text;
+use crate::error::DecodeError;
 
 /// Why an Engine.IO session ended.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -19,6 +20,9 @@ pub enum CloseReason {
     TransportClose,
     /// The transport failed (network error, HTTP error, invalid data).
     TransportError(String),
+    /// The layer above could not decode what the server sent and dropped the
+    /// connection ([`EngineSocket::close_invalid_input`](super::EngineSocket::close_invalid_input)).
+    InvalidInput(DecodeError),
 }
 
 /// What the session delivers to the layer above.

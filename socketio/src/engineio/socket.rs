@@ -23,7 +23,7 @@ use super::packet::Packet;
 use super::protocol::Protocol;
 use super::shared::Shared;
 use super::transport::Transport;
-use crate::error::Error;
+use crate::error::{DecodeError, Error};
 
 /// A handle to an open Engine.IO session; cheap to clone. The session is closed when
 /// the last handle is dropped.
@@ -192,10 +192,21 @@ impl EngineSocket {
         )
     }
 
-    /// Drops the connection because its data is invalid; the session ends with
-    /// [`CloseReason::TransportError`] carrying `reason`.
+    /// Drops the connection because of a problem the layer above found with it (other
+    /// than undecodable input: see [`close_invalid_input`](Self::close_invalid_input));
+    /// the session ends with [`CloseReason::TransportError`] carrying `reason`.
     pub fn close_with_error(&self, reason: String) {
-        self.shared.outbox.close(Closing::Failed(reason), None);
+        self.abort(CloseReason::TransportError(reason));
+    }
+
+    /// Drops the connection because the layer above could not decode what the server
+    /// sent; the session ends with [`CloseReason::InvalidInput`] carrying `error`.
+    pub fn close_invalid_input(&self, error: DecodeError) {
+        self.abort(CloseReason::InvalidInput(error));
+    }
+
+    fn abort(&self, reason: CloseReason) {
+        self.shared.outbox.close(Closing::Abort(reason), None);
     }
 
     /// Sends what is queued, then a `close` packet, and ends the session.

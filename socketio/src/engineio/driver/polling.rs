@@ -165,7 +165,7 @@ impl Driver {
                     self.close_polling(requests).await;
                     Some(Outcome::Closed(CloseReason::Client))
                 }
-                Some(Closing::Failed(reason)) => Some(Outcome::Closed(CloseReason::TransportError(reason))),
+                Some(Closing::Abort(reason)) => Some(Outcome::Closed(reason)),
             },
             // Once the poller is done its channel stays closed: not polled again.
             item = requests.polled.recv(), if requests.poller.is_some() => match item {

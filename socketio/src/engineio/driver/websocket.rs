@@ -38,9 +38,9 @@ impl Driver {
                             close_websocket(&mut socket, self.dialect()).await;
                             return CloseReason::Client;
                         }
-                        Some(Closing::Failed(reason)) => {
+                        Some(Closing::Abort(reason)) => {
                             let _ = WebSocket::close(&mut socket, None).await;
-                            return CloseReason::TransportError(reason);
+                            return reason;
                         }
                     }
                 },
