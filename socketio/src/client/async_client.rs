@@ -8,7 +8,6 @@ use std::time::Duration;
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 
-use super::builder::AsyncClientBuilder;
 use super::core::Core;
 use super::dispatcher::DispatchMode;
 use super::handler::ErasedHandler;
@@ -82,11 +81,6 @@ impl AsyncClient {
     /// A client with the default settings.
     pub fn new() -> Self {
         Self::with_config(ClientConfig::default())
-    }
-
-    /// A builder for a client with other settings.
-    pub fn builder() -> AsyncClientBuilder {
-        AsyncClientBuilder::default()
     }
 
     pub(crate) fn with_config(config: ClientConfig) -> Self {

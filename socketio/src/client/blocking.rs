@@ -11,7 +11,6 @@ use std::time::Duration;
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 
-use super::builder::ClientBuilder;
 use super::core::Core;
 use super::dispatcher::DispatchMode;
 use super::handler::{Call, ErasedHandler, SyncHandler};
@@ -79,11 +78,6 @@ impl Client {
     /// A client with the default settings.
     pub fn new() -> Result<Self, Error> {
         Self::with_config(ClientConfig::default())
-    }
-
-    /// A builder for a client with other settings.
-    pub fn builder() -> ClientBuilder {
-        ClientBuilder::default()
     }
 
     pub(crate) fn with_config(config: ClientConfig) -> Result<Self, Error> {

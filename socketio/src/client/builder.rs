@@ -11,6 +11,20 @@ use super::options::{ClientConfig, Parser};
 use crate::engineio::ProxySettings;
 use crate::error::Error;
 
+impl AsyncClient {
+    /// A builder for a client with other settings.
+    pub fn builder() -> AsyncClientBuilder {
+        AsyncClientBuilder::default()
+    }
+}
+
+impl Client {
+    /// A builder for a client with other settings.
+    pub fn builder() -> ClientBuilder {
+        ClientBuilder::default()
+    }
+}
+
 /// Builds an [`AsyncClient`] with non-default settings.
 #[derive(Debug, Clone, Default)]
 pub struct AsyncClientBuilder {

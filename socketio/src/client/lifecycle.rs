@@ -273,9 +273,7 @@ fn disconnect_reason(reason: &CloseReason) -> DisconnectReason {
         CloseReason::Client => DisconnectReason::ClientDisconnect,
         CloseReason::Server | CloseReason::TransportClose => DisconnectReason::TransportClose,
         CloseReason::PingTimeout => DisconnectReason::PingTimeout,
-        CloseReason::TransportError(error) if error.starts_with("parse error") => {
-            DisconnectReason::ParseError
-        }
+        CloseReason::InvalidInput(_) => DisconnectReason::ParseError,
         CloseReason::TransportError(_) => DisconnectReason::TransportError,
     }
 }

@@ -52,7 +52,7 @@ impl Outlet for EngineSocket {
     }
 
     fn close_invalid(&self, error: DecodeError) {
-        EngineSocket::close_with_error(self, format!("parse error: {error}"));
+        EngineSocket::close_invalid_input(self, error);
     }
 
     fn close_with_error(&self, reason: String) {

@@ -5,33 +5,17 @@ use std::time::Duration;
 
 use url::Url;
 
+use super::protocol::Dialect;
 use super::proxy::ProxySettings;
+use super::tls::TlsSettings;
 use super::transport::Transport;
 use crate::error::Error;
 
-/// Which Engine.IO protocol revision to speak.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
-pub enum Protocol {
-    /// Engine.IO v4 (Socket.IO 3 and later servers), falling back to v3 when the
-    /// server turns out to speak only v3 (Socket.IO 2.x).
-    #[default]
-    Auto,
-    /// Engine.IO v4 only.
-    V4,
-    /// Engine.IO v3 with Socket.IO protocol 4: Socket.IO 2.x servers, and later ones
-    /// started with `allowEIO3`.
-    V3,
-}
+/// Kept here for the callers that name it by this path; it lives with the TLS settings.
+pub use super::tls::default_tls_config;
 
-impl Protocol {
-    /// The `EIO` query value.
-    pub fn eio(self) -> u8 {
-        match self {
-            Protocol::V3 => 3,
-            Protocol::Auto | Protocol::V4 => 4,
-        }
-    }
-}
+/// Kept here for the callers that name it by this path; it lives in `protocol.rs`.
+pub use super::protocol::Protocol;
 
 /// Safe defaults for what the peer may make this client hold in memory.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -132,7 +116,7 @@ impl EngineOptions {
             transports: vec![Transport::Polling, Transport::WebSocket],
             request_timeout: Duration::from_secs(20),
             limits: Limits::default(),
-            tls: super::tls::TlsSettings::default().build()?,
+            tls: TlsSettings::default().build()?,
             proxy: ProxySettings::default(),
             protocol: Protocol::default(),
             cookies: None,
@@ -144,8 +128,14 @@ impl EngineOptions {
         self.transports.contains(&transport)
     }
 
-    /// The endpoint URL for `transport`, with `EIO`, `transport` and, once known, `sid`.
-    pub fn endpoint(&self, transport: Transport, sid: Option<&str>) -> Url {
+    /// The endpoint URL for `transport` in `dialect`, with `EIO`, `transport` and, once
+    /// known, `sid`.
+    pub(crate) fn endpoint(
+        &self,
+        transport: Transport,
+        dialect: Dialect,
+        sid: Option<&str>,
+    ) -> Url {
         let mut url = self.url.clone();
         let secure = matches!(url.scheme(), "https" | "wss");
         let scheme = match (transport, secure) {
@@ -159,10 +149,9 @@ impl EngineOptions {
         url.set_path(&format!("/{}/", self.path.trim_matches('/')));
         {
             let mut query = url.query_pairs_mut();
-            query.append_pair("EIO", &self.protocol.eio().to_string());
+            query.append_pair("EIO", dialect.eio());
             query.append_pair("transport", transport.as_str());
-            if self.protocol == Protocol::V3 && transport == Transport::Polling {
-                // Binary as base64 text, so that every payload is one kind of body.
+            if dialect.asks_base64() && transport == Transport::Polling {
                 query.append_pair("b64", "1");
             }
             if let Some(sid) = sid {
@@ -171,20 +160,6 @@ impl EngineOptions {
         }
         url
     }
-}
-
-/// rustls with the ring provider and the webpki roots.
-pub fn default_tls_config() -> Arc<rustls::ClientConfig> {
-    let mut roots = rustls::RootCertStore::empty();
-    roots.extend(webpki_roots::TLS_SERVER_ROOTS.iter().cloned());
-    let config = rustls::ClientConfig::builder_with_provider(Arc::new(
-        rustls::crypto::ring::default_provider(),
-    ))
-    .with_safe_default_protocol_versions()
-    .expect("ring supports the default protocol versions")
-    .with_root_certificates(roots)
-    .with_no_client_auth();
-    Arc::new(config)
 }
 
 #[cfg(test)]
@@ -197,17 +172,36 @@ mod tests {
             EngineOptions::new("https://example.com:8443/ignored?token=a%20b").unwrap();
         options.path = "/custom/".into();
         assert_eq!(
-            options.endpoint(Transport::Polling, None).as_str(),
+            options
+                .endpoint(Transport::Polling, Dialect::V4, None)
+                .as_str(),
             "https://example.com:8443/custom/?token=a%20b&EIO=4&transport=polling"
         );
         assert_eq!(
-            options.endpoint(Transport::WebSocket, Some("abc")).as_str(),
+            options
+                .endpoint(Transport::WebSocket, Dialect::V4, Some("abc"))
+                .as_str(),
             "wss://example.com:8443/custom/?token=a%20b&EIO=4&transport=websocket&sid=abc"
         );
         let plain = EngineOptions::new("ws://localhost:5000").unwrap();
         assert_eq!(
-            plain.endpoint(Transport::Polling, None).as_str(),
+            plain
+                .endpoint(Transport::Polling, Dialect::V4, None)
+                .as_str(),
             "http://localhost:5000/socket.io/?EIO=4&transport=polling"
+        );
+        // v3 asks for base64 binary on polling only.
+        assert_eq!(
+            plain
+                .endpoint(Transport::Polling, Dialect::V3, Some("s"))
+                .as_str(),
+            "http://localhost:5000/socket.io/?EIO=3&transport=polling&b64=1&sid=s"
+        );
+        assert_eq!(
+            plain
+                .endpoint(Transport::WebSocket, Dialect::V3, None)
+                .as_str(),
+            "ws://localhost:5000/socket.io/?EIO=3&transport=websocket"
         );
     }
 

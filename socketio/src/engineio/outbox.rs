@@ -12,6 +12,7 @@ use tokio::sync::oneshot;
 
 use crate::wakeup::Wakeup;
 
+use super::events::CloseReason;
 use super::packet::Packet;
 
 /// How the layer above asked the session to end.
@@ -19,8 +20,9 @@ use super::packet::Packet;
 pub(super) enum Closing {
     /// `close()`: flush what is queued, send a `close` packet.
     Client,
-    /// The layer above found the session's data invalid: drop the connection.
-    Failed(String),
+    /// Drop the connection at once; the session ends with this reason (a transport
+    /// error, or input the layer above found invalid).
+    Abort(CloseReason),
 }
 
 #[derive(Default)]
@@ -110,5 +112,27 @@ impl Outbox {
         for waiter in waiters {
             let _ = waiter.send(());
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::error::DecodeError;
+
+    #[test]
+    fn the_first_close_request_wins_and_reaches_the_driver_with_the_packets() {
+        let outbox = Outbox::default();
+        assert!(outbox.push_one(Packet::Noop));
+        let invalid = CloseReason::InvalidInput(DecodeError::Namespace);
+        assert!(outbox.close(Closing::Abort(invalid.clone()), None));
+        assert!(outbox.close(Closing::Client, None));
+        let mut queue = VecDeque::new();
+        let closing = outbox.take(&mut queue);
+        assert!(matches!(closing, Some(Closing::Abort(reason)) if reason == invalid));
+        assert_eq!(queue, [Packet::Noop]);
+        outbox.shut();
+        assert!(!outbox.push_one(Packet::Noop));
+        assert!(!outbox.close(Closing::Client, None));
     }
 }

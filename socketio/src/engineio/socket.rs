@@ -1,85 +1,29 @@
-//! The Engine.IO client socket: handshake, heartbeat, the polling → websocket upgrade,
-//! and the close, driven by one task per connection.
+//! The handle to an Engine.IO session ([`EngineSocket`]) and the opened session
+//! waiting for its handler ([`EngineSession`]).
 //!
-//! The layer above talks to it through [`EngineSocket`] (send, close: packets wait in
-//! its outbox) and receives [`EngineEvent`]s (messages, then exactly
-//! one `Closed`) through its [`EngineHandler`], called on the driver's task.
+//! The layer above talks to the session through [`EngineSocket`] (send, close: packets
+//! wait in its outbox) and receives [`EngineEvent`]s (messages, then exactly one
+//! `Closed`) through its [`EngineHandler`], called on the session's driver task.
+//! Those event types live in `events.rs`; they are re-exported here, where they were.
 
-use std::collections::VecDeque;
-use std::sync::atomic::{AtomicBool, AtomicU8, AtomicUsize, Ordering};
+use std::sync::atomic::Ordering;
 use std::sync::Arc;
-use std::time::Duration;
 
 use bytes::Bytes;
-use futures_util::{SinkExt, StreamExt};
 use tokio::sync::{mpsc, oneshot};
-use tokio::task::JoinHandle;
-use tokio::time::{sleep_until, Instant, Sleep};
-use tracing::{debug, trace, warn};
+use tracing::debug;
 
+use super::driver;
+pub use super::events::{CloseReason, EngineEvent, EngineEvents, EngineHandler};
 use super::handshake::Handshake;
-use super::options::{EngineOptions, Protocol};
-use super::outbox::{Closing, Outbox};
+use super::open::{self, Opened, Start};
+use super::options::EngineOptions;
+use super::outbox::Closing;
 use super::packet::Packet;
-use super::payload;
-use super::text::Text;
-use super::transport::polling::Polling;
-use super::transport::websocket::{self, WebSocket};
+use super::protocol::Protocol;
+use super::shared::Shared;
 use super::transport::Transport;
 use crate::error::{DecodeError, Error};
-
-/// Why an Engine.IO session ended.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum CloseReason {
-    /// This client closed it.
-    Client,
-    /// The server sent a `close` packet.
-    Server,
-    /// No ping arrived within `pingInterval + pingTimeout`.
-    PingTimeout,
-    /// The connection was closed without a `close` packet.
-    TransportClose,
-    /// The transport failed (network error, HTTP error, invalid data).
-    TransportError(String),
-}
-
-/// What the session delivers to the layer above.
-#[derive(Debug, Clone, PartialEq)]
-pub enum EngineEvent {
-    /// A text message (sharing the buffer of the websocket frame it came in).
-    Message(Text),
-    /// A binary message.
-    Binary(Bytes),
-    /// The session is over; always the last event.
-    Closed(CloseReason),
-}
-
-/// Receives a session's events on the driver's task, as they are read: no channel and
-/// no task switch between the socket and the layer above.
-///
-/// It must not block: the heartbeat and the outgoing packets wait while it runs.
-pub trait EngineHandler: Send + 'static {
-    /// One event; `false` ends the session (nobody listens any more).
-    /// [`EngineEvent::Closed`] comes exactly once, last.
-    fn on_event(&mut self, event: EngineEvent) -> bool;
-}
-
-/// A channel as the handler: [`EngineSocket::connect`] hands out the receiving side.
-impl EngineHandler for mpsc::UnboundedSender<EngineEvent> {
-    fn on_event(&mut self, event: EngineEvent) -> bool {
-        self.send(event).is_ok()
-    }
-}
-
-struct Shared {
-    handshake: Handshake,
-    protocol: Protocol,
-    transport: AtomicU8,
-    closed: AtomicBool,
-    outbox: Outbox,
-    /// Live [`EngineSocket`] handles: when the last one goes, the session closes.
-    handles: AtomicUsize,
-}
 
 /// A handle to an open Engine.IO session; cheap to clone. The session is closed when
 /// the last handle is dropped.
@@ -113,9 +57,6 @@ impl std::fmt::Debug for EngineSocket {
     }
 }
 
-/// The receiving side of a session's events.
-pub type EngineEvents = mpsc::UnboundedReceiver<EngineEvent>;
-
 /// An open session whose driver has not started yet: packets sent meanwhile are queued,
 /// and nothing is read until [`start`](Self::start) names the handler. Dropped without
 /// being started, it ends the session (the connection closes, sends fail).
@@ -132,7 +73,7 @@ struct Unstarted(Option<Arc<Shared>>);
 impl Drop for Unstarted {
     fn drop(&mut self) {
         if let Some(shared) = self.0.take() {
-            shared.closed.store(true, Ordering::Release);
+            shared.mark_closed();
             shared.outbox.shut();
         }
     }
@@ -156,19 +97,7 @@ impl EngineSession {
             mut unstarted,
         } = self;
         unstarted.0 = None;
-        let now = Instant::now();
-        let handshake = &shared.handshake;
-        let driver = Driver {
-            heartbeat: Box::pin(sleep_until(now + handshake.heartbeat_deadline())),
-            ping: Box::pin(sleep_until(
-                now + Duration::from_millis(handshake.ping_interval),
-            )),
-            options,
-            shared,
-            handler: Box::new(handler),
-            queue: VecDeque::new(),
-        };
-        tokio::spawn(driver.run(start));
+        driver::spawn(options, shared, Box::new(handler), start);
     }
 }
 
@@ -189,34 +118,15 @@ impl EngineSocket {
     /// With [`Protocol::Auto`], a server that answers like Engine.IO v3 (a v3 payload,
     /// or "Unsupported protocol version") is handshaken again with v3.
     pub async fn open(options: EngineOptions) -> Result<(EngineSocket, EngineSession), Error> {
-        let mut options = Arc::new(options);
-        let (handshake, start) = match open(&options).await {
-            Err(Opening::NeedsV3) => {
-                debug!(target: "engineio", "the server speaks Engine.IO v3; handshaking again with v3");
-                let mut v3 = (*options).clone();
-                v3.protocol = Protocol::V3;
-                options = Arc::new(v3);
-                open(&options).await.map_err(Opening::into_error)?
-            }
-            other => other.map_err(Opening::into_error)?,
-        };
-        let protocol = match options.protocol {
-            Protocol::V3 => Protocol::V3,
-            Protocol::Auto | Protocol::V4 => Protocol::V4,
-        };
-        let first = match start {
-            Start::Polling(..) => Transport::Polling,
-            Start::WebSocket(_) => Transport::WebSocket,
-        };
-        debug!(target: "engineio", sid = %handshake.sid, transport = %first, ?protocol, ping_interval = handshake.ping_interval, ping_timeout = handshake.ping_timeout, "session open");
-        let shared = Arc::new(Shared {
+        let options = Arc::new(options);
+        let Opened {
+            dialect,
             handshake,
-            protocol,
-            transport: AtomicU8::new(first as u8),
-            closed: AtomicBool::new(false),
-            outbox: Outbox::default(),
-            handles: AtomicUsize::new(1),
-        });
+            start,
+        } = open::open(&options).await?;
+        let first = start.transport();
+        debug!(target: "engineio", sid = %handshake.sid, transport = %first, protocol = ?dialect.protocol(), ping_interval = handshake.ping_interval, ping_timeout = handshake.ping_timeout, "session open");
+        let shared = Arc::new(Shared::new(handshake, dialect, first));
         let session = EngineSession {
             options,
             shared: shared.clone(),
@@ -228,7 +138,7 @@ impl EngineSocket {
 
     /// The protocol revision in use (never `Auto`).
     pub fn protocol(&self) -> Protocol {
-        self.shared.protocol
+        self.shared.dialect.protocol()
     }
 
     /// The server's handshake.
@@ -243,16 +153,12 @@ impl EngineSocket {
 
     /// The transport in use now.
     pub fn transport(&self) -> Transport {
-        if self.shared.transport.load(Ordering::Relaxed) == Transport::WebSocket as u8 {
-            Transport::WebSocket
-        } else {
-            Transport::Polling
-        }
+        self.shared.transport()
     }
 
     /// Whether the session is over.
     pub fn is_closed(&self) -> bool {
-        self.shared.closed.load(Ordering::Acquire)
+        self.shared.is_closed()
     }
 
     /// Queues a text message.
@@ -286,10 +192,21 @@ impl EngineSocket {
         )
     }
 
-    /// Drops the connection because its data is invalid; the session ends with
-    /// [`CloseReason::TransportError`] carrying `reason`.
+    /// Drops the connection because of a problem the layer above found with it (other
+    /// than undecodable input: see [`close_invalid_input`](Self::close_invalid_input));
+    /// the session ends with [`CloseReason::TransportError`] carrying `reason`.
     pub fn close_with_error(&self, reason: String) {
-        self.shared.outbox.close(Closing::Failed(reason), None);
+        self.abort(CloseReason::TransportError(reason));
+    }
+
+    /// Drops the connection because the layer above could not decode what the server
+    /// sent; the session ends with [`CloseReason::InvalidInput`] carrying `error`.
+    pub fn close_invalid_input(&self, error: DecodeError) {
+        self.abort(CloseReason::InvalidInput(error));
+    }
+
+    fn abort(&self, reason: CloseReason) {
+        self.shared.outbox.close(Closing::Abort(reason), None);
     }
 
     /// Sends what is queued, then a `close` packet, and ends the session.
@@ -300,582 +217,4 @@ impl EngineSocket {
             let _ = closed.await;
         }
     }
-}
-
-/// Packets in one polling POST. python-engineio refuses a payload of more than 16
-/// (`Payload.max_decode_packets`) and answers 200 all the same, dropping every packet
-/// in it: emits that pile up during an upgrade were lost that way.
-const MAX_PACKETS_PER_PAYLOAD: usize = 16;
-
-/// Why a handshake did not open a session.
-enum Opening {
-    /// The server speaks Engine.IO v3 only.
-    NeedsV3,
-    Failed(Error),
-}
-
-impl Opening {
-    fn into_error(self) -> Error {
-        match self {
-            Opening::NeedsV3 => Error::ConnectionFailed(
-                "the server speaks Engine.IO v3; connect with Protocol::V3".into(),
-            ),
-            Opening::Failed(error) => error,
-        }
-    }
-}
-
-impl From<Error> for Opening {
-    fn from(error: Error) -> Self {
-        Opening::Failed(error)
-    }
-}
-
-impl From<DecodeError> for Opening {
-    fn from(error: DecodeError) -> Self {
-        Opening::Failed(error.into())
-    }
-}
-
-/// The handshake on the first allowed transport.
-async fn open(options: &Arc<EngineOptions>) -> Result<(Handshake, Start), Opening> {
-    let first = *options
-        .transports
-        .first()
-        .ok_or_else(|| Error::ConnectionFailed("no transport allowed".into()))?;
-    let auto = options.protocol == Protocol::Auto;
-    let refused_v4 = |error: &Error| {
-        auto && matches!(error, Error::ConnectionFailed(m) if m.contains("Unsupported protocol version"))
-    };
-    match first {
-        Transport::Polling => {
-            let polling = Polling::new(options.clone())?;
-            let body = match polling.handshake().await {
-                Ok(body) => body,
-                Err(error) if refused_v4(&error) => return Err(Opening::NeedsV3),
-                Err(error) => return Err(error.into()),
-            };
-            let mut packets = if options.protocol == Protocol::V3 {
-                payload::decode_v3(&body)?
-            } else if payload::looks_like_v3(&body) {
-                if auto {
-                    return Err(Opening::NeedsV3);
-                }
-                return Err(Error::ConnectionFailed(
-                    "the server answered with Engine.IO v3".into(),
-                )
-                .into());
-            } else {
-                payload::decode(&body).collect::<Result<Vec<_>, _>>()?
-            }
-            .into_iter();
-            let handshake = match packets.next() {
-                Some(Packet::Open(handshake)) => handshake,
-                _ => {
-                    return Err(
-                        Error::ConnectionFailed(format!("no open packet in {body:?}")).into(),
-                    )
-                }
-            };
-            Ok((handshake, Start::Polling(polling, packets.collect())))
-        }
-        Transport::WebSocket => {
-            let mut socket = match websocket::connect(options, None).await {
-                Ok(socket) => socket,
-                Err(error) if refused_v4(&error) || (auto && is_http_400(&error)) => {
-                    return Err(Opening::NeedsV3)
-                }
-                Err(error) => return Err(error.into()),
-            };
-            let protocol = options.protocol;
-            let handshake = loop {
-                let frame = tokio::time::timeout(options.request_timeout, socket.next())
-                    .await
-                    .map_err(|_| Error::ConnectionFailed("no open packet".into()))?;
-                match frame {
-                    Some(Ok(message)) => match websocket::decode(message, protocol) {
-                        Some(Ok(Packet::Open(handshake))) => break handshake,
-                        Some(Ok(other)) => {
-                            return Err(Error::ConnectionFailed(format!(
-                                "expected an open packet, got {other:?}"
-                            ))
-                            .into())
-                        }
-                        Some(Err(e)) => return Err(e.into()),
-                        None => continue,
-                    },
-                    Some(Err(e)) => return Err(Error::ConnectionFailed(e.to_string()).into()),
-                    None => return Err(Error::ConnectionFailed("closed before open".into()).into()),
-                }
-            };
-            Ok((handshake, Start::WebSocket(Box::new(socket))))
-        }
-    }
-}
-
-fn is_http_400(error: &Error) -> bool {
-    matches!(error, Error::ConnectionFailed(m) if m.contains("400"))
-}
-
-enum Start {
-    Polling(Polling, Vec<Packet>),
-    WebSocket(Box<WebSocket>),
-}
-
-/// What the driver does after an incoming packet.
-enum Reaction {
-    Nothing,
-    Reply(Packet),
-    Close(CloseReason),
-}
-
-/// Aborts a background task when dropped, so no request outlives its session.
-struct AbortOnDrop<T>(JoinHandle<T>);
-
-impl<T> Drop for AbortOnDrop<T> {
-    fn drop(&mut self) {
-        self.0.abort();
-    }
-}
-
-struct Driver {
-    options: Arc<EngineOptions>,
-    shared: Arc<Shared>,
-    handler: Box<dyn EngineHandler>,
-    /// Packets waiting for the transport (polling, or during the upgrade).
-    queue: VecDeque<Packet>,
-    heartbeat: std::pin::Pin<Box<Sleep>>,
-    /// Engine.IO v3: when the client sends its next ping.
-    ping: std::pin::Pin<Box<Sleep>>,
-}
-
-impl Driver {
-    async fn run(mut self, start: Start) {
-        let reason = match start {
-            Start::Polling(polling, early) => {
-                let mut reaction = Reaction::Nothing;
-                for packet in early {
-                    match self.on_packet(packet) {
-                        Reaction::Reply(reply) => self.queue.push_back(reply),
-                        Reaction::Nothing => {}
-                        close => {
-                            reaction = close;
-                            break;
-                        }
-                    }
-                }
-                match reaction {
-                    Reaction::Close(reason) => reason,
-                    // Boxed: the polling machinery is not kept in the task once upgraded.
-                    _ => match Box::pin(self.run_polling(polling)).await {
-                        Outcome::Upgraded(socket) => self.run_websocket(socket).await,
-                        Outcome::Closed(reason) => reason,
-                    },
-                }
-            }
-            Start::WebSocket(socket) => self.run_websocket(socket).await,
-        };
-        debug!(target: "engineio", sid = %self.shared.handshake.sid, ?reason, "session closed");
-        self.shared.closed.store(true, Ordering::Release);
-        self.handler.on_event(EngineEvent::Closed(reason));
-        self.shared.outbox.shut();
-    }
-
-    fn protocol(&self) -> Protocol {
-        self.shared.protocol
-    }
-
-    fn is_v3(&self) -> bool {
-        self.shared.protocol == Protocol::V3
-    }
-
-    /// Engine.IO v3: the client pings every `pingInterval`.
-    fn next_ping(&mut self) -> Packet {
-        let next = Instant::now() + Duration::from_millis(self.shared.handshake.ping_interval);
-        self.ping.as_mut().reset(next);
-        Packet::Ping(None)
-    }
-
-    fn reset_heartbeat(&mut self) {
-        let deadline = Instant::now() + self.shared.handshake.heartbeat_deadline();
-        self.heartbeat.as_mut().reset(deadline);
-    }
-
-    fn on_packet(&mut self, packet: Packet) -> Reaction {
-        trace!(target: "engineio", ?packet, "received");
-        match packet {
-            Packet::Ping(data) => {
-                self.reset_heartbeat();
-                Reaction::Reply(Packet::Pong(data))
-            }
-            Packet::Message(text) => self.deliver(EngineEvent::Message(text)),
-            Packet::Binary(data) => self.deliver(EngineEvent::Binary(data)),
-            Packet::Close => Reaction::Close(CloseReason::Server),
-            Packet::Pong(None) if self.is_v3() => {
-                self.reset_heartbeat();
-                Reaction::Nothing
-            }
-            Packet::Noop | Packet::Pong(_) | Packet::Upgrade => Reaction::Nothing,
-            Packet::Open(_) => {
-                warn!(target: "engineio", "ignoring a second open packet");
-                Reaction::Nothing
-            }
-        }
-    }
-
-    fn deliver(&mut self, event: EngineEvent) -> Reaction {
-        if self.handler.on_event(event) {
-            Reaction::Nothing
-        } else {
-            // Nobody listens any more: end the session.
-            Reaction::Close(CloseReason::Client)
-        }
-    }
-
-    fn decode_error(error: DecodeError) -> Reaction {
-        warn!(target: "engineio", %error, "invalid packet from the server");
-        Reaction::Close(CloseReason::TransportError(error.to_string()))
-    }
-
-    /// Takes as many queued packets as fit in one payload of the server's `maxPayload`,
-    /// and at most [`MAX_PACKETS_PER_PAYLOAD`].
-    fn next_batch(&mut self) -> Option<String> {
-        if self.queue.is_empty() {
-            return None;
-        }
-        let limit = self
-            .shared
-            .handshake
-            .max_payload
-            .map_or(usize::MAX, |m| m as usize);
-        let mut body = String::new();
-        let (mut size, mut count) = (0, 0);
-        while let Some(packet) = self.queue.front() {
-            let len = payload::encoded_len(packet) + 8;
-            if count == MAX_PACKETS_PER_PAYLOAD || (size > 0 && size + len > limit) {
-                break;
-            }
-            count += 1;
-            size += len;
-            let packet = self.queue.pop_front().expect("front exists");
-            if self.is_v3() {
-                payload::encode_v3_into(&packet, &mut body);
-            } else {
-                payload::encode_into(&packet, &mut body);
-            }
-        }
-        Some(body)
-    }
-
-    async fn run_polling(&mut self, polling: Polling) -> Outcome {
-        let sid = self.shared.handshake.sid.clone();
-        let paused = Arc::new(AtomicBool::new(false));
-        let (polled_tx, mut polled) = mpsc::unbounded_channel();
-        let long_poll = self.shared.handshake.heartbeat_deadline() + Duration::from_secs(5);
-        let mut poller = Some(AbortOnDrop(tokio::spawn(poll_loop(
-            polling.clone(),
-            self.protocol(),
-            sid.clone(),
-            long_poll,
-            paused.clone(),
-            polled_tx,
-        ))));
-        let mut post: Option<AbortOnDrop<Result<(), Error>>> = None;
-        let upgrade =
-            self.options.allows(Transport::WebSocket) && self.shared.handshake.offers_websocket();
-        let mut probe = upgrade.then(|| {
-            let options = self.options.clone();
-            let sid = sid.clone();
-            let protocol = self.protocol();
-            AbortOnDrop(tokio::spawn(async move {
-                probe_websocket(&options, protocol, &sid).await
-            }))
-        });
-        let mut upgraded: Option<WebSocket> = None;
-
-        loop {
-            if upgraded.is_some() && poller.is_none() && post.is_none() {
-                let mut socket = upgraded.take().expect("checked");
-                if let Err(e) = socket
-                    .send(websocket::frame(&Packet::Upgrade, self.protocol()))
-                    .await
-                {
-                    warn!(target: "engineio", error = %e, "upgrade failed after the probe");
-                    return Outcome::Closed(CloseReason::TransportError(e.to_string()));
-                }
-                debug!(target: "engineio", sid = %sid, "upgraded to websocket");
-                self.shared
-                    .transport
-                    .store(Transport::WebSocket as u8, Ordering::Relaxed);
-                return Outcome::Upgraded(Box::new(socket));
-            }
-            if post.is_none() && upgraded.is_none() {
-                if let Some(body) = self.next_batch() {
-                    trace!(target: "engineio", %body, "post");
-                    let polling = polling.clone();
-                    let sid = sid.clone();
-                    post = Some(AbortOnDrop(tokio::spawn(async move {
-                        polling.post(&sid, body).await
-                    })));
-                }
-            }
-            tokio::select! {
-                () = self.shared.outbox.ready() => match self.shared.outbox.take(&mut self.queue) {
-                    None => {}
-                    Some(Closing::Client) => {
-                        self.close_polling(&polling, &sid, post.take()).await;
-                        return Outcome::Closed(CloseReason::Client);
-                    }
-                    Some(Closing::Failed(reason)) => {
-                        return Outcome::Closed(CloseReason::TransportError(reason));
-                    }
-                },
-                // Once the poller is done its channel stays closed: not polled again.
-                item = polled.recv(), if poller.is_some() => match item {
-                    Some(Ok(packet)) => match self.on_packet(packet) {
-                        Reaction::Nothing => {}
-                        Reaction::Reply(reply) => self.queue.push_back(reply),
-                        Reaction::Close(reason) => return Outcome::Closed(reason),
-                    },
-                    Some(Err(PollError::Decode(e))) => {
-                        if let Reaction::Close(reason) = Self::decode_error(e) {
-                            return Outcome::Closed(reason);
-                        }
-                    }
-                    Some(Err(PollError::Transport(e))) => {
-                        return Outcome::Closed(CloseReason::TransportError(e.to_string()))
-                    }
-                    // The poller stopped because the upgrade paused it, and all it read is handled.
-                    None => poller = None,
-                },
-                result = async { (&mut post.as_mut().expect("guarded").0).await }, if post.is_some() => {
-                    post = None;
-                    match result {
-                        Ok(Ok(())) => {}
-                        Ok(Err(e)) => return Outcome::Closed(CloseReason::TransportError(e.to_string())),
-                        Err(e) => return Outcome::Closed(CloseReason::TransportError(e.to_string())),
-                    }
-                },
-                result = async { (&mut probe.as_mut().expect("guarded").0).await }, if probe.is_some() => {
-                    probe = None;
-                    match result {
-                        Ok(Ok(socket)) => {
-                            // Pause polling: no new GET; the pending one is released by the server's noop.
-                            paused.store(true, Ordering::Release);
-                            upgraded = Some(socket);
-                        }
-                        Ok(Err(e)) => debug!(target: "engineio", error = %e, "websocket probe failed; staying on polling"),
-                        Err(e) => debug!(target: "engineio", error = %e, "websocket probe failed; staying on polling"),
-                    }
-                },
-                () = &mut self.ping, if self.is_v3() => {
-                    let ping = self.next_ping();
-                    self.queue.push_back(ping);
-                }
-                () = &mut self.heartbeat => return Outcome::Closed(CloseReason::PingTimeout),
-            }
-        }
-    }
-
-    /// Flushes the queue and a `close` packet over polling, within the request timeout.
-    async fn close_polling(
-        &mut self,
-        polling: &Polling,
-        sid: &str,
-        post: Option<AbortOnDrop<Result<(), Error>>>,
-    ) {
-        let timeout = self.options.request_timeout;
-        let flush = async {
-            if let Some(mut post) = post {
-                let _ = (&mut post.0).await;
-            }
-            self.queue.push_back(Packet::Close);
-            while let Some(body) = self.next_batch() {
-                if polling.post(sid, body).await.is_err() {
-                    break;
-                }
-            }
-        };
-        let _ = tokio::time::timeout(timeout, flush).await;
-    }
-
-    /// Runs the session over `socket` (boxed: the task keeps only a pointer to it).
-    async fn run_websocket(&mut self, mut socket: Box<WebSocket>) -> CloseReason {
-        self.shared
-            .transport
-            .store(Transport::WebSocket as u8, Ordering::Relaxed);
-        if let Err(e) = self.flush_queue(&mut socket).await {
-            return CloseReason::TransportError(e.to_string());
-        }
-        loop {
-            tokio::select! {
-                // In this order: what waits to go out, then what came in, then the timers
-                // (a server that keeps sending is alive).
-                biased;
-                () = self.shared.outbox.ready() => {
-                    // Everything that piled up goes out at once: feed every frame, flush once.
-                    let closing = self.shared.outbox.take(&mut self.queue);
-                    if let Err(e) = self.flush_queue(&mut socket).await {
-                        return CloseReason::TransportError(e.to_string());
-                    }
-                    match closing {
-                        None => {}
-                        Some(Closing::Client) => {
-                            close_websocket(&mut socket, self.protocol()).await;
-                            return CloseReason::Client;
-                        }
-                        Some(Closing::Failed(reason)) => {
-                            let _ = WebSocket::close(&mut socket, None).await;
-                            return CloseReason::TransportError(reason);
-                        }
-                    }
-                },
-                frame = socket.next() => {
-                    let reaction = match frame {
-                        Some(Ok(message)) => match websocket::decode(message, self.protocol()) {
-                            Some(Ok(packet)) => self.on_packet(packet),
-                            Some(Err(e)) => Self::decode_error(e),
-                            None => Reaction::Nothing,
-                        },
-                        Some(Err(e)) => Reaction::Close(close_reason_of(e)),
-                        None => Reaction::Close(CloseReason::TransportClose),
-                    };
-                    match reaction {
-                        Reaction::Nothing => {}
-                        Reaction::Reply(reply) => {
-                            if let Err(e) = socket.send(websocket::frame(&reply, self.protocol())).await {
-                                return CloseReason::TransportError(e.to_string());
-                            }
-                        }
-                        Reaction::Close(reason) => {
-                            if reason == CloseReason::Client {
-                                close_websocket(&mut socket, self.protocol()).await;
-                            }
-                            return reason;
-                        }
-                    }
-                }
-                () = &mut self.ping, if self.is_v3() => {
-                    let ping = self.next_ping();
-                    if let Err(e) = socket.send(websocket::frame(&ping, self.protocol())).await {
-                        return CloseReason::TransportError(e.to_string());
-                    }
-                }
-                () = &mut self.heartbeat => return CloseReason::PingTimeout,
-            }
-        }
-    }
-
-    async fn flush_queue(
-        &mut self,
-        socket: &mut WebSocket,
-    ) -> Result<(), tokio_tungstenite::tungstenite::Error> {
-        if self.queue.is_empty() {
-            return Ok(());
-        }
-        let protocol = self.protocol();
-        while let Some(packet) = self.queue.pop_front() {
-            socket
-                .feed(websocket::frame_owned(packet, protocol))
-                .await?;
-        }
-        socket.flush().await
-    }
-}
-
-fn close_reason_of(error: tokio_tungstenite::tungstenite::Error) -> CloseReason {
-    use tokio_tungstenite::tungstenite::Error as WsError;
-    match error {
-        WsError::ConnectionClosed | WsError::AlreadyClosed => CloseReason::TransportClose,
-        WsError::Protocol(
-            tokio_tungstenite::tungstenite::error::ProtocolError::ResetWithoutClosingHandshake,
-        ) => CloseReason::TransportClose,
-        other => CloseReason::TransportError(other.to_string()),
-    }
-}
-
-async fn close_websocket(socket: &mut WebSocket, protocol: Protocol) {
-    let _ = socket
-        .send(websocket::frame(&Packet::Close, protocol))
-        .await;
-    let _ = tokio::time::timeout(Duration::from_secs(1), socket.close(None)).await;
-}
-
-enum Outcome {
-    Upgraded(Box<WebSocket>),
-    Closed(CloseReason),
-}
-
-enum PollError {
-    Transport(Error),
-    Decode(DecodeError),
-}
-
-/// Long-polls until paused, closed, or failed; packets go to the driver in order.
-async fn poll_loop(
-    polling: Polling,
-    protocol: Protocol,
-    sid: String,
-    deadline: Duration,
-    paused: Arc<AtomicBool>,
-    out: mpsc::UnboundedSender<Result<Packet, PollError>>,
-) {
-    while !paused.load(Ordering::Acquire) {
-        let body = match polling.get(&sid, deadline).await {
-            Ok(body) => body,
-            Err(e) => {
-                let _ = out.send(Err(PollError::Transport(e)));
-                return;
-            }
-        };
-        trace!(target: "engineio", %body, "polled");
-        let packets: Vec<Result<Packet, DecodeError>> = if protocol == Protocol::V3 {
-            match payload::decode_v3(&body) {
-                Ok(packets) => packets.into_iter().map(Ok).collect(),
-                Err(error) => vec![Err(error)],
-            }
-        } else {
-            payload::decode(&body).collect()
-        };
-        for packet in packets {
-            let closing = matches!(packet, Ok(Packet::Close) | Err(_));
-            let packet = packet.map_err(PollError::Decode);
-            if out.send(packet).is_err() || closing {
-                return;
-            }
-        }
-    }
-}
-
-/// Opens a websocket beside the polling session and checks it with `2probe` / `3probe`.
-async fn probe_websocket(
-    options: &EngineOptions,
-    protocol: Protocol,
-    sid: &str,
-) -> Result<WebSocket, Error> {
-    let mut socket = websocket::connect(options, Some(sid)).await?;
-    socket
-        .send(websocket::frame(
-            &Packet::Ping(Some("probe".into())),
-            protocol,
-        ))
-        .await
-        .map_err(Error::transport)?;
-    let answer = tokio::time::timeout(options.request_timeout, async {
-        while let Some(frame) = socket.next().await {
-            match websocket::decode(frame.map_err(Error::transport)?, protocol) {
-                Some(Ok(Packet::Pong(Some(data)))) if data == "probe" => return Ok(()),
-                None => continue,
-                Some(other) => {
-                    return Err(Error::Transport(format!(
-                        "unexpected probe answer {other:?}"
-                    )))
-                }
-            }
-        }
-        Err(Error::Transport("websocket closed during the probe".into()))
-    })
-    .await
-    .map_err(|_| Error::Timeout)?;
-    answer.map(|()| socket)
 }

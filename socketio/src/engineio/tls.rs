@@ -89,9 +89,7 @@ impl TlsSettings {
             // The webpki roots make a configuration of tens of KiB: one for all clients.
             static DEFAULT: std::sync::OnceLock<Arc<rustls::ClientConfig>> =
                 std::sync::OnceLock::new();
-            return Ok(DEFAULT
-                .get_or_init(crate::engineio::options::default_tls_config)
-                .clone());
+            return Ok(DEFAULT.get_or_init(default_tls_config).clone());
         }
         let provider = Arc::new(rustls::crypto::ring::default_provider());
         let builder = rustls::ClientConfig::builder_with_provider(provider.clone())
@@ -120,6 +118,20 @@ impl TlsSettings {
         };
         Ok(Arc::new(config))
     }
+}
+
+/// rustls with the ring provider and the webpki roots.
+pub fn default_tls_config() -> Arc<rustls::ClientConfig> {
+    let mut roots = rustls::RootCertStore::empty();
+    roots.extend(webpki_roots::TLS_SERVER_ROOTS.iter().cloned());
+    let config = rustls::ClientConfig::builder_with_provider(Arc::new(
+        rustls::crypto::ring::default_provider(),
+    ))
+    .with_safe_default_protocol_versions()
+    .expect("ring supports the default protocol versions")
+    .with_root_certificates(roots)
+    .with_no_client_auth();
+    Arc::new(config)
 }
 
 /// Accepts every server certificate: only with an explicit `ssl_verify(false)`.

@@ -5,7 +5,9 @@ use std::time::Duration;
 use reqwest::header::{HeaderMap, HeaderName, HeaderValue, CONTENT_TYPE};
 
 use super::Transport;
+use crate::engineio::error::{EngineError, Refusal, Request};
 use crate::engineio::options::EngineOptions;
+use crate::engineio::protocol::Dialect;
 use crate::error::{DecodeError, Error};
 
 /// An HTTP client bound to one Engine.IO endpoint.
@@ -13,11 +15,15 @@ use crate::error::{DecodeError, Error};
 pub struct Polling {
     http: reqwest::Client,
     options: std::sync::Arc<EngineOptions>,
+    dialect: Dialect,
 }
 
 /// The HTTP client for `options`: the headers on every request, the TLS configuration,
 /// keep-alive so that consecutive polls reuse one connection.
-pub fn http_client(options: &EngineOptions) -> Result<reqwest::Client, Error> {
+pub(crate) fn http_client(
+    options: &EngineOptions,
+    dialect: Dialect,
+) -> Result<reqwest::Client, Error> {
     let mut builder = reqwest::Client::builder()
         .default_headers(header_map(&options.headers)?)
         .tls_backend_preconfigured((*options.tls).clone())
@@ -31,7 +37,7 @@ pub fn http_client(options: &EngineOptions) -> Result<reqwest::Client, Error> {
     builder = builder.pool_idle_timeout(Duration::from_secs(4));
     builder = match options
         .proxy
-        .proxy_for(&options.endpoint(Transport::Polling, None))
+        .proxy_for(&options.endpoint(Transport::Polling, dialect, None))
     {
         Some(proxy) => builder
             .proxy(reqwest::Proxy::all(proxy.as_str()).map_err(Error::transport)?)
@@ -58,17 +64,23 @@ pub fn header_map(headers: &[(String, String)]) -> Result<HeaderMap, Error> {
 }
 
 impl Polling {
-    /// A polling transport for `options`.
-    pub fn new(options: std::sync::Arc<EngineOptions>) -> Result<Self, Error> {
+    /// A polling transport for `options`, speaking `dialect`.
+    pub(crate) fn new(
+        options: std::sync::Arc<EngineOptions>,
+        dialect: Dialect,
+    ) -> Result<Self, Error> {
         Ok(Polling {
-            http: http_client(&options)?,
+            http: http_client(&options, dialect)?,
             options,
+            dialect,
         })
     }
 
     /// The handshake GET; returns the raw payload, which starts with the `open` packet.
-    pub async fn handshake(&self) -> Result<String, Error> {
-        let url = self.options.endpoint(Transport::Polling, None);
+    pub(crate) async fn handshake(&self) -> Result<String, EngineError> {
+        let url = self
+            .options
+            .endpoint(Transport::Polling, self.dialect, None);
         let response = self
             .http
             .get(url)
@@ -79,16 +91,16 @@ impl Polling {
         let status = response.status();
         let body = self.read_body(response).await?;
         if !status.is_success() {
-            return Err(Error::ConnectionFailed(format!(
-                "handshake answered {status}: {body}"
-            )));
+            return Err(refused(Request::Handshake, status, body));
         }
         Ok(body)
     }
 
     /// One long-poll GET; `deadline` bounds how long the server may hold it.
-    pub async fn get(&self, sid: &str, deadline: Duration) -> Result<String, Error> {
-        let url = self.options.endpoint(Transport::Polling, Some(sid));
+    pub(crate) async fn get(&self, sid: &str, deadline: Duration) -> Result<String, EngineError> {
+        let url = self
+            .options
+            .endpoint(Transport::Polling, self.dialect, Some(sid));
         let response = self
             .http
             .get(url)
@@ -99,14 +111,16 @@ impl Polling {
         let status = response.status();
         let body = self.read_body(response).await?;
         if !status.is_success() {
-            return Err(Error::Transport(format!("poll answered {status}: {body}")));
+            return Err(refused(Request::Poll, status, body));
         }
         Ok(body)
     }
 
     /// One POST carrying an encoded payload.
-    pub async fn post(&self, sid: &str, payload: String) -> Result<(), Error> {
-        let url = self.options.endpoint(Transport::Polling, Some(sid));
+    pub(crate) async fn post(&self, sid: &str, payload: String) -> Result<(), EngineError> {
+        let url = self
+            .options
+            .endpoint(Transport::Polling, self.dialect, Some(sid));
         let response = self
             .http
             .post(url)
@@ -119,7 +133,7 @@ impl Polling {
         let status = response.status();
         if !status.is_success() {
             let body = self.read_body(response).await.unwrap_or_default();
-            return Err(Error::Transport(format!("post answered {status}: {body}")));
+            return Err(refused(Request::Post, status, body));
         }
         // Drain the `ok` so the connection goes back to the pool.
         let _ = self.read_body(response).await;
@@ -147,6 +161,10 @@ impl Polling {
         }
         String::from_utf8(body).map_err(|_| Error::Decode(DecodeError::Utf8))
     }
+}
+
+fn refused(request: Request, status: reqwest::StatusCode, body: String) -> EngineError {
+    EngineError::Refused(Refusal::new(request, status, body))
 }
 
 fn too_large(size: u64, limit: usize) -> Error {

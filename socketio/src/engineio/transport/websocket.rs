@@ -9,8 +9,10 @@ use tokio_tungstenite::{Connector, MaybeTlsStream, WebSocketStream};
 
 use super::polling::{describe, header_map};
 use super::Transport;
-use crate::engineio::options::{EngineOptions, Protocol};
+use crate::engineio::error::{EngineError, Refusal, Request};
+use crate::engineio::options::EngineOptions;
 use crate::engineio::packet::Packet;
+use crate::engineio::protocol::Dialect;
 use crate::engineio::text::Text;
 use crate::error::DecodeError;
 use crate::error::Error;
@@ -19,15 +21,19 @@ use crate::error::Error;
 pub type WebSocket = WebSocketStream<MaybeTlsStream<TcpStream>>;
 
 /// Opens the websocket, with the user's headers on the upgrade request.
-pub async fn connect(options: &EngineOptions, sid: Option<&str>) -> Result<WebSocket, Error> {
-    let url = options.endpoint(Transport::WebSocket, sid);
+pub(crate) async fn connect(
+    options: &EngineOptions,
+    dialect: Dialect,
+    sid: Option<&str>,
+) -> Result<WebSocket, EngineError> {
+    let url = options.endpoint(Transport::WebSocket, dialect, sid);
     let mut request = url
         .as_str()
         .into_client_request()
         .map_err(|e| Error::InvalidUrl(e.to_string()))?;
     request.headers_mut().extend(header_map(&options.headers)?);
     // Cookies are matched against the HTTP form of the URL, as polling sees it.
-    let http_url = options.endpoint(Transport::Polling, sid);
+    let http_url = options.endpoint(Transport::Polling, dialect, sid);
     if let Some(cookies) = options
         .cookies
         .as_ref()
@@ -50,7 +56,7 @@ pub async fn connect(options: &EngineOptions, sid: Option<&str>) -> Result<WebSo
             Some(proxy) => {
                 let host = url.host_str().unwrap_or_default();
                 let port = url.port_or_known_default().unwrap_or(80);
-                let tunnel = super::super::proxy::connect_tunnel(&proxy, host, port).await?;
+                let tunnel = crate::engineio::proxy::connect_tunnel(&proxy, host, port).await?;
                 tokio_tungstenite::client_async_tls_with_config(
                     request,
                     tunnel,
@@ -58,7 +64,7 @@ pub async fn connect(options: &EngineOptions, sid: Option<&str>) -> Result<WebSo
                     Some(connector),
                 )
                 .await
-                .map_err(|e| Error::ConnectionFailed(describe(&e)))
+                .map_err(upgrade_failed)
             }
             None => tokio_tungstenite::connect_async_tls_with_config(
                 request,
@@ -67,7 +73,7 @@ pub async fn connect(options: &EngineOptions, sid: Option<&str>) -> Result<WebSo
                 Some(connector),
             )
             .await
-            .map_err(|e| Error::ConnectionFailed(describe(&e))),
+            .map_err(upgrade_failed),
         }
     };
     let (socket, response) = tokio::time::timeout(options.request_timeout, connecting)
@@ -83,45 +89,57 @@ pub async fn connect(options: &EngineOptions, sid: Option<&str>) -> Result<WebSo
     Ok(socket)
 }
 
-/// The frame that carries `packet`. Engine.IO v3 starts a binary frame with the
-/// message type byte (`4`); v4 sends the data alone.
-pub fn frame(packet: &Packet, protocol: Protocol) -> Message {
-    match (packet, protocol) {
-        (Packet::Binary(data), Protocol::V3) => {
+/// A failed upgrade: typed when the server answered with an HTTP status.
+fn upgrade_failed(error: tokio_tungstenite::tungstenite::Error) -> EngineError {
+    match error {
+        tokio_tungstenite::tungstenite::Error::Http(response) => {
+            let body = response.body().as_deref().unwrap_or_default();
+            let body = String::from_utf8_lossy(body).into_owned();
+            EngineError::Refused(Refusal::new(Request::Upgrade, response.status(), body))
+        }
+        other => EngineError::Failed(Error::ConnectionFailed(describe(&other))),
+    }
+}
+
+/// The frame that carries `packet`: a binary frame starts with the dialect's prefix
+/// byte, if it has one.
+pub(crate) fn frame(packet: &Packet, dialect: Dialect) -> Message {
+    match (packet, dialect.binary_frame_prefix()) {
+        (Packet::Binary(data), Some(prefix)) => {
             let mut framed = Vec::with_capacity(1 + data.len());
-            framed.push(4);
+            framed.push(prefix);
             framed.extend_from_slice(data);
             Message::Binary(framed.into())
         }
-        (Packet::Binary(data), _) => Message::Binary(data.clone()),
+        (Packet::Binary(data), None) => Message::Binary(data.clone()),
         (other, _) => Message::Text(other.encode_text().into()),
     }
 }
 
 /// [`frame`] for a packet the caller gives up: a message's text becomes the frame
 /// without a copy.
-pub fn frame_owned(packet: Packet, protocol: Protocol) -> Message {
+pub(crate) fn frame_owned(packet: Packet, dialect: Dialect) -> Message {
     match packet {
         Packet::Message(text) => Message::Text(text.into_message_frame()),
-        other => frame(&other, protocol),
+        other => frame(&other, dialect),
     }
 }
 
 /// The packet a frame carries; `None` for control frames.
-pub fn decode(message: Message, protocol: Protocol) -> Option<Result<Packet, DecodeError>> {
+pub(crate) fn decode(message: Message, dialect: Dialect) -> Option<Result<Packet, DecodeError>> {
     match message {
         // A message keeps the frame's buffer; other packets are short and decoded from it.
         Message::Text(frame) => Some(match Text::of_message_frame(frame) {
             Ok(text) => Ok(Packet::Message(text)),
             Err(frame) => Packet::decode_text(frame.as_str()),
         }),
-        Message::Binary(data) if protocol == Protocol::V3 => Some(match data.first() {
-            Some(4) => Ok(Packet::Binary(data.slice(1..))),
-            _ => Err(DecodeError::Data(
+        Message::Binary(data) => Some(match dialect.binary_frame_prefix() {
+            None => Ok(Packet::Binary(data)),
+            Some(prefix) if data.first() == Some(&prefix) => Ok(Packet::Binary(data.slice(1..))),
+            Some(_) => Err(DecodeError::Data(
                 "v3 binary frame without its type byte".into(),
             )),
         }),
-        Message::Binary(data) => Some(Ok(Packet::Binary(data))),
         _ => None,
     }
 }
