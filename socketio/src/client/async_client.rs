@@ -10,8 +10,7 @@ use serde::Serialize;
 
 use super::core::Core;
 use super::dispatcher::DispatchMode;
-use super::handler::ErasedHandler;
-use super::handler::{erase, erase_any, AnyHandler, Handler};
+use super::handler::{erase, erase_any, AnyHandler, BoxFuture, Call, ErasedHandler, Handler};
 use super::handlers::ClassHandler;
 use super::options::{ClientConfig, ConnectOptions};
 use super::state::ConnectionState;
@@ -292,5 +291,71 @@ impl AsyncSocket {
     /// Leaves this namespace (the connection closes with the last namespace).
     pub async fn disconnect(&self) {
         self.core.disconnect_namespace(&self.namespace).await;
+    }
+}
+
+// ----- class-based namespaces and `#[event]` functions (re-exported by `crate::namespace`) -----
+
+/// A class-based namespace for the [`AsyncClient`](crate::AsyncClient): python's
+/// `socketio.AsyncClientNamespace`. Implemented by `#[namespace]`.
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` is not a namespace for `AsyncClient`",
+    note = "put `#[socketio::namespace(\"/path\")]` on an `impl` block of the type; a namespace with a `Socket` parameter only works with the blocking `Client`"
+)]
+pub trait AsyncClientNamespace: Send + Sync + 'static {
+    /// The namespace's path, such as `"/chat"`.
+    const NAMESPACE: &'static str;
+
+    /// Whether a method handles `event`.
+    fn handles(event: &str) -> bool;
+
+    /// Runs the method of the call's event; `socket` is bound to the namespace.
+    fn dispatch(self: Arc<Self>, call: Call, socket: AsyncSocket) -> Option<BoxFuture>;
+}
+
+/// A function made an event handler by `#[event]`, for the async client.
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` is not an event function for `AsyncClient`",
+    note = "put `#[socketio::event]` on the function"
+)]
+pub trait AsyncEventFunction {
+    /// The event's name (the function's name, or the one given to `#[event("…")]`).
+    const NAME: &'static str;
+    /// Registers the function as the handler of [`NAME`](Self::NAME) on `socket`'s namespace.
+    fn register(self, socket: &AsyncSocket);
+}
+
+impl AsyncClient {
+    /// Installs a class-based namespace (python's `register_namespace`): its methods
+    /// handle the events of its namespace that have no function handler.
+    pub fn register_namespace<N: AsyncClientNamespace>(&self, namespace: N) {
+        let socket = self.of(N::NAMESPACE);
+        socket.set_class(Arc::new(AsyncClass {
+            namespace: Arc::new(namespace),
+            socket: socket.clone(),
+        }));
+    }
+}
+
+impl AsyncSocket {
+    /// Registers a function marked `#[event]` under its own name (python's `@sio.event`).
+    pub fn event<E: AsyncEventFunction>(&self, function: E) -> &Self {
+        function.register(self);
+        self
+    }
+}
+
+pub(crate) struct AsyncClass<N> {
+    pub(crate) namespace: Arc<N>,
+    pub(crate) socket: AsyncSocket,
+}
+
+impl<N: AsyncClientNamespace> ClassHandler for AsyncClass<N> {
+    fn handles(&self, event: &str) -> bool {
+        N::handles(event)
+    }
+
+    fn dispatch(&self, call: Call) -> Option<BoxFuture> {
+        self.namespace.clone().dispatch(call, self.socket.clone())
     }
 }

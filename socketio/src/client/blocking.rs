@@ -13,7 +13,7 @@ use serde::Serialize;
 
 use super::core::Core;
 use super::dispatcher::DispatchMode;
-use super::handler::{Call, ErasedHandler, SyncHandler};
+use super::handler::{BoxFuture, Call, ErasedHandler, SyncHandler};
 use super::handlers::ClassHandler;
 use super::options::{ClientConfig, ConnectOptions};
 use super::state::ConnectionState;
@@ -302,5 +302,74 @@ impl Socket {
     pub fn disconnect(&self) {
         self.runtime
             .block_on(self.core.disconnect_namespace(&self.namespace));
+    }
+}
+
+// ----- class-based namespaces and `#[event]` functions (re-exported by `crate::namespace`) -----
+
+/// A class-based namespace for the blocking [`Client`](crate::Client): python's
+/// `socketio.ClientNamespace`. Implemented by `#[namespace]` when every event method
+/// is synchronous and takes no `AsyncSocket`.
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` is not a namespace for the blocking `Client`",
+    note = "a namespace with an `async` method or an `AsyncSocket` parameter only works with `AsyncClient`"
+)]
+pub trait ClientNamespace: Send + Sync + 'static {
+    /// The namespace's path, such as `"/chat"`.
+    const NAMESPACE: &'static str;
+
+    /// Whether a method handles `event`.
+    fn handles(event: &str) -> bool;
+
+    /// Runs the method of the call's event on the handler thread; `socket` is bound to
+    /// the namespace.
+    fn dispatch(&self, call: Call, socket: &Socket);
+}
+
+/// A synchronous function made an event handler by `#[event]`, for the blocking client.
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` is not an event function for the blocking `Client`",
+    note = "put `#[socketio::event]` on the function; `async` functions only work with `AsyncClient`"
+)]
+pub trait EventFunction {
+    /// The event's name.
+    const NAME: &'static str;
+    /// Registers the function as the handler of [`NAME`](Self::NAME) on `socket`'s namespace.
+    fn register(self, socket: &Socket);
+}
+
+impl Client {
+    /// Installs a class-based namespace (python's `register_namespace`); its methods
+    /// run on the handler thread.
+    pub fn register_namespace<N: ClientNamespace>(&self, namespace: N) {
+        let socket = self.of(N::NAMESPACE);
+        socket.set_class(Arc::new(BlockingClass {
+            namespace,
+            socket: socket.clone(),
+        }));
+    }
+}
+
+impl Socket {
+    /// Registers a function marked `#[event]` under its own name (python's `@sio.event`).
+    pub fn event<E: EventFunction>(&self, function: E) -> &Self {
+        function.register(self);
+        self
+    }
+}
+
+pub(crate) struct BlockingClass<N> {
+    pub(crate) namespace: N,
+    pub(crate) socket: Socket,
+}
+
+impl<N: ClientNamespace> ClassHandler for BlockingClass<N> {
+    fn handles(&self, event: &str) -> bool {
+        N::handles(event)
+    }
+
+    fn dispatch(&self, call: Call) -> Option<BoxFuture> {
+        self.namespace.dispatch(call, &self.socket);
+        None
     }
 }
