@@ -15,7 +15,7 @@ use super::buffer::{Buffered, SendBuffer};
 use super::handlers::sort_root_first;
 use super::link::Link;
 use super::options::ConnectOptions;
-use super::recovery::{offset_of, EarlyEvent, Recovery};
+use super::recovery::{offset_of, IncomingEvent, Recovery};
 use crate::args::Outgoing;
 use crate::engineio::Transport;
 use crate::error::Error;
@@ -47,7 +47,7 @@ pub(crate) struct Accepted {
     /// `connect()`'s waiter for the namespace.
     pub(crate) waiter: Option<Waiter>,
     /// Events that arrived before CONNECT, to deliver after the `connect` handler.
-    pub(crate) early: Vec<EarlyEvent>,
+    pub(crate) early: Vec<IncomingEvent>,
 }
 
 /// What closing the connection leaves to do outside the lock.
@@ -222,7 +222,11 @@ impl Connection {
 
     /// An EVENT: `Some(event)` to deliver now (its offset recorded), `None` when set
     /// aside until its namespace's CONNECT.
-    pub(crate) fn receive(&mut self, namespace: &str, mut event: EarlyEvent) -> Option<EarlyEvent> {
+    pub(crate) fn receive(
+        &mut self,
+        namespace: &str,
+        mut event: IncomingEvent,
+    ) -> Option<IncomingEvent> {
         // With connection state recovery, a server event ends with its offset (events
         // with an ack id never carry one).
         if self.recovery.offered() && event.ack.is_none() {

@@ -16,8 +16,9 @@ use super::link::Ack;
 use crate::args::payload::EventName;
 use crate::args::Payload;
 
-/// An event received before its namespace's CONNECT.
-pub(crate) struct EarlyEvent {
+/// An event from the server on its way to the handlers; set aside here when it
+/// arrives before its namespace's CONNECT.
+pub(crate) struct IncomingEvent {
     pub(crate) name: EventName,
     pub(crate) payload: Payload,
     pub(crate) ack: Option<Ack>,
@@ -39,7 +40,7 @@ struct Session {
 pub(crate) struct Recovery {
     sessions: HashMap<String, Session>,
     /// Events waiting for their namespace's CONNECT, in arrival order.
-    early: Vec<(String, EarlyEvent)>,
+    early: Vec<(String, IncomingEvent)>,
     /// Whether a server offered recovery (else events carry no offset to look for).
     offered: bool,
 }
@@ -81,7 +82,7 @@ impl Recovery {
 
     /// The server accepted `namespace` with `pid` (None: no recovery offered); returns
     /// the events set aside for it, to deliver now, in order.
-    pub(crate) fn connected(&mut self, namespace: &str, pid: Option<String>) -> Vec<EarlyEvent> {
+    pub(crate) fn connected(&mut self, namespace: &str, pid: Option<String>) -> Vec<IncomingEvent> {
         let session = self.sessions.entry(namespace.to_owned()).or_default();
         session.recovered = pid.is_some() && session.pid == pid;
         if !session.recovered {
@@ -100,7 +101,7 @@ impl Recovery {
     }
 
     /// Holds an event that arrived before `namespace`'s CONNECT.
-    pub(crate) fn set_aside(&mut self, namespace: &str, event: EarlyEvent) {
+    pub(crate) fn set_aside(&mut self, namespace: &str, event: IncomingEvent) {
         self.early.push((namespace.to_owned(), event));
     }
 
@@ -139,8 +140,8 @@ mod tests {
 
     use super::*;
 
-    fn event(offset: &str) -> EarlyEvent {
-        EarlyEvent {
+    fn event(offset: &str) -> IncomingEvent {
+        IncomingEvent {
             name: EventName::Owned("item".into()),
             payload: Payload::new(&(1, offset)).unwrap(),
             ack: None,
@@ -148,7 +149,7 @@ mod tests {
         }
     }
 
-    fn offsets(events: &[EarlyEvent]) -> Vec<&str> {
+    fn offsets(events: &[IncomingEvent]) -> Vec<&str> {
         events.iter().filter_map(|e| e.offset.as_deref()).collect()
     }
 

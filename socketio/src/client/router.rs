@@ -17,7 +17,7 @@ use super::handlers::is_reserved;
 use super::link::{Ack, Link};
 use super::options::Parser;
 use super::reason::DisconnectReason;
-use super::recovery::EarlyEvent;
+use super::recovery::IncomingEvent;
 use crate::args::payload::event_name;
 use crate::args::Payload;
 use crate::engineio::{CloseReason, EngineEvent, EngineHandler, Text};
@@ -225,7 +225,7 @@ impl Reader {
             return Ok(());
         }
         debug!(target: "socketio", %namespace, %event, "received event");
-        let event = EarlyEvent {
+        let event = IncomingEvent {
             name,
             payload,
             ack,
