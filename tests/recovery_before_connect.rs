@@ -18,6 +18,8 @@ use std::time::{Duration, Instant};
 
 use serde_json::{json, Value};
 use socketio::{AsyncClient, AsyncClientBuilder, ConnectOptions, Transport};
+use socketio_suite::fault_proxy::FaultProxy;
+use socketio_suite::peers::{Peer, PeerKind, PeerOptions};
 use socketio_suite::scripted_server::ScriptedServer;
 use tokio::sync::{mpsc, oneshot};
 
@@ -173,4 +175,94 @@ async fn a_replay_cut_before_connect_is_replayed_again() {
     let took = started.elapsed();
     assert!(took < Duration::from_secs(5), "took {took:?}");
     eprintln!("scripted recovery scenario took {took:?}");
+}
+
+// ----- Node socket.io 4.8.4 through the fault proxy -----
+
+/// Ticks streamed by the server, one every `TICK_MS`.
+const TICKS: i64 = 40;
+const TICK_MS: u64 = 10;
+/// Ticks handled before the first connection is cut.
+const BEFORE_CUT: usize = 5;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn node_replay_cut_before_connect_loses_nothing() {
+    let options = PeerOptions {
+        connection_state_recovery: Some(true),
+        ..Default::default()
+    };
+    let Some(peer) = Peer::start(PeerKind::Node, options) else {
+        return;
+    };
+    let started = Instant::now();
+    let proxy = FaultProxy::start(peer.port());
+    // The first attempt waits a few ticks: the server has missed events to replay.
+    let sio = quick()
+        .reconnection_delay(Duration::from_millis(50))
+        .build();
+    // One channel for both events, so that `end` comes after every tick handled before it.
+    let (tx, mut events) = mpsc::unbounded_channel();
+    let t = tx.clone();
+    sio.on("tick", move |tick: Value| {
+        t.send(tick["i"].as_i64()).unwrap()
+    });
+    sio.on("end", move || tx.send(None).unwrap());
+
+    sio.connect_with(&proxy.url(), websocket_only())
+        .await
+        .unwrap();
+    assert!(!sio.recovered(), "a first connection restores nothing");
+    // The next connection, the recovery attempt, is cut right before the server's CONNECT
+    // frame reaches the client: the client gets the replayed events, then its transport ends.
+    proxy.cut_next_before_frame("40");
+    sio.emit("stream_slow", (TICKS, "tick", TICK_MS))
+        .await
+        .unwrap();
+
+    let mut received = Vec::new();
+    while received.len() < BEFORE_CUT {
+        received.push(recv(&mut events, "the first ticks").await);
+    }
+    proxy.cut();
+    // Until the last tick; the items missed for good, if any, show below.
+    while received.last() != Some(&Some(TICKS - 1)) {
+        received.push(recv(&mut events, "the last tick").await);
+    }
+    // A marker streamed after every tick: whatever comes before it is in.
+    sio.emit("stream", (1, "end")).await.unwrap();
+    loop {
+        match recv(&mut events, "the end marker").await {
+            Some(i) => received.push(Some(i)),
+            None => break,
+        }
+    }
+    let recovered = sio.recovered();
+    let connections = proxy.accepted();
+    sio.disconnect().await;
+
+    let tripped = proxy
+        .tripped()
+        .expect("the recovery connection reached the server's CONNECT and was cut there");
+    let replayed: Vec<&String> = tripped
+        .iter()
+        .filter(|frame| frame.starts_with(r#"42["tick""#))
+        .collect();
+    assert!(
+        !replayed.is_empty(),
+        "the server replayed ticks before its CONNECT on the cut connection: {tripped:?}"
+    );
+    let received: Vec<i64> = received.into_iter().flatten().collect();
+    assert_eq!(
+        received,
+        (0..TICKS).collect::<Vec<_>>(),
+        "every tick handled exactly once, in order (replayed before the cut CONNECT: \
+         {replayed:?})"
+    );
+    assert!(recovered, "the session was recovered");
+    assert_eq!(connections, 3, "first, cut before CONNECT, recovered");
+    eprintln!(
+        "{} ticks replayed before the cut CONNECT; took {:?}",
+        replayed.len(),
+        started.elapsed()
+    );
 }
