@@ -15,10 +15,10 @@
 //! # async fn demo() {
 //! use socketio_suite::scripted_server::ScriptedServer;
 //!
-//! let server = ScriptedServer::start().await;
+//! let mut server = ScriptedServer::start().await;
 //! // connect a client to server.url() with transports [Transport::WebSocket] ...
 //! let mut conn = server.accept().await;
-//! let (namespace, auth) = conn.expect_connect().await;
+//! let (namespace, _auth) = conn.expect_connect().await;
 //! assert_eq!(namespace, "/");
 //! conn.send(r#"40{"sid":"s1","pid":"p1"}"#).await;
 //! conn.send(r#"42["item",0,"o0"]"#).await;
