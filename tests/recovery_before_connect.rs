@@ -230,11 +230,8 @@ async fn node_replay_cut_before_connect_loses_nothing() {
     }
     // A marker streamed after every tick: whatever comes before it is in.
     sio.emit("stream", (1, "end")).await.unwrap();
-    loop {
-        match recv(&mut events, "the end marker").await {
-            Some(i) => received.push(Some(i)),
-            None => break,
-        }
+    while let Some(i) = recv(&mut events, "the end marker").await {
+        received.push(Some(i));
     }
     let recovered = sio.recovered();
     let connections = proxy.accepted();
