@@ -12,7 +12,11 @@
 //!   are held, not dropped (a TCP stream never loses bytes in the middle): going back to
 //!   [`ProxyMode::Forward`] delivers them, like a network that comes back;
 //! * [`FaultProxy::cut_every`] cuts everything periodically (a flaky network);
-//! * [`FaultProxy::set_target`] sends later connections elsewhere (e.g. a restarted server).
+//! * [`FaultProxy::set_target`] sends later connections elsewhere (e.g. a restarted server);
+//! * [`FaultProxy::cut_next_before_frame`] arms a one-shot trip wire on the next connection: it
+//!   forwards the server's websocket frames one by one and cuts the connection right before
+//!   the first text frame that starts with a given prefix (e.g. `40`, a Socket.IO CONNECT), so
+//!   that the client gets every frame before it and not that one.
 //!
 //! Like [`crate::socketioxide_server`], the proxy runs on its own thread with its own tokio
 //! runtime, so it works from plain `#[test]` functions and from `#[tokio::test]` ones. Every
@@ -83,6 +87,10 @@ struct Shared {
     mode: watch::Sender<ProxyMode>,
     /// Open connections, by id.
     conns: Mutex<HashMap<u64, Conn>>,
+    /// The trip wire for the next connection accepted, see [`FaultProxy::cut_next_before_frame`].
+    next_tripwire: Mutex<Option<Vec<u8>>>,
+    /// The text frames a trip wire let through before it cut, once it did.
+    tripped: Mutex<Option<Vec<String>>>,
 }
 
 /// The handles [`Shared::cut`] needs to close one connection from any thread.
@@ -100,6 +108,18 @@ impl Shared {
     fn cut(&self) {
         let conns: Vec<Conn> = self.conns.lock().unwrap().drain().map(|(_, c)| c).collect();
         for conn in conns {
+            let _ = conn.client.shutdown(Shutdown::Both);
+            if let Some(upstream) = &conn.upstream {
+                let _ = upstream.shutdown(Shutdown::Both);
+            }
+            conn.kill.notify_one();
+        }
+    }
+
+    /// [`Shared::cut`] for one connection.
+    fn cut_one(&self, id: u64) {
+        let conn = self.conns.lock().unwrap().remove(&id);
+        if let Some(conn) = conn {
             let _ = conn.client.shutdown(Shutdown::Both);
             if let Some(upstream) = &conn.upstream {
                 let _ = upstream.shutdown(Shutdown::Both);
@@ -159,6 +179,8 @@ impl FaultProxy {
             next_id: AtomicU64::new(0),
             mode: watch::channel(ProxyMode::Forward).0,
             conns: Mutex::new(HashMap::new()),
+            next_tripwire: Mutex::new(None),
+            tripped: Mutex::new(None),
         });
         let (shutdown_tx, shutdown_rx) = oneshot::channel::<()>();
         let thread = {
@@ -247,6 +269,28 @@ impl FaultProxy {
         }
     }
 
+    /// Arms a one-shot trip wire on the next connection the proxy accepts (and forwards): the
+    /// server's bytes to the client are then read as an HTTP response followed by websocket
+    /// frames, and forwarded one whole frame at a time; when a text frame whose payload starts
+    /// with `prefix` comes, that frame is held back and the connection is cut: the client reads
+    /// every frame before it, then the end of the stream; the server sees the connection end.
+    /// It fires at most once; [`FaultProxy::tripped`] tells what it let through.
+    ///
+    /// Websocket only (frames are not inflated, fragments are not joined): when the response
+    /// is not a `101` upgrade, the connection is forwarded as is and the wire never fires.
+    /// Calling it again replaces a wire not yet taken by a connection.
+    pub fn cut_next_before_frame(&self, prefix: &str) {
+        *self.shared.next_tripwire.lock().unwrap() = Some(prefix.as_bytes().to_vec());
+        *self.shared.tripped.lock().unwrap() = None;
+    }
+
+    /// Once the trip wire of [`FaultProxy::cut_next_before_frame`] cut its connection: the
+    /// payloads of the text frames it forwarded to the client before, in order (the Engine.IO
+    /// packets, e.g. `0{"sid":…}` and `42["tick",…]`). `None` until then.
+    pub fn tripped(&self) -> Option<Vec<String>> {
+        self.shared.tripped.lock().unwrap().clone()
+    }
+
     /// How many connections the proxy accepted so far, in every mode.
     pub fn accepted(&self) -> usize {
         self.shared.accepted.load(Ordering::SeqCst)
@@ -324,6 +368,7 @@ async fn handle_connection(client: TcpStream, shared: Arc<Shared>) -> io::Result
         shared: shared.clone(),
         id,
     };
+    let tripwire = shared.next_tripwire.lock().unwrap().take();
     let mut mode = shared.mode.subscribe();
     tokio::select! {
         _ = kill.notified() => Ok(()),
@@ -346,10 +391,20 @@ async fn handle_connection(client: TcpStream, shared: Arc<Shared>) -> io::Result
             }
             let (client_r, client_w) = client.into_split();
             let (upstream_r, upstream_w) = upstream.into_split();
-            tokio::try_join!(
-                pump(client_r, upstream_w, shared.mode.subscribe()),
-                pump(upstream_r, client_w, shared.mode.subscribe()),
-            )?;
+            let downstream = async {
+                match tripwire {
+                    Some(prefix) => {
+                        let wire = Tripwire {
+                            scanner: FrameScanner::new(prefix),
+                            shared: shared.clone(),
+                            id,
+                        };
+                        pump_tripwire(upstream_r, client_w, shared.mode.subscribe(), wire).await
+                    }
+                    None => pump(upstream_r, client_w, shared.mode.subscribe()).await,
+                }
+            };
+            tokio::try_join!(pump(client_r, upstream_w, shared.mode.subscribe()), downstream)?;
             Ok(())
         } => res,
     }
@@ -397,5 +452,203 @@ async fn pump(
         }
         wait_not_blackhole(&mut mode).await;
         to.write_all(&buf[..n]).await?;
+    }
+}
+
+/// A trip wire on one connection's server-to-client direction.
+struct Tripwire {
+    scanner: FrameScanner,
+    shared: Arc<Shared>,
+    id: u64,
+}
+
+/// [`pump`] for the server-to-client direction of a connection with a trip wire: forwards whole
+/// websocket frames only, and cuts the connection before the frame the wire is set for.
+async fn pump_tripwire(
+    mut from: OwnedReadHalf,
+    mut to: OwnedWriteHalf,
+    mut mode: watch::Receiver<ProxyMode>,
+    mut wire: Tripwire,
+) -> io::Result<()> {
+    let mut buf = vec![0u8; 16 * 1024];
+    loop {
+        wait_not_blackhole(&mut mode).await;
+        let n = tokio::select! {
+            biased;
+            _ = wait_blackhole(&mut mode) => continue,
+            read = from.read(&mut buf) => read?,
+        };
+        if n == 0 {
+            // The server ended the stream: what is left over was never a whole frame.
+            let rest = std::mem::take(&mut wire.scanner.pending);
+            to.write_all(&rest).await?;
+            let _ = to.shutdown().await;
+            return Ok(());
+        }
+        let (ready, trip) = wire.scanner.feed(&buf[..n]);
+        wait_not_blackhole(&mut mode).await;
+        to.write_all(&ready).await?;
+        if trip {
+            // Everything before the frame, then the end of the stream (a FIN after the
+            // data, not a reset that could discard it), then both sides are cut.
+            to.flush().await?;
+            let _ = to.shutdown().await;
+            *wire.shared.tripped.lock().unwrap() = Some(std::mem::take(&mut wire.scanner.texts));
+            wire.shared.cut_one(wire.id);
+            return Err(io::Error::other("fault proxy: trip wire"));
+        }
+    }
+}
+
+/// Splits a server's byte stream into its HTTP response head and its websocket frames, to
+/// find the first text frame that starts with a prefix.
+struct FrameScanner {
+    prefix: Vec<u8>,
+    /// Bytes received and not yet released (an incomplete head or frame).
+    pending: Vec<u8>,
+    head_done: bool,
+    /// Not a websocket (or the wire already fired): everything passes.
+    passthrough: bool,
+    /// The payloads of the text frames released so far.
+    texts: Vec<String>,
+}
+
+impl FrameScanner {
+    fn new(prefix: Vec<u8>) -> FrameScanner {
+        FrameScanner {
+            prefix,
+            pending: Vec::new(),
+            head_done: false,
+            passthrough: false,
+            texts: Vec::new(),
+        }
+    }
+
+    /// Takes `bytes` in; returns the bytes that can be forwarded (whole units: the head,
+    /// frames), and whether the frame after them is the one to cut before (it is then kept).
+    fn feed(&mut self, bytes: &[u8]) -> (Vec<u8>, bool) {
+        if self.passthrough {
+            return (bytes.to_vec(), false);
+        }
+        self.pending.extend_from_slice(bytes);
+        let mut released = 0;
+        let mut trip = false;
+        loop {
+            let rest = &self.pending[released..];
+            if !self.head_done {
+                let Some(at) = rest.windows(4).position(|w| w == b"\r\n\r\n") else {
+                    break;
+                };
+                let status_line = rest.split(|&b| b == b'\r').next().unwrap_or_default();
+                if !status_line.windows(5).any(|w| w == b" 101 ") {
+                    self.passthrough = true;
+                    released = self.pending.len();
+                    break;
+                }
+                self.head_done = true;
+                released += at + 4;
+                continue;
+            }
+            let Some((header, length)) = frame_header(rest) else {
+                break;
+            };
+            let Some(frame) = rest.get(..header + length) else {
+                break;
+            };
+            let masked = frame[1] & 0x80 != 0;
+            let mut payload = frame[header..].to_vec();
+            if masked {
+                let key = &frame[header - 4..header];
+                for (i, byte) in payload.iter_mut().enumerate() {
+                    *byte ^= key[i % 4];
+                }
+            }
+            let text = frame[0] & 0x0f == 0x1;
+            if text && payload.starts_with(&self.prefix) {
+                trip = true;
+                self.passthrough = true;
+                break;
+            }
+            if text {
+                self.texts
+                    .push(String::from_utf8_lossy(&payload).into_owned());
+            }
+            released += header + length;
+        }
+        let ready = self.pending.drain(..released).collect();
+        (ready, trip)
+    }
+}
+
+/// The header length and payload length of the websocket frame at the start of `bytes`, once
+/// its header is complete.
+fn frame_header(bytes: &[u8]) -> Option<(usize, usize)> {
+    let second = *bytes.get(1)?;
+    let mask = if second & 0x80 != 0 { 4 } else { 0 };
+    let (extended, length) = match second & 0x7f {
+        126 => (
+            2,
+            u16::from_be_bytes(bytes.get(2..4)?.try_into().ok()?) as usize,
+        ),
+        127 => (
+            8,
+            usize::try_from(u64::from_be_bytes(bytes.get(2..10)?.try_into().ok()?)).ok()?,
+        ),
+        n => (0, n as usize),
+    };
+    let header = 2 + extended + mask;
+    (bytes.len() >= header).then_some((header, length))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn frame(opcode: u8, payload: &[u8]) -> Vec<u8> {
+        let mut out = vec![0x80 | opcode];
+        match payload.len() {
+            n if n < 126 => out.push(n as u8),
+            n => {
+                out.push(126);
+                out.extend_from_slice(&(n as u16).to_be_bytes());
+            }
+        }
+        out.extend_from_slice(payload);
+        out
+    }
+
+    #[test]
+    fn the_scanner_releases_whole_frames_and_stops_before_the_prefix() {
+        let head = b"HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\n\r\n".to_vec();
+        let long = format!("42[\"tick\",\"{}\"]", "x".repeat(300));
+        let mut stream = head.clone();
+        stream.extend(frame(1, b"0{\"sid\":\"a\"}"));
+        stream.extend(frame(1, long.as_bytes()));
+        stream.extend(frame(2, b"\x01\x02"));
+        let before = stream.len();
+        stream.extend(frame(1, b"40{\"sid\":\"b\"}"));
+        stream.extend(frame(1, b"42[\"after\"]"));
+
+        // Fed one byte at a time: nothing is released before it is whole.
+        let mut scanner = FrameScanner::new(b"40".to_vec());
+        let mut released = Vec::new();
+        let mut tripped = false;
+        for byte in &stream {
+            let (ready, trip) = scanner.feed(std::slice::from_ref(byte));
+            released.extend(ready);
+            if trip {
+                tripped = true;
+                break;
+            }
+        }
+        assert!(tripped);
+        assert_eq!(released, stream[..before]);
+        assert_eq!(scanner.texts, ["0{\"sid\":\"a\"}", long.as_str()]);
+
+        // Not an upgrade: everything passes, nothing trips.
+        let mut scanner = FrameScanner::new(b"40".to_vec());
+        let plain = b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\n40";
+        assert_eq!(scanner.feed(plain), (plain.to_vec(), false));
+        assert_eq!(scanner.feed(b"40"), (b"40".to_vec(), false));
     }
 }

@@ -7,6 +7,8 @@
 //! * [`fault_proxy`] is a TCP proxy that cuts, refuses or blackholes connections on demand, for
 //!   reconnection tests.
 //! * [`hostile_server`] is a misbehaving Socket.IO server, for the hostile-input tests.
+//! * [`scripted_server`] is a websocket Socket.IO server whose every packet is written by the
+//!   test, for exact protocol scenarios (e.g. a transport that dies before CONNECT).
 //! * [`example_server()`] gives the examples their server: a URL from the command line, or the
 //!   in-process socketioxide server.
 #![forbid(unsafe_code)]
@@ -17,6 +19,7 @@ pub mod fault_proxy;
 pub mod hostile_server;
 pub mod peers;
 pub mod raw_http;
+pub mod scripted_server;
 pub mod socketioxide_server;
 
 pub use example_server::{example_server, ExampleServer};
