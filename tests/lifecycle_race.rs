@@ -1,13 +1,12 @@
 //! A transport that closes right after the server's CONNECT, while `connect_with` is still
 //! settling: the client must notice the loss and reconnect.
 //!
-//! Known bug, found while writing tests/recovery_before_connect.rs: when the engine closes
-//! between the namespace's CONNECT and `connect()` moving the lifecycle from `Connecting` to
-//! `Connected` (client/lifecycle.rs), `engine_closed` finds neither `Connected` (to start
-//! reconnecting) nor anything else to move, and `connect()` then sets `Connected` on a dead
-//! engine: `state()` says Connected, `connected()` false, and no reconnection ever comes.
-//! `reconnect()` has the same window between its `open()` and its move to `Connected`.
-//! About one scenario in three hits it on 2 cores; 20 in a row fail almost surely.
+//! The engine may close between the namespace's CONNECT and `connect()` moving the
+//! lifecycle from `Connecting` to `Connected` (client/lifecycle.rs). `settle` and
+//! `engine_closed` both decide under the connection's lock, so the loss is seen either
+//! before (connect() fails, and retries) or after (a reconnection starts). Before that
+//! fix, about one round in three here ended with `state()` Connected, `connected()`
+//! false and no reconnection, ever.
 
 use std::time::Duration;
 
@@ -15,7 +14,6 @@ use socketio::{AsyncClient, ConnectOptions, Transport};
 use socketio_suite::scripted_server::ScriptedServer;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-#[ignore = "known bug: a transport lost while connect() settles is never reconnected (lifecycle.rs)"]
 async fn a_transport_closed_right_after_connect_is_reconnected() {
     let mut stuck = Vec::new();
     for round in 0..20 {

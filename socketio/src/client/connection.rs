@@ -70,6 +70,9 @@ pub(crate) struct Connection {
     buffer: SendBuffer,
     pub(crate) recovery: Recovery,
     pub(crate) acks: AckTable,
+    /// A session whose engine closed while `connect()` or a reconnection was settling
+    /// it, and the namespaces to reconnect (None: none).
+    lost: Option<(u64, Option<Vec<String>>)>,
 }
 
 impl Connection {
@@ -82,6 +85,7 @@ impl Connection {
             buffer: SendBuffer::new(send_buffer),
             recovery: Recovery::default(),
             acks: AckTable::default(),
+            lost: None,
         }
     }
 
@@ -107,6 +111,24 @@ impl Connection {
 
     pub(crate) fn transport(&self) -> Option<Transport> {
         self.open_link().map(|link| link.outlet().transport())
+    }
+
+    /// Whether `session` is the current connection and its engine has not closed.
+    pub(crate) fn is_live(&self, session: u64) -> bool {
+        self.session == session && self.link.is_some()
+    }
+
+    /// Records that `session` was lost while being settled.
+    pub(crate) fn set_lost(&mut self, session: u64, resume: Option<Vec<String>>) {
+        self.lost = Some((session, resume));
+    }
+
+    /// Takes what `set_lost` recorded for `session`.
+    pub(crate) fn take_lost(&mut self, session: u64) -> Option<Option<Vec<String>>> {
+        match self.lost.take() {
+            Some((lost, resume)) if lost == session => Some(resume),
+            _ => None,
+        }
     }
 
     /// The current link, even if its engine closed.

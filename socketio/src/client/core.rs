@@ -9,8 +9,10 @@
 //! - [`RetryQueue`] (its own lock): the at-least-once emits.
 //! - [`Dispatcher`] (a leaf lock): the handler queue.
 //!
-//! **Lock order:** no lock is held while another is taken, except the dispatcher's,
-//! which is a leaf (taken last, nothing under it). No lock is held across an `.await`.
+//! **Lock order:** no lock is held while another is taken, except two leaves taken
+//! last, with nothing under them: the dispatcher's queue, and the lifecycle's watch,
+//! which moves under the connection's lock when a session is settled or lost (so the
+//! two are seen in one order). No lock is held across an `.await`.
 
 use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
 use std::time::Duration;

@@ -14,7 +14,7 @@ use super::options::ConnectOptions;
 use super::reason::DisconnectReason;
 use super::reconnect::{Backoff, Step};
 use super::router::Reader;
-use super::state::ConnectionState::*;
+use super::state::ConnectionState::{self, *};
 use crate::args::Payload;
 use crate::engineio::{CloseReason, EngineSocket};
 use crate::error::Error;
@@ -39,9 +39,19 @@ impl Core {
             options,
         };
         self.connection().target = Some(target.clone());
-        match self.open(&target, &namespaces).await {
-            Ok(()) => {
-                self.lifecycle.advance(Connecting, Connected);
+        let opened = self.open(&target, &namespaces).await;
+        match opened.and_then(|session| self.settle(session, Connecting)) {
+            // Connected, or disconnect() was called meanwhile (it wins).
+            Ok(Settled::Connected | Settled::Cancelled) => Ok(()),
+            // Connected, then lost at once: as if it had happened a moment later.
+            Ok(Settled::Lost { resume }) => {
+                if let Some(namespaces) = resume {
+                    let core = self.clone();
+                    let error = Error::ConnectionFailed("connection lost".into());
+                    tokio::spawn(async move {
+                        let _ = core.reconnect(namespaces, error).await;
+                    });
+                }
                 Ok(())
             }
             Err(error) => {
@@ -60,8 +70,8 @@ impl Core {
     }
 
     /// Opens the engine, asks for `namespaces`, and (unless `wait(false)`) waits up to
-    /// `wait_timeout` for the server to accept them all.
-    async fn open(self: &Arc<Self>, target: &Target, namespaces: &[String]) -> Result<(), Error> {
+    /// `wait_timeout` for the server to accept them all; returns the connection's session.
+    async fn open(self: &Arc<Self>, target: &Target, namespaces: &[String]) -> Result<u64, Error> {
         // Handlers may run from here on (connect_error included).
         self.start_tasks();
         let tls = self.tls.clone().map_err(Error::Tls)?;
@@ -93,7 +103,7 @@ impl Core {
             Core::engine_closed,
         ));
         if !target.options.wait {
-            return Ok(());
+            return Ok(session);
         }
         let all = async {
             for (namespace, waiter) in waiters {
@@ -112,7 +122,38 @@ impl Core {
         };
         tokio::time::timeout(target.options.wait_timeout, all)
             .await
-            .map_err(|_| Error::Timeout)?
+            .map_err(|_| Error::Timeout)??;
+        Ok(session)
+    }
+
+    /// Moves from `from` (`Connecting` or `Reconnecting`) to `Connected` once `open`
+    /// succeeded. Under the connection's lock, as `engine_closed` decides, so an engine
+    /// that closed meanwhile is seen either before (`Lost`: the state moves on as
+    /// `engine_closed` would have moved it from `Connected`) or after (`engine_closed`
+    /// finds `Connected` and reconnects), never in between.
+    fn settle(&self, session: u64, from: ConnectionState) -> Result<Settled, Error> {
+        let mut connection = self.connection();
+        if connection.is_live(session) {
+            return Ok(match self.lifecycle.advance(from, Connected) {
+                true => Settled::Connected,
+                false => Settled::Cancelled,
+            });
+        }
+        let Some(resume) = connection.take_lost(session) else {
+            // No namespace had connected (`wait(false)`): an attempt that failed.
+            return Err(Error::ConnectionFailed(
+                "connection lost while connecting".into(),
+            ));
+        };
+        let to = if resume.is_some() {
+            Reconnecting
+        } else {
+            Disconnected
+        };
+        Ok(match from == to || self.lifecycle.advance(from, to) {
+            true => Settled::Lost { resume },
+            false => Settled::Cancelled,
+        })
     }
 
     /// Starts the dispatcher and, with `retries`, the retry worker (once).
@@ -159,13 +200,18 @@ impl Core {
             }
             let number = Payload::new(&attempt).unwrap_or_default();
             self.trigger("/", "reconnect_attempt", number.clone());
-            match self.open(&target, &namespaces).await {
-                Ok(()) if self.lifecycle.advance(Reconnecting, Connected) => {
+            let opened = self.open(&target, &namespaces).await;
+            match opened.and_then(|session| self.settle(session, Reconnecting)) {
+                Ok(Settled::Connected) => {
                     info!(target: "socketio", attempt, "reconnected");
                     self.trigger("/", "reconnect", number);
                     return Ok(());
                 }
-                Ok(()) => {
+                Ok(Settled::Lost { resume: Some(_) }) => {
+                    last = Error::ConnectionFailed("connection lost".into());
+                }
+                Ok(Settled::Lost { resume: None }) => return Err(Error::NotConnected),
+                Ok(Settled::Cancelled) => {
                     // disconnect() was called meanwhile.
                     self.close_connection(None).await;
                     return Err(Error::NotConnected);
@@ -182,10 +228,31 @@ impl Core {
     /// The engine of `session` closed: every namespace is lost; the client reconnects
     /// when the loss was an accident. Called by the router, on the engine's task.
     fn engine_closed(self: &Arc<Self>, session: u64, reason: CloseReason) {
-        let Some(closed) = self.connection().closed(session) else {
-            return;
-        };
         let reason = disconnect_reason(&reason);
+        // The state moves under the connection's lock: see `settle`.
+        let (closed, reconnect) = {
+            let mut connection = self.connection();
+            let Some(closed) = connection.closed(session) else {
+                return;
+            };
+            let resume = reason.is_accidental()
+                && self.config.reconnection.enabled
+                && !closed.connected.is_empty();
+            let reconnect = match self.lifecycle.get() {
+                Connected if resume => self.lifecycle.advance(Connected, Reconnecting),
+                Connected => {
+                    self.lifecycle.advance(Connected, Disconnected);
+                    false
+                }
+                // `open` succeeded or is about to: `settle` takes it from here.
+                Connecting | Reconnecting if !closed.connected.is_empty() => {
+                    connection.set_lost(session, resume.then(|| closed.connected.clone()));
+                    false
+                }
+                _ => false,
+            };
+            (closed, reconnect)
+        };
         info!(target: "socketio", %reason, "connection closed");
         closed.failed.notify();
         for namespace in &closed.connected {
@@ -195,18 +262,12 @@ impl Core {
             let message = format!("connection closed: {reason}");
             let _ = waiter.send(Err(Error::ConnectionFailed(message)));
         }
-        if reason.is_accidental()
-            && self.config.reconnection.enabled
-            && !closed.connected.is_empty()
-            && self.lifecycle.advance(Connected, Reconnecting)
-        {
+        if reconnect {
             let core = self.clone();
             let error = Error::ConnectionFailed(format!("connection lost: {reason}"));
             tokio::spawn(async move {
                 let _ = core.reconnect(closed.connected, error).await;
             });
-        } else {
-            self.lifecycle.advance(Connected, Disconnected);
         }
     }
 
@@ -276,4 +337,15 @@ fn disconnect_reason(reason: &CloseReason) -> DisconnectReason {
         CloseReason::InvalidInput(_) => DisconnectReason::ParseError,
         CloseReason::TransportError(_) => DisconnectReason::TransportError,
     }
+}
+
+/// How a successful `open` ended.
+enum Settled {
+    /// Connected.
+    Connected,
+    /// `disconnect()` was called meanwhile.
+    Cancelled,
+    /// The engine closed right after the namespaces connected; `resume` holds the
+    /// namespaces to reconnect (None: not to reconnect; the client is disconnected).
+    Lost { resume: Option<Vec<String>> },
 }
