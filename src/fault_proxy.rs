@@ -12,6 +12,8 @@
 //!   are held, not dropped (a TCP stream never loses bytes in the middle): going back to
 //!   [`ProxyMode::Forward`] delivers them, like a network that comes back;
 //! * [`FaultProxy::cut_every`] cuts everything periodically (a flaky network);
+//! * [`FaultProxy::cut_each_between`] cuts each connection on its own, at a random time in a
+//!   range after it opened (many clients on a flaky network, each losing it at another time);
 //! * [`FaultProxy::set_target`] sends later connections elsewhere (e.g. a restarted server).
 //!
 //! Like [`crate::socketioxide_server`], the proxy runs on its own thread with its own tokio
@@ -32,6 +34,9 @@
 //! proxy.set_mode(ProxyMode::Forward); // ... and then succeed
 //! assert!(proxy.accepted() >= 2);
 //! proxy.cut_every(Duration::from_millis(500)); // a flaky network
+//! // ... or each connection on its own, 0.5 to 1.5 s after it opened:
+//! proxy.cut_each_between(Duration::from_millis(500), Duration::from_millis(1500));
+//! proxy.stop_cutting();
 //! ```
 
 use std::collections::HashMap;
@@ -81,6 +86,10 @@ struct Shared {
     accepted: AtomicUsize,
     next_id: AtomicU64,
     mode: watch::Sender<ProxyMode>,
+    /// The range of [`FaultProxy::cut_each_between`], while it is on.
+    lifetime: watch::Sender<Option<(Duration, Duration)>>,
+    /// The state of the random number generator that draws the lifetimes (splitmix64).
+    random: AtomicU64,
     /// Open connections, by id.
     conns: Mutex<HashMap<u64, Conn>>,
 }
@@ -106,6 +115,31 @@ impl Shared {
             }
             conn.kill.notify_one();
         }
+    }
+
+    /// Shuts down both sockets of one connection (if still open) and tells its task to stop.
+    fn cut_one(&self, id: u64) {
+        let conn = self.conns.lock().unwrap().remove(&id);
+        if let Some(conn) = conn {
+            let _ = conn.client.shutdown(Shutdown::Both);
+            if let Some(upstream) = &conn.upstream {
+                let _ = upstream.shutdown(Shutdown::Both);
+            }
+            conn.kill.notify_one();
+        }
+    }
+
+    /// A uniformly random duration in `[min, max]` (splitmix64: no dependency, good enough).
+    fn random_between(&self, min: Duration, max: Duration) -> Duration {
+        let mut z = self
+            .random
+            .fetch_add(0x9e37_79b9_7f4a_7c15, Ordering::Relaxed)
+            .wrapping_add(0x9e37_79b9_7f4a_7c15);
+        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+        z ^= z >> 31;
+        let span = max.saturating_sub(min).as_nanos() as u64;
+        min + Duration::from_nanos(if span == 0 { 0 } else { z % (span + 1) })
     }
 }
 
@@ -158,6 +192,8 @@ impl FaultProxy {
             accepted: AtomicUsize::new(0),
             next_id: AtomicU64::new(0),
             mode: watch::channel(ProxyMode::Forward).0,
+            lifetime: watch::channel(None).0,
+            random: AtomicU64::new(seed(port)),
             conns: Mutex::new(HashMap::new()),
         });
         let (shutdown_tx, shutdown_rx) = oneshot::channel::<()>();
@@ -240,11 +276,26 @@ impl FaultProxy {
         }
     }
 
-    /// Stops the loop started by [`FaultProxy::cut_every`] (no-op if none).
+    /// Cuts each connection on its own, at a random time between `min` and `max` (uniformly
+    /// drawn per connection) after it was accepted, or after this call for the connections
+    /// already open, until [`FaultProxy::stop_cutting`] or drop. Unlike [`FaultProxy::cut_every`],
+    /// the connections of many clients die at different times. Calling it again draws new times
+    /// in the new range for every open connection.
+    ///
+    /// # Panics
+    /// When `min > max`.
+    pub fn cut_each_between(&self, min: Duration, max: Duration) {
+        assert!(min <= max, "cut_each_between: {min:?} > {max:?}");
+        self.shared.lifetime.send_replace(Some((min, max)));
+    }
+
+    /// Stops the loop started by [`FaultProxy::cut_every`] and the cuts of
+    /// [`FaultProxy::cut_each_between`] (no-op if none): the connections open now stay open.
     pub fn stop_cutting(&self) {
         if let Some(task) = self.cutter.lock().unwrap().take() {
             task.abort();
         }
+        self.shared.lifetime.send_replace(None);
     }
 
     /// How many connections the proxy accepted so far, in every mode.
@@ -327,6 +378,10 @@ async fn handle_connection(client: TcpStream, shared: Arc<Shared>) -> io::Result
     let mut mode = shared.mode.subscribe();
     tokio::select! {
         _ = kill.notified() => Ok(()),
+        () = lifetime(&shared) => {
+            shared.cut_one(id);
+            Ok(())
+        }
         res = async {
             // A connection accepted in Blackhole mode waits, unanswered, for the network to return.
             if wait_not_blackhole(&mut mode).await == ProxyMode::Refuse {
@@ -352,6 +407,38 @@ async fn handle_connection(client: TcpStream, shared: Arc<Shared>) -> io::Result
             )?;
             Ok(())
         } => res,
+    }
+}
+
+/// A seed for [`Shared::random_between`]: the clock and the port, so that proxies differ.
+fn seed(port: u16) -> u64 {
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_nanos() as u64);
+    nanos ^ (u64::from(port) << 48)
+}
+
+/// Returns when the connection's time is up under [`FaultProxy::cut_each_between`]: a random
+/// time in the range after the range was set (or after the connection was accepted, when it was
+/// set before). Never returns while the range is unset; a new range draws a new time.
+async fn lifetime(shared: &Shared) {
+    let mut range = shared.lifetime.subscribe();
+    loop {
+        let current = *range.borrow_and_update();
+        let changed = match current {
+            None => range.changed().await,
+            Some((min, max)) => {
+                let sleep = tokio::time::sleep(shared.random_between(min, max));
+                tokio::select! {
+                    () = sleep => return,
+                    changed = range.changed() => changed,
+                }
+            }
+        };
+        if changed.is_err() {
+            // The proxy is going away.
+            std::future::pending::<()>().await;
+        }
     }
 }
 
