@@ -25,7 +25,6 @@
 //!
 //! ```text
 //! tests/peers/install.sh    # once: the pinned Node socket.io 4.8.4 peer
-//! export CARGO_TARGET_DIR=... # as usual
 //! cargo test --release --test soak -- --ignored --nocapture random_cuts
 //! SOAK_CLIENTS=100 SOAK_SECS=300 cargo test --release --test soak -- --ignored --nocapture periodic_cuts
 //! SOAK_CLIENTS=20 SOAK_SECS=60 cargo test --release --test soak -- --ignored --nocapture  # both, short
@@ -258,19 +257,47 @@ struct Tick {
     i: u64,
 }
 
-/// The stream as one client handled it.
+/// The stream as one client handled it. One bit per index, so that the soak's own bookkeeping
+/// stays out of the RSS it reports (a few hundred bytes per client and minute).
 #[derive(Default)]
 struct Seen {
-    /// Deliveries per index.
-    counts: Vec<u32>,
+    /// Bit `i`: index `i` was delivered.
+    bits: Vec<u64>,
     /// Every delivery.
     handled: u64,
     /// Distinct indices delivered.
     unique: u64,
+    /// Deliveries of an index delivered before.
+    duplicates: u64,
     /// First deliveries of an index below one delivered before.
     out_of_order: u64,
     /// The highest index delivered so far.
     max: Option<u64>,
+}
+
+impl Seen {
+    fn has(&self, i: u64) -> bool {
+        self.bits
+            .get((i / 64) as usize)
+            .is_some_and(|word| word & (1 << (i % 64)) != 0)
+    }
+
+    /// Records a delivery of `i`; false when `i` was delivered before.
+    fn record(&mut self, i: u64) -> bool {
+        let word = (i / 64) as usize;
+        if self.bits.len() <= word {
+            self.bits.resize(word + 1, 0);
+        }
+        let first = self.bits[word] & (1 << (i % 64)) == 0;
+        self.bits[word] |= 1 << (i % 64);
+        first
+    }
+
+    /// How many distinct indices at or above `n` were delivered.
+    fn at_or_above(&self, n: u64) -> u64 {
+        let top = self.bits.len() as u64 * 64;
+        (n..top).filter(|&i| self.has(i)).count() as u64
+    }
 }
 
 /// What a client's handlers record.
@@ -328,13 +355,10 @@ impl SoakNamespace {
     #[event("soak_tick")]
     fn tick(&self, tick: Tick) {
         let mut seen = self.0.seen.lock().unwrap();
-        let i = tick.i as usize;
-        if seen.counts.len() <= i {
-            seen.counts.resize(i + 1, 0);
-        }
-        seen.counts[i] += 1;
         seen.handled += 1;
-        if seen.counts[i] == 1 {
+        if !seen.record(tick.i) {
+            seen.duplicates += 1;
+        } else {
             seen.unique += 1;
             if seen.max.is_some_and(|max| tick.i < max) {
                 seen.out_of_order += 1;
@@ -360,7 +384,59 @@ struct Work {
     calls_wrong: u64,
     calls_failed: BTreeMap<String, u64>,
     calls_hung: u64,
-    call_ms: Vec<u32>,
+    call_ms: Latencies,
+}
+
+/// A histogram of call latencies with two significant digits (1 ms steps below 100 ms, 10 ms
+/// below 1 s, 100 ms below 10 s, 1 s below 60 s, then one bucket): a fixed, small size whatever
+/// the length of the run, so that it stays out of the RSS the soak reports.
+struct Latencies(Vec<u32>);
+
+/// The buckets' upper bounds, in ms (the last one: a minute or more).
+fn latency_bounds() -> impl Iterator<Item = u64> {
+    (1..=100)
+        .chain((11..=100).map(|b| b * 10))
+        .chain((11..=100).map(|b| b * 100))
+        .chain((11..=60).map(|b| b * 1000))
+        .chain(std::iter::once(u64::MAX))
+}
+
+impl Default for Latencies {
+    fn default() -> Self {
+        Latencies(vec![0; latency_bounds().count()])
+    }
+}
+
+impl Latencies {
+    fn add(&mut self, d: Duration) {
+        let ms = d.as_millis() as u64;
+        let bucket = latency_bounds().position(|bound| ms < bound).unwrap();
+        self.0[bucket] += 1;
+    }
+
+    fn merge(&mut self, other: &Latencies) {
+        for (into, from) in self.0.iter_mut().zip(&other.0) {
+            *into += from;
+        }
+    }
+
+    /// The upper bound, in ms, of the bucket holding the `p` quantile (`None` when empty,
+    /// 60000+ reported as 60000).
+    fn quantile(&self, p: f64) -> Option<u64> {
+        let total: u64 = self.0.iter().map(|&c| u64::from(c)).sum();
+        if total == 0 {
+            return None;
+        }
+        let rank = ((total as f64 * p).ceil() as u64).clamp(1, total);
+        let mut seen = 0;
+        for (count, bound) in self.0.iter().zip(latency_bounds()) {
+            seen += u64::from(*count);
+            if seen >= rank {
+                return Some(bound.min(60_000));
+            }
+        }
+        None
+    }
 }
 
 /// The server's count of a client's emits (`soak_emit_report`).
@@ -443,20 +519,20 @@ impl Soaker {
     /// Emits and calls until `until`.
     async fn work(&self, config: &Config, until: tokio::time::Instant) -> Work {
         let emitter = async {
-            let mut work = Work::default();
+            let (mut emitted, mut errors) = (0u64, BTreeMap::<String, u64>::new());
             let Some(every) = period(config.emit_rate) else {
-                return work;
+                return (emitted, errors);
             };
             let mut ticks = tokio::time::interval(every);
             ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
             loop {
                 ticks.tick().await;
                 if tokio::time::Instant::now() >= until {
-                    return work;
+                    return (emitted, errors);
                 }
-                match self.sio.emit("soak_emit", (&self.key, work.emitted)).await {
-                    Ok(()) => work.emitted += 1,
-                    Err(e) => *work.emit_errors.entry(kind(&e)).or_default() += 1,
+                match self.sio.emit("soak_emit", (&self.key, emitted)).await {
+                    Ok(()) => emitted += 1,
+                    Err(e) => *errors.entry(kind(&e)).or_default() += 1,
                 }
             }
         };
@@ -477,7 +553,7 @@ impl Soaker {
                 match tokio::time::timeout(config.hang, call).await {
                     Ok(Ok(sum)) if sum == n + 7 => {
                         work.calls_answered += 1;
-                        work.call_ms.push(started.elapsed().as_millis() as u32);
+                        work.call_ms.add(started.elapsed());
                     }
                     Ok(Ok(_)) => work.calls_wrong += 1,
                     Ok(Err(e)) => *work.calls_failed.entry(kind(&e)).or_default() += 1,
@@ -486,10 +562,10 @@ impl Soaker {
             }
             work
         };
-        let (emits, calls) = tokio::join!(emitter, caller);
+        let ((emitted, emit_errors), calls) = tokio::join!(emitter, caller);
         Work {
-            emitted: emits.emitted,
-            emit_errors: emits.emit_errors,
+            emitted,
+            emit_errors,
             ..calls
         }
     }
@@ -605,14 +681,6 @@ fn rss_summary(samples: &Samples, secs: u64, window: Duration, pick: usize) -> V
         "window_secs": w,
         "samples": values.len(),
     })
-}
-
-fn percentile(sorted: &[u32], p: f64) -> Option<u32> {
-    if sorted.is_empty() {
-        return None;
-    }
-    let rank = ((sorted.len() as f64 - 1.0) * p).round() as usize;
-    Some(sorted[rank])
 }
 
 fn add_counts(into: &mut BTreeMap<String, u64>, from: &BTreeMap<String, u64>) {
@@ -873,7 +941,7 @@ fn report(input: ReportInput<'_>) -> Value {
     // The calls.
     let (mut answered, mut wrong, mut hung) = (0u64, 0u64, 0u64);
     let mut failed = BTreeMap::new();
-    let mut call_ms: Vec<u32> = Vec::new();
+    let mut call_ms = Latencies::default();
     // Connections.
     let (mut reconnections, mut recovered, mut not_recovered) = (0u64, 0u64, 0u64);
     let mut disconnects = BTreeMap::new();
@@ -890,16 +958,10 @@ fn report(input: ReportInput<'_>) -> Value {
         let stream_checked = ending.streamed.is_some() || config.stream_rate <= 0.0;
         unverified_streams += usize::from(!stream_checked);
         let n = ending.streamed.unwrap_or(0);
-        let missing_ids: Vec<u64> = (0..n)
-            .filter(|&i| seen.counts.get(i as usize).is_none_or(|&c| c == 0))
-            .collect();
-        let client_duplicates: u64 = seen
-            .counts
-            .iter()
-            .map(|&c| u64::from(c.saturating_sub(1)))
-            .sum();
+        let missing_ids: Vec<u64> = (0..n).filter(|&i| !seen.has(i)).collect();
+        let client_duplicates = seen.duplicates;
         let client_unexpected = if stream_checked {
-            seen.counts.len().saturating_sub(n as usize) as u64
+            seen.at_or_above(n)
         } else {
             0
         };
@@ -932,7 +994,7 @@ fn report(input: ReportInput<'_>) -> Value {
         wrong += work.calls_wrong;
         hung += work.calls_hung;
         add_counts(&mut failed, &work.calls_failed);
-        call_ms.extend(&work.call_ms);
+        call_ms.merge(&work.call_ms);
 
         let connects = state.connects.load(Ordering::Relaxed);
         let client_recovered = state.recovered.load(Ordering::Relaxed);
@@ -975,7 +1037,6 @@ fn report(input: ReportInput<'_>) -> Value {
             }));
         }
     }
-    call_ms.sort_unstable();
     calm_secs.sort_by(f64::total_cmp);
     let failed_total: u64 = failed.values().sum();
 
@@ -1076,9 +1137,9 @@ fn report(input: ReportInput<'_>) -> Value {
             "hung": hung,
             "wrong": wrong,
             "answered_ms": {
-                "p50": percentile(&call_ms, 0.5),
-                "p99": percentile(&call_ms, 0.99),
-                "max": call_ms.last(),
+                "p50": call_ms.quantile(0.5),
+                "p99": call_ms.quantile(0.99),
+                "max": call_ms.quantile(1.0),
             },
         },
         "connections": {
