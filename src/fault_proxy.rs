@@ -12,6 +12,8 @@
 //!   are held, not dropped (a TCP stream never loses bytes in the middle): going back to
 //!   [`ProxyMode::Forward`] delivers them, like a network that comes back;
 //! * [`FaultProxy::cut_every`] cuts everything periodically (a flaky network);
+//! * [`FaultProxy::cut_each_between`] cuts each connection on its own, at a random time in a
+//!   range after it opened (many clients on a flaky network, each losing it at another time);
 //! * [`FaultProxy::set_target`] sends later connections elsewhere (e.g. a restarted server);
 //! * [`FaultProxy::cut_next_before_frame`] arms a one-shot trip wire on the next connection: it
 //!   forwards the server's websocket frames one by one and cuts the connection right before
@@ -36,6 +38,9 @@
 //! proxy.set_mode(ProxyMode::Forward); // ... and then succeed
 //! assert!(proxy.accepted() >= 2);
 //! proxy.cut_every(Duration::from_millis(500)); // a flaky network
+//! // ... or each connection on its own, 0.5 to 1.5 s after it opened:
+//! proxy.cut_each_between(Duration::from_millis(500), Duration::from_millis(1500));
+//! proxy.stop_cutting();
 //! ```
 
 use std::collections::HashMap;
@@ -85,6 +90,8 @@ struct Shared {
     accepted: AtomicUsize,
     next_id: AtomicU64,
     mode: watch::Sender<ProxyMode>,
+    /// The range of [`FaultProxy::cut_each_between`], while it is on.
+    lifetime: watch::Sender<Option<(Duration, Duration)>>,
     /// Open connections, by id.
     conns: Mutex<HashMap<u64, Conn>>,
     /// The trip wire for the next connection accepted, see [`FaultProxy::cut_next_before_frame`].
@@ -116,7 +123,7 @@ impl Shared {
         }
     }
 
-    /// [`Shared::cut`] for one connection.
+    /// Shuts down both sockets of one connection (if still open) and tells its task to stop.
     fn cut_one(&self, id: u64) {
         let conn = self.conns.lock().unwrap().remove(&id);
         if let Some(conn) = conn {
@@ -126,6 +133,11 @@ impl Shared {
             }
             conn.kill.notify_one();
         }
+    }
+
+    /// A uniformly random duration in `[min, max]`.
+    fn random_between(&self, min: Duration, max: Duration) -> Duration {
+        min + max.saturating_sub(min).mul_f64(fastrand::f64())
     }
 }
 
@@ -178,6 +190,7 @@ impl FaultProxy {
             accepted: AtomicUsize::new(0),
             next_id: AtomicU64::new(0),
             mode: watch::channel(ProxyMode::Forward).0,
+            lifetime: watch::channel(None).0,
             conns: Mutex::new(HashMap::new()),
             next_tripwire: Mutex::new(None),
             tripped: Mutex::new(None),
@@ -262,11 +275,26 @@ impl FaultProxy {
         }
     }
 
-    /// Stops the loop started by [`FaultProxy::cut_every`] (no-op if none).
+    /// Cuts each connection on its own, at a random time between `min` and `max` (uniformly
+    /// drawn per connection) after it was accepted, or after this call for the connections
+    /// already open, until [`FaultProxy::stop_cutting`] or drop. Unlike [`FaultProxy::cut_every`],
+    /// the connections of many clients die at different times. Calling it again draws new times
+    /// in the new range for every open connection.
+    ///
+    /// # Panics
+    /// When `min > max`.
+    pub fn cut_each_between(&self, min: Duration, max: Duration) {
+        assert!(min <= max, "cut_each_between: {min:?} > {max:?}");
+        self.shared.lifetime.send_replace(Some((min, max)));
+    }
+
+    /// Stops the loop started by [`FaultProxy::cut_every`] and the cuts of
+    /// [`FaultProxy::cut_each_between`] (no-op if none): the connections open now stay open.
     pub fn stop_cutting(&self) {
         if let Some(task) = self.cutter.lock().unwrap().take() {
             task.abort();
         }
+        self.shared.lifetime.send_replace(None);
     }
 
     /// Arms a one-shot trip wire on the next connection the proxy accepts (and forwards): the
@@ -372,6 +400,10 @@ async fn handle_connection(client: TcpStream, shared: Arc<Shared>) -> io::Result
     let mut mode = shared.mode.subscribe();
     tokio::select! {
         _ = kill.notified() => Ok(()),
+        () = lifetime(&shared) => {
+            shared.cut_one(id);
+            Ok(())
+        }
         res = async {
             // A connection accepted in Blackhole mode waits, unanswered, for the network to return.
             if wait_not_blackhole(&mut mode).await == ProxyMode::Refuse {
@@ -407,6 +439,30 @@ async fn handle_connection(client: TcpStream, shared: Arc<Shared>) -> io::Result
             tokio::try_join!(pump(client_r, upstream_w, shared.mode.subscribe()), downstream)?;
             Ok(())
         } => res,
+    }
+}
+
+/// Returns when the connection's time is up under [`FaultProxy::cut_each_between`]: a random
+/// time in the range after the range was set (or after the connection was accepted, when it was
+/// set before). Never returns while the range is unset; a new range draws a new time.
+async fn lifetime(shared: &Shared) {
+    let mut range = shared.lifetime.subscribe();
+    loop {
+        let current = *range.borrow_and_update();
+        let changed = match current {
+            None => range.changed().await,
+            Some((min, max)) => {
+                let sleep = tokio::time::sleep(shared.random_between(min, max));
+                tokio::select! {
+                    () = sleep => return,
+                    changed = range.changed() => changed,
+                }
+            }
+        };
+        if changed.is_err() {
+            // The proxy is going away.
+            std::future::pending::<()>().await;
+        }
     }
 }
 

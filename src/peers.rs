@@ -130,6 +130,18 @@ pub struct PeerOptions {
     /// Enables socket.io's connection state recovery (Node.js only; ignored by the other peers).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub connection_state_recovery: Option<bool>,
+    /// With [`PeerOptions::connection_state_recovery`]: how long a disconnected session (and the
+    /// events sent meanwhile) is kept for recovery, in milliseconds: socket.io's
+    /// `maxDisconnectionDuration` (default 120000). Node.js only.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub recovery_max_disconnection_ms: Option<u64>,
+    /// With [`PeerOptions::connection_state_recovery`]: also drop the expired sessions and stored
+    /// events every this many milliseconds. socket.io's adapter does it once a minute, so it keeps
+    /// up to a minute of events more than needed, and a recovery looks its offset up among all of
+    /// them, one by one: under many clients and many events that lookup is what the server spends
+    /// its time on. Node.js only (default: only socket.io's own sweep).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub recovery_sweep_ms: Option<u64>,
     /// Also accept Engine.IO v3 clients (`EIO=3`, the Socket.IO 2 protocol): socket.io's
     /// `allowEIO3` (Node.js only; serialized as `allowEIO3`).
     #[serde(rename = "allowEIO3", skip_serializing_if = "Option::is_none")]

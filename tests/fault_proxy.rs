@@ -304,6 +304,45 @@ fn cut_every_cuts_periodically_until_stopped() {
 }
 
 #[test]
+fn cut_each_between_cuts_every_connection_on_its_own_clock() {
+    let echo = EchoServer::start();
+    let proxy = FaultProxy::start(echo.port);
+    // Open before the range is set: its clock starts with the call.
+    let mut early = connect(&proxy);
+    round_trip(&mut early, b"e");
+    let (min, max) = (Duration::from_millis(150), Duration::from_millis(300));
+    let set = Instant::now();
+    proxy.cut_each_between(min, max);
+    let mut streams: Vec<(TcpStream, Instant)> = (0..6)
+        .map(|_| {
+            let mut s = connect(&proxy);
+            round_trip(&mut s, b"x");
+            (s, Instant::now())
+        })
+        .collect();
+    streams.insert(0, (early, set));
+    // Each one lives between `min` and `max` (plus scheduling slack), whoever else is cut.
+    for (i, (stream, opened)) in streams.iter_mut().enumerate() {
+        expect_closed(stream, "a connection whose time is up");
+        let lived = opened.elapsed();
+        assert!(
+            lived + Duration::from_millis(20) >= min && lived <= max + Duration::from_millis(250),
+            "connection {i} lived {lived:?}"
+        );
+    }
+    for _ in 0..streams.len() {
+        echo.expect_closed("the server side of a cut connection");
+    }
+    proxy.stop_cutting();
+    let mut s = connect(&proxy);
+    round_trip(&mut s, b"y");
+    // Longer than the range without a cut.
+    std::thread::sleep(max);
+    expect_silence(&mut s, "after stop_cutting");
+    round_trip(&mut s, b"z");
+}
+
+#[test]
 fn an_unreachable_target_closes_the_client() {
     // A port nobody listens on (bound, then released).
     let port = TcpListener::bind(("127.0.0.1", 0))

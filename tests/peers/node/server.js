@@ -4,13 +4,18 @@
 //   options (all optional): pingInterval, pingTimeout (ms), maxHttpBufferSize (bytes),
 //   transports (["polling", "websocket"]), path (default "/socket.io"),
 //   connectionStateRecovery (bool), port (default 0: ephemeral).
+//   recoveryMaxDisconnectionMs (with connectionStateRecovery): maxDisconnectionDuration (default 120000).
+//   recoverySweepMs (with connectionStateRecovery): also drop expired sessions and stored packets every
+//     this many ms (socket.io's adapter does it every 60 s; see the sweep below).
 //   allowEIO3 (bool): also accept Engine.IO v3 clients (Socket.IO v2 protocol, `EIO=3`).
 //   parser ("msgpack"): use socket.io-msgpack-parser instead of the default JSON parser: every
 //     Socket.IO packet is one binary Engine.IO message holding a msgpack map {type, nsp, data, id?}.
 //
 // Listens on 127.0.0.1 (on `port`, else an ephemeral port), and prints exactly one line `LISTENING <port>` to stdout.
 // Exits when stdin reaches EOF (unless stdin is a TTY) and on SIGTERM/SIGINT.
-// The behaviour is shared with ../python/server.py and src/socketioxide_server.rs: keep them in sync.
+// The behaviour is shared with ../python/server.py and src/socketioxide_server.rs: keep them in sync
+// (except the `soak_*` events, which only this peer has: they are for the chaos soak, tests/soak.rs,
+// and need connection state recovery).
 "use strict";
 
 const http = require("http");
@@ -36,7 +41,10 @@ else if (options.parser != null && options.parser !== "default") throw new Error
 // a client that reconnects with `{pid, offset}` in its CONNECT auth gets the same sid and pid back,
 // and the packets it missed, and skips the middlewares (refuseForbidden).
 if (options.connectionStateRecovery) {
-  serverOptions.connectionStateRecovery = { maxDisconnectionDuration: 2 * 60 * 1000, skipMiddlewares: true };
+  serverOptions.connectionStateRecovery = {
+    maxDisconnectionDuration: options.recoveryMaxDisconnectionMs != null ? options.recoveryMaxDisconnectionMs : 2 * 60 * 1000,
+    skipMiddlewares: true,
+  };
 }
 
 // `tls: {key, cert, ca?, requestCert?}` (PEM strings): serve HTTPS (and WSS) instead.
@@ -53,6 +61,14 @@ const io = new Server(httpServer, serverOptions);
 
 // Per-server counters for `count` / `get_count`: key -> { total, ids: Set<json> }.
 const counters = new Map();
+
+// The chaos soak (tests/soak.rs). Each soak client picks a key and connects with auth {soak: key}.
+// soakStreams: key -> { n: events emitted so far, timer }, the persistent stream of the key.
+// soakEmits: key -> { total, ids: Set<number>, duplicates, outOfOrder, maxId }, the counter of its
+// retried emits (counted once per id; `outOfOrder`: a new id below one already seen).
+const soakStreams = new Map();
+const soakEmits = new Map();
+const soakRoom = (key) => `soak:${key}`;
 
 // Auth payload as sent by the client, per engine.io connection and namespace. socket.io defaults a
 // missing auth to `{}`; the other peers cannot tell `{}` from "no auth", so both are reported as null.
@@ -202,6 +218,70 @@ function onConnection(socket) {
     if (ack) ack({ total: c ? c.total : 0, unique: c ? c.ids.size : 0 });
   });
 
+  // --- the chaos soak (tests/soak.rs) ---
+  // A socket whose CONNECT auth has `soak: key` joins the room soak:<key>. The room is part of the
+  // session, so a recovered socket is in it again; a new session of the same client rejoins it here.
+  const soakKey = socket.handshake.auth && socket.handshake.auth.soak;
+  if (typeof soakKey === "string") socket.join(soakRoom(soakKey));
+
+  // `soak_stream_start` (key, interval_ms): starts the key's stream, if not started yet: the event
+  // `soak_tick` {i: n} for n = 0, 1, ... to the room soak:<key>, the first at once, then one every
+  // interval_ms, whether the client is connected or not. Broadcasts to a room go through the
+  // adapter, so with connection state recovery each tick gets an offset and is stored and replayed
+  // to a recovered session. Acks the number of ticks emitted so far.
+  on("soak_stream_start", ([key, interval], ack) => {
+    const k = String(key);
+    let st = soakStreams.get(k);
+    if (!st) {
+      const nsp = socket.nsp;
+      st = { n: 0, timer: null };
+      const tick = () => nsp.to(soakRoom(k)).emit("soak_tick", { i: st.n++ });
+      tick();
+      st.timer = setInterval(tick, Math.max(1, interval | 0));
+      soakStreams.set(k, st);
+    }
+    if (ack) ack(st.n);
+  });
+
+  // `soak_stream_stop` (key): stops the key's stream; acks the number of ticks it emitted
+  // (null if there was none). The ack follows the last tick on the wire.
+  on("soak_stream_stop", ([key], ack) => {
+    const k = String(key);
+    const st = soakStreams.get(k);
+    if (st) {
+      clearInterval(st.timer);
+      soakStreams.delete(k);
+    }
+    if (ack) ack(st ? st.n : null);
+  });
+
+  // `soak_emit` (key, id): counts an emit of the key once per id; acks true.
+  on("soak_emit", ([key, id], ack) => {
+    const k = String(key);
+    let c = soakEmits.get(k);
+    if (!c) soakEmits.set(k, (c = { total: 0, ids: new Set(), duplicates: 0, outOfOrder: 0, maxId: -1 }));
+    c.total += 1;
+    if (c.ids.has(id)) {
+      c.duplicates += 1;
+    } else {
+      c.ids.add(id);
+      if (typeof id === "number") {
+        if (id < c.maxId) c.outOfOrder += 1;
+        else c.maxId = id;
+      }
+    }
+    if (ack) ack(true);
+  });
+
+  // `soak_emit_report` (key): acks {total, unique, duplicates, out_of_order, max_id} of the key.
+  on("soak_emit_report", ([key], ack) => {
+    const c = soakEmits.get(String(key));
+    if (!ack) return;
+    ack(c
+      ? { total: c.total, unique: c.ids.size, duplicates: c.duplicates, out_of_order: c.outOfOrder, max_id: c.maxId }
+      : { total: 0, unique: 0, duplicates: 0, out_of_order: 0, max_id: -1 });
+  });
+
   on("emit_bytes_len", (args, ack) => {
     if (ack) ack(binaryLength(args));
   });
@@ -220,6 +300,30 @@ function onConnection(socket) {
 for (const nsp of [io.of("/"), io.of(/^\/.*/)]) {
   nsp.use(refuseForbidden);
   nsp.on("connection", onConnection);
+}
+
+// socket.io's SessionAwareAdapter drops expired sessions and packets once a minute, and a recovery
+// looks its offset up with a linear scan of every stored packet: with many events, that scan is what
+// the server spends its time on. With `recoverySweepMs`, the same expiry (code as in the adapter)
+// also runs every recoverySweepMs, on every namespace that exists.
+if (options.connectionStateRecovery && options.recoverySweepMs) {
+  const sweep = setInterval(() => {
+    const threshold = Date.now() - serverOptions.connectionStateRecovery.maxDisconnectionDuration;
+    for (const nsp of io._nsps.values()) {
+      const adapter = nsp.adapter;
+      if (!adapter || !Array.isArray(adapter.packets) || !adapter.sessions) continue;
+      adapter.sessions.forEach((session, pid) => {
+        if (session.disconnectedAt < threshold) adapter.sessions.delete(pid);
+      });
+      for (let i = adapter.packets.length - 1; i >= 0; i--) {
+        if (adapter.packets[i].emittedAt < threshold) {
+          adapter.packets.splice(0, i + 1);
+          break;
+        }
+      }
+    }
+  }, options.recoverySweepMs);
+  sweep.unref();
 }
 
 function shutdown() {
