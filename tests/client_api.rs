@@ -617,3 +617,40 @@ async fn handlers_falling_behind_a_flood_disconnect_instead_of_buffering_without
     // The handler that was running still completes.
     recv(&mut seen).await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn disconnect_leaves_no_task_behind_and_a_second_connect_starts_them_again() {
+    let Some(peer) = Peer::start(PeerKind::Node, PeerOptions::default()) else {
+        return;
+    };
+    let alive = || {
+        tokio::runtime::Handle::current()
+            .metrics()
+            .num_alive_tasks()
+    };
+    let before = alive();
+    // `retries` adds the retry worker to the dispatcher and the engine's tasks.
+    let sio = AsyncClient::builder().retries(2).build();
+    let (tx, mut echoed) = mpsc::unbounded_channel();
+    sio.on("echo", move |n: i64| {
+        let _ = tx.send(n);
+    });
+    for round in 0..2 {
+        sio.connect_with(&peer.url(), options_ws()).await.unwrap();
+        sio.emit("echo", round).await.unwrap();
+        assert_eq!(recv(&mut echoed).await, round);
+        assert!(alive() > before, "the client runs tasks while connected");
+        sio.disconnect().await;
+        let settled = tokio::time::timeout(WAIT, async {
+            while alive() > before {
+                tokio::time::sleep(Duration::from_millis(5)).await;
+            }
+        })
+        .await;
+        assert!(
+            settled.is_ok(),
+            "round {round}: {} tasks left after disconnect()",
+            alive() - before
+        );
+    }
+}

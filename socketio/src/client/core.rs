@@ -116,10 +116,10 @@ impl Core {
     // ----- tasks -----
 
     /// Remembers the runtime the connection runs on, and starts the handlers'
-    /// dispatcher; true the first time.
-    pub(crate) fn start_dispatcher(&self) -> bool {
+    /// dispatcher unless it runs.
+    pub(crate) fn start_dispatcher(&self) {
         let _ = self.runtime.set(tokio::runtime::Handle::current());
-        self.dispatcher.start()
+        self.dispatcher.start();
     }
 
     /// Spawns on the current runtime, or (from a blocking client's thread) on the

@@ -10,7 +10,7 @@
 
 use std::collections::VecDeque;
 use std::panic::AssertUnwindSafe;
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use futures_util::FutureExt;
@@ -70,8 +70,11 @@ impl Job {
 #[derive(Default)]
 struct Queue {
     jobs: VecDeque<Job>,
-    /// No more jobs will come (the client is gone): the dispatcher ends when drained.
+    /// No more jobs until a restart (the client disconnected or is gone): the loop ends
+    /// once drained.
     closed: bool,
+    /// Whether the loop runs.
+    running: bool,
 }
 
 /// Why a job was not queued.
@@ -91,7 +94,6 @@ pub(crate) struct Dispatcher {
     buffered: AtomicUsize,
     limit: usize,
     mode: DispatchMode,
-    started: AtomicBool,
 }
 
 impl Dispatcher {
@@ -102,7 +104,6 @@ impl Dispatcher {
             buffered: AtomicUsize::new(0),
             limit,
             mode,
-            started: AtomicBool::new(false),
         })
     }
 
@@ -133,17 +134,21 @@ impl Dispatcher {
         Ok(())
     }
 
-    /// No more jobs: the dispatcher ends once it has run the queued ones.
+    /// No more jobs: the loop ends once it has run the queued ones (until `start`).
     pub(crate) fn close(&self) {
         self.lock().closed = true;
         self.wakeup.wake();
     }
 
-    /// Starts the consumer once, on the current runtime (a task, or a thread that uses
-    /// this runtime for handler futures); true the first time.
-    pub(crate) fn start(self: &Arc<Self>) -> bool {
-        if self.started.swap(true, Ordering::AcqRel) {
-            return false;
+    /// Opens the queue and starts the loop unless it runs, on the current runtime (a
+    /// task, or a thread that uses this runtime for handler futures).
+    pub(crate) fn start(self: &Arc<Self>) {
+        {
+            let mut queue = self.lock();
+            queue.closed = false;
+            if std::mem::replace(&mut queue.running, true) {
+                return;
+            }
         }
         let this = self.clone();
         match self.mode {
@@ -154,11 +159,11 @@ impl Dispatcher {
                     .name("socketio-handlers".into())
                     .spawn(move || park_on(this.run(Some(runtime))));
                 if let Err(error) = spawned {
+                    self.lock().running = false;
                     warn!(target: "socketio", %error, "could not start the handler thread");
                 }
             }
         }
-        true
     }
 
     /// The loop: takes the queued jobs in one swap, runs them in order. On a thread,
@@ -191,6 +196,7 @@ impl Dispatcher {
                     return true;
                 }
                 if queue.closed {
+                    queue.running = false;
                     return false;
                 }
             }

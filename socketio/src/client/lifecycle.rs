@@ -156,9 +156,11 @@ impl Core {
         })
     }
 
-    /// Starts the dispatcher and, with `retries`, the retry worker (once).
+    /// Starts the dispatcher and, with `retries`, the retry worker, unless they run.
+    /// `disconnect()` ends both, so a client left alone holds no task.
     fn start_tasks(self: &Arc<Self>) {
-        if self.start_dispatcher() && self.config.retries > 0 {
+        self.start_dispatcher();
+        if self.config.retries > 0 && self.retry.start() {
             tokio::spawn(super::retry_worker::run(
                 Arc::downgrade(self),
                 self.retry.clone(),
@@ -299,13 +301,17 @@ impl Core {
         for waiter in dropped {
             let _ = waiter.send(Err(Error::NotConnected));
         }
+        if previous != Disconnected {
+            self.close_connection(Some(DisconnectReason::ClientDisconnect))
+                .await;
+        }
+        self.lifecycle.replace(Disconnected);
+        // Both end once they ran what is queued (the disconnect handlers included).
+        self.dispatcher.close();
+        self.retry.close();
         if previous == Disconnected {
-            self.lifecycle.replace(Disconnected);
             return;
         }
-        self.close_connection(Some(DisconnectReason::ClientDisconnect))
-            .await;
-        self.lifecycle.replace(Disconnected);
         info!(target: "socketio", "disconnected");
     }
 

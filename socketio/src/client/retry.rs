@@ -39,8 +39,10 @@ pub(crate) struct Head {
 #[derive(Default)]
 struct Queue {
     emits: VecDeque<Queued>,
-    /// The client is gone: the worker ends.
+    /// The client disconnected or is gone: the worker ends (until `start`).
     closed: bool,
+    /// Whether a worker runs.
+    running: bool,
 }
 
 /// The queue, oldest first; its lock is never held with another.
@@ -67,8 +69,9 @@ impl RetryQueue {
         loop {
             let notified = self.queued.notified();
             {
-                let queue = self.lock();
+                let mut queue = self.lock();
                 if queue.closed {
+                    queue.running = false;
                     return false;
                 }
                 if !queue.emits.is_empty() {
@@ -79,7 +82,14 @@ impl RetryQueue {
         }
     }
 
-    /// The client is gone: the worker ends.
+    /// Opens the queue; true when a worker must be started (none runs).
+    pub(crate) fn start(&self) -> bool {
+        let mut queue = self.lock();
+        queue.closed = false;
+        !std::mem::replace(&mut queue.running, true)
+    }
+
+    /// The client disconnected or is gone: the worker ends.
     pub(crate) fn close(&self) {
         self.lock().closed = true;
         self.queued.notify_one();
