@@ -89,9 +89,11 @@ impl RetryQueue {
         !std::mem::replace(&mut queue.running, true)
     }
 
-    /// The client disconnected or is gone: the worker ends.
+    /// The client disconnected or is gone: queued emits fail (their `call()`s with
+    /// [`Error::NotConnected`]) and the worker ends.
     pub(crate) fn close(&self) {
         self.lock().closed = true;
+        self.fail_all();
         self.queued.notify_one();
     }
 
@@ -158,7 +160,7 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn a_push_wakes_the_waiting_worker_and_fail_all_tells_the_callers() {
+    async fn a_push_wakes_the_worker_and_closing_fails_the_queued_calls_and_ends_it() {
         let queue = std::sync::Arc::new(RetryQueue::default());
         let waiting = tokio::spawn({
             let queue = queue.clone();
@@ -171,10 +173,11 @@ mod tests {
             .await
             .expect("woken")
             .unwrap();
-        queue.fail_all();
-        assert!(matches!(rx.await, Ok(Err(Error::NotConnected))));
-        assert!(queue.front_namespace().is_none());
         queue.close();
+        assert!(matches!(rx.await, Ok(Err(Error::NotConnected))));
+        assert!(queue.front_namespace().is_none(), "nothing is sent again");
         assert!(!queue.wait().await, "a closed queue ends the worker");
+        assert!(queue.start(), "a new worker once it ended");
+        assert!(!queue.start(), "only one");
     }
 }
