@@ -16,7 +16,7 @@ use crate::client::handler::{BoxFuture, Call};
 use crate::client::handlers::ClassHandler;
 use crate::{AsyncClient, AsyncSocket, Client, Socket};
 
-/// A class-based namespace for the [`AsyncClient`](crate::AsyncClient): python's
+/// A class-based namespace for the [`AsyncClient`]: python's
 /// `socketio.AsyncClientNamespace`. Implemented by `#[namespace]`.
 #[diagnostic::on_unimplemented(
     message = "`{Self}` is not a namespace for `AsyncClient`",
@@ -33,7 +33,7 @@ pub trait AsyncClientNamespace: Send + Sync + 'static {
     fn dispatch(self: Arc<Self>, call: Call, socket: AsyncSocket) -> Option<BoxFuture>;
 }
 
-/// A class-based namespace for the blocking [`Client`](crate::Client): python's
+/// A class-based namespace for the blocking [`Client`]: python's
 /// `socketio.ClientNamespace`. Implemented by `#[namespace]` when every event method
 /// is synchronous and takes no `AsyncSocket`.
 #[diagnostic::on_unimplemented(
