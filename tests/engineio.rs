@@ -5,7 +5,9 @@
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
-use socketio::engineio::{CloseReason, EngineEvent, EngineEvents, EngineOptions, EngineSocket};
+use socketio::__internal::engineio::{
+    CloseReason, EngineEvent, EngineEvents, EngineOptions, EngineSocket,
+};
 use socketio::Transport;
 use socketio_suite::peers::{self, Peer, PeerKind, PeerOptions};
 

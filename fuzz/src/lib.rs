@@ -10,10 +10,8 @@ use bytes::Bytes;
 use serde::ser::{SerializeTuple, Serializer};
 use serde::{Deserialize, Serialize};
 use serde_json::value::RawValue;
-use socketio::engineio::packet::Packet;
-use socketio::engineio::payload;
-use socketio::packet::binary::Reassembler;
-use socketio::packet::{encode_header, PacketType, RawPacket};
+use socketio::__internal::engineio::{payload, Packet};
+use socketio::__internal::packet::{encode_header, PacketType, RawPacket, Reassembler};
 use socketio::{DecodeError, Payload};
 
 /// (a) Engine.IO: `input` as a polling payload (records joined by `\x1e`) and as one websocket
@@ -227,7 +225,8 @@ pub fn msgpack(input: &[u8]) {
         return;
     };
     let max_attachments = usize::from(first % 70);
-    let Ok((text, attachments)) = socketio::packet::msgpack::decode(message, max_attachments)
+    let Ok((text, attachments)) =
+        socketio::__internal::packet::msgpack::decode(message, max_attachments)
     else {
         return;
     };
@@ -237,10 +236,10 @@ pub fn msgpack(input: &[u8]) {
     check_header(&text, &packet, max_attachments);
     assert_eq!(packet.attachments, attachments.len(), "{text:?}");
     assert_eq!(packet.kind.is_binary(), !attachments.is_empty(), "{text:?}");
-    let again = socketio::packet::msgpack::encode(&text, &attachments)
+    let again = socketio::__internal::packet::msgpack::encode(&text, &attachments)
         .unwrap_or_else(|e| panic!("{text:?} does not encode back: {e}"));
     assert_eq!(
-        socketio::packet::msgpack::decode(&again, max_attachments),
+        socketio::__internal::packet::msgpack::decode(&again, max_attachments),
         Ok((text.clone(), attachments.clone())),
         "{text:?}"
     );

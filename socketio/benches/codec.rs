@@ -10,9 +10,8 @@ use std::hint::black_box;
 use bytes::Bytes;
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 use serde::{Deserialize, Serialize};
-use socketio::engineio::{packet::Packet, payload};
-use socketio::packet::binary::Reassembler;
-use socketio::packet::{encode_header, PacketType, RawPacket};
+use socketio::__internal::engineio::{payload, Packet};
+use socketio::__internal::packet::{encode_header, PacketType, RawPacket, Reassembler};
 use socketio::Payload;
 
 /// The benchmark event of BENCHMARKS.md, as the server echoes it.

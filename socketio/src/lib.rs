@@ -15,19 +15,22 @@
 //! # Ok(()) }
 //! ```
 //!
-//! The layers, bottom up: [`engineio`] (transports, heartbeat, upgrade), [`packet`]
-//! (Socket.IO packets and attachments), [`args`] (Rust values ⇄ arguments), and the
-//! clients.
+//! The public API is what this page lists at the crate root, plus the
+//! [`namespace`](mod@namespace) module, home of the namespace traits. Underneath, private
+//! to the crate, the layers bottom up: `engineio` (transports, heartbeat, upgrade),
+//! `packet` (Socket.IO packets and attachments), `args` (Rust values ⇄ arguments), and
+//! the clients. The snapshot `socketio/public-api.txt` is the crate's promise; CI fails
+//! when the API differs from it (`.ci/public-api.sh`).
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
-pub mod args;
+pub(crate) mod args;
 mod client;
-pub mod engineio;
-pub mod error;
+pub(crate) mod engineio;
+pub(crate) mod error;
 mod logging;
 pub mod namespace;
-pub mod packet;
+pub(crate) mod packet;
 mod wakeup;
 
 pub use args::Payload;
@@ -38,6 +41,42 @@ pub use client::{
 pub use engineio::{Protocol, Transport};
 pub use error::{DecodeError, Error};
 pub use namespace::{AsyncClientNamespace, AsyncEventFunction, ClientNamespace, EventFunction};
+
+/// Not a public API: internals for the project's tests, fuzz targets and benchmarks; may
+/// change in any release.
+///
+/// Exactly what `tests/engineio.rs`, `fuzz/src/lib.rs` (also run by `tests/fuzz_props.rs`)
+/// and `socketio/benches/codec.rs` use, grouped by the layer it comes from. It is hidden
+/// from the docs and from the `public-api.txt` snapshot; nothing here is covered by semver.
+#[doc(hidden)]
+pub mod __internal {
+    /// The Engine.IO layer: a session driven directly, and its codecs.
+    pub mod engineio {
+        pub use crate::engineio::packet::Packet;
+        pub use crate::engineio::{
+            CloseReason, EngineEvent, EngineEvents, EngineOptions, EngineSocket,
+        };
+
+        /// Polling payloads: records joined by the separator.
+        pub mod payload {
+            pub use crate::engineio::payload::{
+                decode, encode, encode_into, encoded_len, SEPARATOR,
+            };
+        }
+    }
+
+    /// The Socket.IO packet layer: headers, attachments, msgpack.
+    pub mod packet {
+        pub use crate::packet::binary::Reassembler;
+        pub use crate::packet::{encode_header, PacketType, RawPacket};
+
+        /// The msgpack parser's codec.
+        #[cfg(feature = "msgpack")]
+        pub mod msgpack {
+            pub use crate::packet::msgpack::{decode, encode};
+        }
+    }
+}
 
 /// Makes an `impl` block a class-based namespace (python-socketio's `ClientNamespace` /
 /// `AsyncClientNamespace`); its `#[event]` methods handle the namespace's events.

@@ -296,7 +296,7 @@ impl AsyncSocket {
 
 // ----- class-based namespaces and `#[event]` functions (re-exported by `crate::namespace`) -----
 
-/// A class-based namespace for the [`AsyncClient`](crate::AsyncClient): python's
+/// A class-based namespace for the [`AsyncClient`]: python's
 /// `socketio.AsyncClientNamespace`. Implemented by `#[namespace]`.
 #[diagnostic::on_unimplemented(
     message = "`{Self}` is not a namespace for `AsyncClient`",

@@ -307,7 +307,7 @@ impl Socket {
 
 // ----- class-based namespaces and `#[event]` functions (re-exported by `crate::namespace`) -----
 
-/// A class-based namespace for the blocking [`Client`](crate::Client): python's
+/// A class-based namespace for the blocking [`Client`]: python's
 /// `socketio.ClientNamespace`. Implemented by `#[namespace]` when every event method
 /// is synchronous and takes no `AsyncSocket`.
 #[diagnostic::on_unimplemented(

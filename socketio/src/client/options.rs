@@ -308,7 +308,7 @@ mod tests {
             .engine_options(
                 "http://user:pw-s3cr3t@localhost:1/?token=s3cr3t-query",
                 &options,
-                crate::engineio::options::default_tls_config(),
+                crate::engineio::tls::default_tls_config(),
                 Arc::new(reqwest::cookie::Jar::default()),
             )
             .unwrap();

@@ -5,17 +5,11 @@ use std::time::Duration;
 
 use url::Url;
 
-use super::protocol::Dialect;
+use super::protocol::{Dialect, Protocol};
 use super::proxy::ProxySettings;
 use super::tls::TlsSettings;
 use super::transport::Transport;
 use crate::error::Error;
-
-/// Kept here for the callers that name it by this path; it lives with the TLS settings.
-pub use super::tls::default_tls_config;
-
-/// Kept here for the callers that name it by this path; it lives in `protocol.rs`.
-pub use super::protocol::Protocol;
 
 /// Safe defaults for what the peer may make this client hold in memory.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

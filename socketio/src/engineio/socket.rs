@@ -14,7 +14,7 @@ use tokio::sync::{mpsc, oneshot};
 use tracing::debug;
 
 use super::driver;
-pub use super::events::{CloseReason, EngineEvent, EngineEvents, EngineHandler};
+use super::events::{CloseReason, EngineEvents, EngineHandler};
 use super::handshake::Handshake;
 use super::open::{self, Opened, Start};
 use super::options::EngineOptions;

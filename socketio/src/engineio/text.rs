@@ -10,14 +10,6 @@ use tokio_tungstenite::tungstenite::Utf8Bytes;
 /// or the websocket frame it arrived in, kept without a copy.
 ///
 /// It reads as a `str` (`Deref`), and cloning a received one copies nothing.
-///
-/// ```
-/// use socketio::engineio::Text;
-///
-/// let text = Text::from("2[\"hello\"]");
-/// assert_eq!(&*text, "2[\"hello\"]");
-/// assert!(text.starts_with('2'));
-/// ```
 #[derive(Clone)]
 pub struct Text(Repr);
 
@@ -152,6 +144,13 @@ impl fmt::Display for Text {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn reads_as_a_str() {
+        let text = Text::from("2[\"hello\"]");
+        assert_eq!(&*text, "2[\"hello\"]");
+        assert!(text.starts_with('2'));
+    }
 
     #[test]
     fn a_message_frame_is_shared_and_sent_again_uncopied() {

@@ -4,9 +4,9 @@
 //! packets are followed by their attachments, one Engine.IO binary message each.
 //! See <https://socket.io/docs/v4/socket-io-protocol/>.
 
-pub mod binary;
+pub(crate) mod binary;
 #[cfg(feature = "msgpack")]
-pub mod msgpack;
+pub(crate) mod msgpack;
 
 use crate::error::DecodeError;
 
