@@ -496,18 +496,30 @@ async fn pump(
 ) -> io::Result<()> {
     let mut buf = vec![0u8; 16 * 1024];
     loop {
-        wait_not_blackhole(&mut mode).await;
-        let n = tokio::select! {
-            biased;
-            _ = wait_blackhole(&mut mode) => continue,
-            read = from.read(&mut buf) => read?,
-        };
+        let n = read_forwardable(&mut from, &mut buf, &mut mode).await?;
         if n == 0 {
             let _ = to.shutdown().await;
             return Ok(());
         }
         wait_not_blackhole(&mut mode).await;
         to.write_all(&buf[..n]).await?;
+    }
+}
+
+/// Reads the next bytes to forward: waits while in Blackhole mode, and drops a read that
+/// Blackhole interrupts (the bytes stay in the socket).
+async fn read_forwardable(
+    from: &mut OwnedReadHalf,
+    buf: &mut [u8],
+    mode: &mut watch::Receiver<ProxyMode>,
+) -> io::Result<usize> {
+    loop {
+        wait_not_blackhole(mode).await;
+        tokio::select! {
+            biased;
+            _ = wait_blackhole(mode) => continue,
+            read = from.read(buf) => return read,
+        }
     }
 }
 
@@ -528,12 +540,7 @@ async fn pump_tripwire(
 ) -> io::Result<()> {
     let mut buf = vec![0u8; 16 * 1024];
     loop {
-        wait_not_blackhole(&mut mode).await;
-        let n = tokio::select! {
-            biased;
-            _ = wait_blackhole(&mut mode) => continue,
-            read = from.read(&mut buf) => read?,
-        };
+        let n = read_forwardable(&mut from, &mut buf, &mut mode).await?;
         if n == 0 {
             // The server ended the stream: what is left over was never a whole frame.
             let rest = std::mem::take(&mut wire.scanner.pending);
