@@ -159,17 +159,23 @@ def pinned_ack_table(d):
 
 
 def idle_table(d):
-    lines = ["| client | KiB / connection, 1,000 | KiB / connection, 10,000 | connect 1,000 (s) "
+    lines = ["| client | KiB / connection, 1,000 | KiB / connection, 10,000 "
+             "| KiB / connection, 1,000 at once | connect 1,000 (s) "
              "| connect 10,000 (s) | client RSS with 10,000 (MiB) |",
-             "| --- | ---: | ---: | ---: | ---: | ---: |"]
+             "| --- | ---: | ---: | ---: | ---: | ---: | ---: |"]
     for c in CLIENTS:
         a = d.m("idle1000-node", c, "per_conn_kb")
         b = d.m("idle10000-node", c, "per_conn_kb")
-        if a is None and b is None:
+        once = d.m("idle1000-once-node", c, "per_conn_kb")
+        if a is None and b is None and once is None:
             continue
         rss = d.m("idle10000-node", c, "rss_after_kb")
-        lines.append(f"| {LABEL[c]} | {f(a, 1)} | {f(b, 1)} | {f(d.m('idle1000-node', c, 'connect_wall_s'), 2)} "
+        lines.append(f"| {LABEL[c]} | {f(a, 1)} | {f(b, 1)} | {f(once, 1)} "
+                     f"| {f(d.m('idle1000-node', c, 'connect_wall_s'), 2)} "
                      f"| {f(d.m('idle10000-node', c, 'connect_wall_s'), 2)} | {f(rss / 1024 if rss else None, 0)} |")
+    mt = d.m("idle1000-once-node", "ours", "per_conn_kb", "mt")
+    if mt is not None:
+        lines += ["", f"Ours at once on the multi-thread runtime: {f(mt, 1)} KiB / connection."]
     return "\n".join(lines)
 
 
@@ -784,7 +790,12 @@ with it the round trip — by up to a factor of six on this machine.
 
 One warm-up connection, then N more from the same process (64 connecting at once),
 2 s idle, then the growth of the process's VmRSS (`/proc/self/status`) divided by N. Node's
-and Python's figures are taken after a forced garbage collection.
+and Python's figures are taken after a forced garbage collection. *At once* (suite
+`idle1000-once-node`): no warm-up connection, all 1,000 clients created and connecting
+together (`join_all`; `--concurrency 0 --warmup 0`), 3 s idle: what an application that
+opens its connections together pays, its one-off costs (code pages, the TLS roots, the
+runtime's first blocks) included; no `malloc_trim`, so memory freed after the handshakes
+but kept by the allocator counts.
 
 {idle_table(d)}
 
