@@ -295,8 +295,11 @@ def main():
         # own start, length and library commit.
         partial = {"suites": sorted({s[0] for s in suites}), "clients": sorted(picked),
                    "started": meta["started"], "duration_s": meta["duration_s"],
-                   "socketio": meta["versions"]["socketio (this crate)"]}
-        meta.update({k: old["meta"][k] for k in ("started", "duration_s", "versions")
+                   "socketio": meta["versions"]["socketio (this crate)"],
+                   "cpu_model": meta["cpu_model"], "reps": meta["reps"]}
+        meta.update({k: old["meta"][k] for k in ("started", "duration_s", "versions", "reps",
+                                                 "reps_10k", "reps_ack", "quick", "nproc",
+                                                 "cpu_model", "mem_total_kb", "kernel")
                      if k in old["meta"]})
         meta["partial_runs"] = old["meta"].get("partial_runs", []) + [partial]
     with open(args.out, "w") as f:
