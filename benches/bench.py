@@ -220,6 +220,13 @@ def main():
         suites.append((f"idle{n}-node", "node", "idle", all5,
                        {"n": n, "concurrency": 64, "idle-secs": 2}, reps_10k if n >= 10_000 else reps,
                        None))
+    # The same connections opened all at once (concurrency 0: every client created, then all
+    # connecting together) with no warm-up connection, idle 3 s: what an application that
+    # opens its connections together pays, one-off costs included. The multi-thread runtime
+    # too for ours (a heap arena per worker thread).
+    n_once = n_idle[0]
+    suites.append((f"idle{n_once}-once-node", "node", "idle", all5 + ["ours:mt"],
+                   {"n": n_once, "concurrency": 0, "warmup": 0, "idle-secs": 3}, reps, None))
     only = set(filter(None, args.only.split(",")))
     if only:
         suites = [s for s in suites if s[0] in only]
@@ -288,8 +295,11 @@ def main():
         # own start, length and library commit.
         partial = {"suites": sorted({s[0] for s in suites}), "clients": sorted(picked),
                    "started": meta["started"], "duration_s": meta["duration_s"],
-                   "socketio": meta["versions"]["socketio (this crate)"]}
-        meta.update({k: old["meta"][k] for k in ("started", "duration_s", "versions")
+                   "socketio": meta["versions"]["socketio (this crate)"],
+                   "cpu_model": meta["cpu_model"], "reps": meta["reps"]}
+        meta.update({k: old["meta"][k] for k in ("started", "duration_s", "versions", "reps",
+                                                 "reps_10k", "reps_ack", "quick", "nproc",
+                                                 "cpu_model", "mem_total_kb", "kernel")
                      if k in old["meta"]})
         meta["partial_runs"] = old["meta"].get("partial_runs", []) + [partial]
     with open(args.out, "w") as f:

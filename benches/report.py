@@ -159,17 +159,23 @@ def pinned_ack_table(d):
 
 
 def idle_table(d):
-    lines = ["| client | KiB / connection, 1,000 | KiB / connection, 10,000 | connect 1,000 (s) "
+    lines = ["| client | KiB / connection, 1,000 | KiB / connection, 10,000 "
+             "| KiB / connection, 1,000 at once | connect 1,000 (s) "
              "| connect 10,000 (s) | client RSS with 10,000 (MiB) |",
-             "| --- | ---: | ---: | ---: | ---: | ---: |"]
+             "| --- | ---: | ---: | ---: | ---: | ---: | ---: |"]
     for c in CLIENTS:
         a = d.m("idle1000-node", c, "per_conn_kb")
         b = d.m("idle10000-node", c, "per_conn_kb")
-        if a is None and b is None:
+        once = d.m("idle1000-once-node", c, "per_conn_kb")
+        if a is None and b is None and once is None:
             continue
         rss = d.m("idle10000-node", c, "rss_after_kb")
-        lines.append(f"| {LABEL[c]} | {f(a, 1)} | {f(b, 1)} | {f(d.m('idle1000-node', c, 'connect_wall_s'), 2)} "
+        lines.append(f"| {LABEL[c]} | {f(a, 1)} | {f(b, 1)} | {f(once, 1)} "
+                     f"| {f(d.m('idle1000-node', c, 'connect_wall_s'), 2)} "
                      f"| {f(d.m('idle10000-node', c, 'connect_wall_s'), 2)} | {f(rss / 1024 if rss else None, 0)} |")
+    mt = d.m("idle1000-once-node", "ours", "per_conn_kb", "mt")
+    if mt is not None:
+        lines += ["", f"Ours at once on the multi-thread runtime: {f(mt, 1)} KiB / connection."]
     return "\n".join(lines)
 
 
@@ -417,6 +423,9 @@ def partial_runs(meta):
         what = ", ".join(p["suites"]) + (f" (clients {', '.join(p['clients'])})" if p.get("clients") else "")
         when = p["started"] + (f", {p['duration_s'] / 60:.0f} min" if "duration_s" in p else "")
         lib = f", socketio {p['socketio']}" if "socketio" in p else ""
+        # Where the partial run had another CPU or repetition count than the full run.
+        lib += f", {p['reps']} repetitions" if "reps" in p and p["reps"] != meta.get("reps") else ""
+        lib += f", on {p['cpu_model']}" if "cpu_model" in p and p["cpu_model"] != meta.get("cpu_model") else ""
         rows.append(f"| run again later | {what}: {when}{lib} |\n")
     return "".join(rows)
 
@@ -669,6 +678,14 @@ def ns(v):
     return f"{v / 1000:.2f} µs" if v >= 1000 else f"{v:.1f} ns"
 
 
+def included(path):
+    """A hand-written section (results/*.md), as it is, when present."""
+    if not os.path.exists(path):
+        return ""
+    with open(path) as fh:
+        return fh.read().rstrip("\n") + "\n"
+
+
 def main():
     if sys.argv[1] == "criterion":
         collect_criterion(sys.argv[2], sys.argv[3])
@@ -784,9 +801,30 @@ with it the round trip — by up to a factor of six on this machine.
 
 One warm-up connection, then N more from the same process (64 connecting at once),
 2 s idle, then the growth of the process's VmRSS (`/proc/self/status`) divided by N. Node's
-and Python's figures are taken after a forced garbage collection.
+and Python's figures are taken after a forced garbage collection. *At once* (suite
+`idle1000-once-node`): no warm-up connection, all 1,000 clients created and connecting
+together (`join_all`; `--concurrency 0 --warmup 0`), 3 s idle: what an application that
+opens its connections together pays, its one-off costs (code pages, the TLS roots, the
+runtime's first blocks) included; no `malloc_trim`, so memory freed after the handshakes
+but kept by the allocator counts.
 
 {idle_table(d)}
+
+Why ours costs more at once (heaptrack, `sio-bench ours idle URL --n 1000 --concurrency 0
+--warmup 0`, library at abf5849): the live heap at idle is the same as when paced (11.0 MB
+for 1,000 connections), but the heap's peak while all 1,000 connect is 25.5 MB against
+12.1 MB, and the allocator keeps the freed blocks (holes between long-lived allocations)
+as resident memory. At the peak: 14.0 MB are the `connect_with` futures themselves (13,872
+bytes each, 10,384 of them tokio-tungstenite's `connect_async_tls_with_config` future,
+whose layout repeats the request and the `MaybeTlsStream` at every level), held by the
+caller until the namespace is connected; 2.6 MB are tungstenite's 4 KiB handshake read
+chunks. Freeing them earlier does not help (boxing the upgrade's future, tried: 29.4–30.8
+KiB): the peak is what stays resident. What would bring the figure near the paced one is a
+smaller peak per connecting client: a websocket upgrade done without tokio-tungstenite's
+connect futures (the request written and the response read with small buffers, then
+`WebSocketStream::from_raw_socket`), or a process-wide bound on handshakes in flight.
+Without a warm-up connection the one-off costs (code pages, the TLS roots, the runtime)
+add ~3.9 KiB per connection to either figure (16.6 KiB paced with no warm-up).
 
 ## Connect time
 
@@ -809,6 +847,7 @@ deserializes). One thread, the same machine; run by `benches/run.sh` with 1 s wa
 
 {hotspots(os.path.join(here, 'results', 'callgrind-ours-echo.json'))}
 
+{included(os.path.join(here, 'results', 'refactor-before-after.md'))}
 ## Notes
 
 - The bare client (`benches/src/bin/sio_bench.rs`, module `bare`) speaks Engine.IO v4 /

@@ -88,13 +88,16 @@ async function ack() {
 }
 
 async function idle() {
-  const warm = await connect();
-  await sleep(300);
+  // --warmup 0: no warm-up connection; --concurrency 0: all N connecting at once.
+  const sockets = [];
+  if (opt.warmup > 0) {
+    sockets.push(await connect());
+    await sleep(300);
+  }
   if (global.gc) global.gc();
   const before = rssKb();
   const c0 = cpuNow();
   const t0 = hr();
-  const sockets = [warm];
   let next = 0;
   const worker = async () => {
     while (next < opt.n) {
@@ -102,7 +105,7 @@ async function idle() {
       sockets.push(await connect());
     }
   };
-  await Promise.all(Array.from({ length: opt.concurrency }, worker));
+  await Promise.all(Array.from({ length: opt.concurrency || opt.n }, worker));
   const connectWall = (hr() - t0) / 1e6;
   await sleep(opt["idle-secs"] * 1000);
   if (global.gc) global.gc();

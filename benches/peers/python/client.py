@@ -90,8 +90,11 @@ async def ack():
 
 
 async def idle():
-    clients = [await connect()]
-    await asyncio.sleep(0.3)
+    # --warmup 0: no warm-up connection; --concurrency 0: all N connecting at once.
+    clients = []
+    if OPT["warmup"] > 0:
+        clients.append(await connect())
+        await asyncio.sleep(0.3)
     gc.collect()
     before = rss_kb()
     c0, t0 = cpu_now(), time.perf_counter()
@@ -103,7 +106,7 @@ async def idle():
             remaining -= 1
             clients.append(await connect())
 
-    await asyncio.gather(*(worker() for _ in range(OPT["concurrency"])))
+    await asyncio.gather(*(worker() for _ in range(OPT["concurrency"] or OPT["n"])))
     connect_wall = time.perf_counter() - t0
     await asyncio.sleep(OPT["idle-secs"])
     gc.collect()

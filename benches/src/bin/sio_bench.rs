@@ -16,7 +16,10 @@
 //!   client, with everything else the same.
 //! * `ack`: K warm-up then N sequential `sum(1, 2)` calls, each timed from the emit to the ack.
 //! * `idle`: one warm-up connection, then N more (at most C connecting at once), then S seconds
-//!   idle; reports the VmRSS growth (from /proc/self/status) divided by N.
+//!   idle; reports the VmRSS growth (from /proc/self/status) divided by N. `--concurrency 0`
+//!   starts all N at once (`join_all`: every client created, then all connecting together)
+//!   and `--warmup 0` skips the warm-up connection, so the one-off costs count too: what an
+//!   application that opens its connections together pays.
 //! * `connect`: K warm-up then N sequential connects of a fresh client, each timed from the
 //!   start to the namespace being connected (the server's CONNECT packet), then a disconnect.
 //!
@@ -265,20 +268,32 @@ where
     F: Fn(String) -> Fut,
     Fut: std::future::Future<Output = Res<G>>,
 {
-    // One warm-up connection: one-off costs (lazy statics, code pages, buffers) are not
-    // charged to the N measured ones.
-    let _warm = conn(a.url.clone()).await?;
-    tokio::time::sleep(Duration::from_millis(300)).await;
+    // One warm-up connection (unless `--warmup 0`): one-off costs (lazy statics, code pages,
+    // buffers) are not charged to the N measured ones.
+    let _warm = if a.warmup > 0 {
+        let warm = conn(a.url.clone()).await?;
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        Some(warm)
+    } else {
+        None
+    };
     let before = rss_kb();
     let c0 = cpu_now();
     let t0 = Instant::now();
     let mut guards = Vec::with_capacity(a.n as usize);
-    let mut pending = futures_util::stream::iter((0..a.n).map(|_| conn(a.url.clone())))
-        .buffer_unordered(a.concurrency);
-    while let Some(g) = pending.next().await {
-        guards.push(g?);
+    if a.concurrency == 0 {
+        // All at once: every connection's future exists before the first one is polled.
+        let all = (0..a.n).map(|_| conn(a.url.clone()));
+        for g in futures_util::future::join_all(all).await {
+            guards.push(g?);
+        }
+    } else {
+        let mut pending = futures_util::stream::iter((0..a.n).map(|_| conn(a.url.clone())))
+            .buffer_unordered(a.concurrency);
+        while let Some(g) = pending.next().await {
+            guards.push(g?);
+        }
     }
-    drop(pending);
     let connect_wall = t0.elapsed().as_secs_f64();
     tokio::time::sleep(Duration::from_secs_f64(a.idle_secs)).await;
     let after = rss_kb();
@@ -288,6 +303,8 @@ where
         "rss_before_kb": before,
         "rss_after_kb": after,
         "per_conn_kb": (after as f64 - before as f64) / a.n as f64,
+        "concurrency": if a.concurrency == 0 { a.n } else { a.concurrency as u64 },
+        "warmup": a.warmup > 0,
         "connect_wall_s": connect_wall,
         "cpu_s": cpu,
     }))
