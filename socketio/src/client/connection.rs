@@ -19,7 +19,6 @@ use super::recovery::{offset_of, IncomingEvent, Recovery};
 use crate::args::Outgoing;
 use crate::engineio::Transport;
 use crate::error::Error;
-use crate::packet::PacketType;
 
 /// Tells `connect()` how its namespace fared.
 pub(crate) type Waiter = oneshot::Sender<Result<(), Error>>;
@@ -48,6 +47,16 @@ pub(crate) struct Accepted {
     pub(crate) waiter: Option<Waiter>,
     /// Events that arrived before CONNECT, to deliver after the `connect` handler.
     pub(crate) early: Vec<IncomingEvent>,
+}
+
+/// What leaving one namespace changed.
+pub(crate) struct Left {
+    /// Whether it was connected (else nothing more to do).
+    pub(crate) was_connected: bool,
+    /// Whether no namespace is left on the connection.
+    pub(crate) last: bool,
+    /// Its acks that will not be answered.
+    pub(crate) failed: Failed,
 }
 
 /// What closing the connection leaves to do outside the lock.
@@ -229,9 +238,8 @@ impl Connection {
         }
     }
 
-    /// DISCONNECT from the server, or `disconnect()` of one namespace: whether it was
-    /// connected, whether none is left, and its acks that will not be answered.
-    pub(crate) fn leave(&mut self, namespace: &str) -> (bool, bool, Failed) {
+    /// DISCONNECT from the server, or `disconnect()` of one namespace.
+    pub(crate) fn leave(&mut self, namespace: &str) -> Left {
         let removed = self.namespaces.remove(namespace);
         let was_connected = matches!(removed, Some(NamespaceState::Connected { .. }));
         let failed = if was_connected {
@@ -239,7 +247,11 @@ impl Connection {
         } else {
             Failed::default()
         };
-        (was_connected, self.namespaces.is_empty(), failed)
+        Left {
+            was_connected,
+            last: self.namespaces.is_empty(),
+            failed,
+        }
     }
 
     /// An EVENT: `Some(event)` to deliver now (its offset recorded), `None` when set
@@ -338,13 +350,6 @@ impl Connection {
         match self.namespaces.get(namespace) {
             Some(NamespaceState::Connected { .. }) => self.link.as_ref(),
             _ => None,
-        }
-    }
-
-    /// Sends DISCONNECT for every connected namespace.
-    pub(crate) fn say_goodbye(link: &Link, namespaces: &[String]) {
-        for namespace in namespaces {
-            link.send_control(PacketType::Disconnect, namespace, "");
         }
     }
 }

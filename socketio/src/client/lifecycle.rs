@@ -7,7 +7,7 @@ use std::sync::Arc;
 
 use tracing::{debug, info, warn};
 
-use super::connection::{Connection, Target};
+use super::connection::Target;
 use super::core::Core;
 use super::link::Link;
 use super::options::ConnectOptions;
@@ -46,11 +46,8 @@ impl Core {
             // Connected, then lost at once: as if it had happened a moment later.
             Ok(Settled::Lost { resume }) => {
                 if let Some(namespaces) = resume {
-                    let core = self.clone();
                     let error = Error::ConnectionFailed("connection lost".into());
-                    tokio::spawn(async move {
-                        let _ = core.reconnect(namespaces, error).await;
-                    });
+                    self.spawn_reconnect(namespaces, error);
                 }
                 Ok(())
             }
@@ -134,9 +131,10 @@ impl Core {
     fn settle(&self, session: u64, from: ConnectionState) -> Result<Settled, Error> {
         let mut connection = self.connection();
         if connection.is_live(session) {
-            return Ok(match self.lifecycle.advance(from, Connected) {
-                true => Settled::Connected,
-                false => Settled::Cancelled,
+            return Ok(if self.lifecycle.advance(from, Connected) {
+                Settled::Connected
+            } else {
+                Settled::Cancelled
             });
         }
         let Some(resume) = connection.take_lost(session) else {
@@ -150,9 +148,10 @@ impl Core {
         } else {
             Disconnected
         };
-        Ok(match from == to || self.lifecycle.advance(from, to) {
-            true => Settled::Lost { resume },
-            false => Settled::Cancelled,
+        Ok(if from == to || self.lifecycle.advance(from, to) {
+            Settled::Lost { resume }
+        } else {
+            Settled::Cancelled
         })
     }
 
@@ -265,29 +264,34 @@ impl Core {
             let _ = waiter.send(Err(Error::ConnectionFailed(message)));
         }
         if reconnect {
-            let core = self.clone();
             let error = Error::ConnectionFailed(format!("connection lost: {reason}"));
-            tokio::spawn(async move {
-                let _ = core.reconnect(closed.connected, error).await;
-            });
+            self.spawn_reconnect(closed.connected, error);
         }
+    }
+
+    /// Runs the reconnection loop in the background.
+    fn spawn_reconnect(self: &Arc<Self>, namespaces: Vec<String>, last: Error) {
+        let core = self.clone();
+        tokio::spawn(async move {
+            let _ = core.reconnect(namespaces, last).await;
+        });
     }
 
     /// Leaves one namespace; closes the connection when it was the last one.
     pub(crate) async fn disconnect_namespace(&self, namespace: &str) {
-        let (link, (was_connected, last, failed)) = {
+        let (link, left) = {
             let mut connection = self.connection();
             let Some(link) = connection.link().cloned() else {
                 return;
             };
             (link, connection.leave(namespace))
         };
-        if was_connected {
-            Connection::say_goodbye(&link, &[namespace.to_owned()]);
-            failed.notify();
+        if left.was_connected {
+            link.leave(&[namespace.to_owned()]);
+            left.failed.notify();
             self.trigger_disconnect(namespace, DisconnectReason::ClientDisconnect);
         }
-        if last {
+        if left.last {
             self.disconnect().await;
         }
     }
@@ -320,7 +324,7 @@ impl Core {
     async fn close_connection(&self, reason: Option<DisconnectReason>) {
         let closed = self.connection().close();
         if let Some(link) = &closed.link {
-            Connection::say_goodbye(link, &closed.connected);
+            link.leave(&closed.connected);
         }
         closed.failed.notify();
         if let Some(reason) = reason {

@@ -154,6 +154,13 @@ impl Link {
         Ok(())
     }
 
+    /// Tells the server this client leaves `namespaces` (a DISCONNECT each).
+    pub(crate) fn leave(&self, namespaces: &[String]) {
+        for namespace in namespaces {
+            self.send_control(PacketType::Disconnect, namespace, "");
+        }
+    }
+
     /// Sends a packet without data (DISCONNECT) or with text data only (CONNECT).
     pub(crate) fn send_control(&self, kind: PacketType, namespace: &str, data: &str) {
         let mut text = String::new();

@@ -195,14 +195,14 @@ impl Reader {
     /// DISCONNECT: the server left the namespace; with none left the connection closes,
     /// and it is not reconnected.
     fn recv_disconnect(&self, namespace: &str) {
-        let (was_connected, last, failed) = self.core.connection().leave(namespace);
-        failed.notify();
-        if was_connected {
+        let left = self.core.connection().leave(namespace);
+        left.failed.notify();
+        if left.was_connected {
             info!(target: "socketio", %namespace, "disconnected by the server");
             self.core
                 .trigger_disconnect(namespace, DisconnectReason::ServerDisconnect);
         }
-        if last {
+        if left.last {
             tokio::spawn(self.link.outlet().close());
         }
     }
