@@ -223,10 +223,16 @@ impl EchoMeter {
 
 /// Resident set size of this process, in KiB (VmRSS of /proc/self/status).
 fn rss_kb() -> u64 {
+    status_kb("VmRSS:")
+}
+
+/// A `kB` field of `/proc/self/status`: `VmRSS:` (all resident memory), `RssAnon:` (the
+/// heap and stacks, without the code and files mapped on first use).
+fn status_kb(field: &str) -> u64 {
     let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
     status
         .lines()
-        .find_map(|l| l.strip_prefix("VmRSS:"))
+        .find_map(|l| l.strip_prefix(field))
         .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
         .unwrap_or(0)
 }
@@ -278,6 +284,7 @@ where
         None
     };
     let before = rss_kb();
+    let anon_before = status_kb("RssAnon:");
     let c0 = cpu_now();
     let t0 = Instant::now();
     let mut guards = Vec::with_capacity(a.n as usize);
@@ -297,12 +304,14 @@ where
     let connect_wall = t0.elapsed().as_secs_f64();
     tokio::time::sleep(Duration::from_secs_f64(a.idle_secs)).await;
     let after = rss_kb();
+    let anon_after = status_kb("RssAnon:");
     let cpu = cpu_now() - c0;
     Ok(json!({
         "n": a.n,
         "rss_before_kb": before,
         "rss_after_kb": after,
         "per_conn_kb": (after as f64 - before as f64) / a.n as f64,
+        "anon_per_conn_kb": (anon_after as f64 - anon_before as f64) / a.n as f64,
         "concurrency": if a.concurrency == 0 { a.n } else { a.concurrency as u64 },
         "warmup": a.warmup > 0,
         "connect_wall_s": connect_wall,

@@ -20,8 +20,9 @@ pub enum CloseReason {
     TransportClose,
     /// The transport failed (network error, HTTP error, invalid data).
     TransportError(String),
-    /// The layer above could not decode what the server sent and dropped the
-    /// connection ([`EngineSocket::close_invalid_input`](super::EngineSocket::close_invalid_input)).
+    /// The server sent what does not decode: an Engine.IO packet (seen by the driver),
+    /// or a message the layer above could not decode
+    /// ([`EngineSocket::close_invalid_input`](super::EngineSocket::close_invalid_input)).
     InvalidInput(DecodeError),
 }
 

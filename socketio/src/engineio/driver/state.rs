@@ -135,6 +135,6 @@ impl Driver {
     /// A packet from the server that does not decode ends the session.
     pub(super) fn decode_error(error: DecodeError) -> Reaction {
         warn!(target: "engineio", %error, "invalid packet from the server");
-        Reaction::Close(CloseReason::TransportError(error.to_string()))
+        Reaction::Close(CloseReason::InvalidInput(error))
     }
 }

@@ -1,6 +1,8 @@
 //! The two transports: HTTP long-polling and websocket.
 
 pub mod polling;
+mod stream;
+mod upgrade;
 pub mod websocket;
 
 /// A transport of the Engine.IO protocol.

@@ -178,13 +178,16 @@ fn too_large(size: u64, limit: usize) -> Error {
 /// reqwest's errors hide their cause (such as the TLS problem) in the source chain.
 pub(crate) fn describe(error: &dyn std::error::Error) -> String {
     let mut text = error.to_string();
+    let mut last = text.clone();
     let mut source = error.source();
     while let Some(cause) = source {
+        // A cause that only repeats the link before it is said once.
         let cause_text = cause.to_string();
-        if !text.contains(&cause_text) {
+        if cause_text != last {
             text.push_str(": ");
             text.push_str(&cause_text);
         }
+        last = cause_text;
         source = cause.source();
     }
     text

@@ -1,15 +1,17 @@
 //! The websocket transport: one Engine.IO packet per frame, binary frames raw.
 
 use reqwest::cookie::CookieStore;
+use rustls::pki_types::ServerName;
 use tokio::net::TcpStream;
-use tokio_tungstenite::tungstenite::client::IntoClientRequest;
-use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
+use tokio_tungstenite::tungstenite::protocol::{Role, WebSocketConfig};
 use tokio_tungstenite::tungstenite::Message;
-use tokio_tungstenite::{Connector, MaybeTlsStream, WebSocketStream};
+use tokio_tungstenite::WebSocketStream;
+use url::{Host, Url};
 
 use super::polling::{describe, header_map};
-use super::Transport;
-use crate::engineio::error::{EngineError, Refusal, Request};
+use super::stream::Stream;
+use super::{upgrade, Transport};
+use crate::engineio::error::EngineError;
 use crate::engineio::options::EngineOptions;
 use crate::engineio::packet::Packet;
 use crate::engineio::protocol::Dialect;
@@ -18,7 +20,7 @@ use crate::error::DecodeError;
 use crate::error::Error;
 
 /// An open websocket to the server.
-pub type WebSocket = WebSocketStream<MaybeTlsStream<TcpStream>>;
+pub type WebSocket = WebSocketStream<Stream>;
 
 /// Opens the websocket, with the user's headers on the upgrade request.
 pub(crate) async fn connect(
@@ -27,22 +29,23 @@ pub(crate) async fn connect(
     sid: Option<&str>,
 ) -> Result<WebSocket, EngineError> {
     let url = options.endpoint(Transport::WebSocket, dialect, sid);
-    let mut request = url
-        .as_str()
-        .into_client_request()
-        .map_err(|e| Error::InvalidUrl(e.to_string()))?;
-    request.headers_mut().extend(header_map(&options.headers)?);
+    let headers = header_map(&options.headers)?;
     // Cookies are matched against the HTTP form of the URL, as polling sees it.
     let http_url = options.endpoint(Transport::Polling, dialect, sid);
-    if let Some(cookies) = options
+    let cookie = options
         .cookies
         .as_ref()
-        .and_then(|jar| jar.cookies(&http_url))
-    {
-        request.headers_mut().insert(
-            tokio_tungstenite::tungstenite::http::header::COOKIE,
-            cookies,
-        );
+        .and_then(|jar| jar.cookies(&http_url));
+    let opening = async {
+        let mut stream = open_stream(options, &url, &http_url).await?;
+        let switched = upgrade::upgrade(&mut stream, &url, &headers, cookie.as_ref()).await?;
+        Ok::<_, EngineError>((stream, switched))
+    };
+    let (stream, switched) = tokio::time::timeout(options.request_timeout, opening)
+        .await
+        .map_err(|_| Error::ConnectionFailed("websocket connect timed out".into()))??;
+    if let Some(jar) = &options.cookies {
+        jar.set_cookies(&mut switched.set_cookies.iter(), &http_url);
     }
     // tungstenite zero-fills its whole read buffer before every read (128 KiB by
     // default): a small one costs less CPU per read and less memory per connection.
@@ -50,55 +53,49 @@ pub(crate) async fn connect(
         .read_buffer_size(4 * 1024)
         .max_message_size(Some(options.limits.max_payload))
         .max_frame_size(Some(options.limits.max_payload));
-    let connector = Connector::Rustls(options.tls.clone());
-    let connecting = async {
-        match options.proxy.proxy_for(&http_url) {
-            Some(proxy) => {
-                let host = url.host_str().unwrap_or_default();
-                let port = url.port_or_known_default().unwrap_or(80);
-                let tunnel = crate::engineio::proxy::connect_tunnel(&proxy, host, port).await?;
-                tokio_tungstenite::client_async_tls_with_config(
-                    request,
-                    tunnel,
-                    Some(config),
-                    Some(connector),
-                )
-                .await
-                .map_err(upgrade_failed)
-            }
-            None => tokio_tungstenite::connect_async_tls_with_config(
-                request,
-                Some(config),
-                true,
-                Some(connector),
-            )
-            .await
-            .map_err(upgrade_failed),
-        }
-    };
-    let (socket, response) = tokio::time::timeout(options.request_timeout, connecting)
-        .await
-        .map_err(|_| Error::ConnectionFailed("websocket connect timed out".into()))??;
-    if let Some(jar) = &options.cookies {
-        let mut set_cookies = response
-            .headers()
-            .get_all(tokio_tungstenite::tungstenite::http::header::SET_COOKIE)
-            .iter();
-        jar.set_cookies(&mut set_cookies, &http_url);
-    }
-    Ok(socket)
+    Ok(
+        WebSocketStream::from_partially_read(stream, switched.leftover, Role::Client, Some(config))
+            .await,
+    )
 }
 
-/// A failed upgrade: typed when the server answered with an HTTP status.
-fn upgrade_failed(error: tokio_tungstenite::tungstenite::Error) -> EngineError {
-    match error {
-        tokio_tungstenite::tungstenite::Error::Http(response) => {
-            let body = response.body().as_deref().unwrap_or_default();
-            let body = String::from_utf8_lossy(body).into_owned();
-            EngineError::Refused(Refusal::new(Request::Upgrade, response.status(), body))
-        }
-        other => EngineError::Failed(Error::ConnectionFailed(describe(&other))),
+/// The connection the websocket runs on: TCP to the server or through the user's
+/// proxy, then TLS for `wss`.
+async fn open_stream(
+    options: &EngineOptions,
+    url: &Url,
+    http_url: &Url,
+) -> Result<Stream, EngineError> {
+    let host = match url.host() {
+        Some(Host::Domain(name)) => name.to_owned(),
+        Some(Host::Ipv4(address)) => address.to_string(),
+        Some(Host::Ipv6(address)) => address.to_string(),
+        None => return Err(Error::InvalidUrl(format!("{url} has no host")).into()),
+    };
+    let port = url.port_or_known_default().unwrap_or(80);
+    let tcp = match options.proxy.proxy_for(http_url) {
+        Some(proxy) => crate::engineio::proxy::connect_tunnel(&proxy, &host, port).await?,
+        None => TcpStream::connect((host.as_str(), port))
+            .await
+            .map_err(|e| Error::ConnectionFailed(format!("{host}:{port}: {e}")))?,
+    };
+    let _ = tcp.set_nodelay(true);
+    if url.scheme() != "wss" {
+        return Ok(Stream::Plain(tcp));
     }
+    // Boxed: a TLS session's state would otherwise sit in every plain connection's future.
+    Box::pin(tls(options, host, tcp)).await
+}
+
+/// TLS over `tcp` for the server `host`, with the client's rustls configuration.
+async fn tls(options: &EngineOptions, host: String, tcp: TcpStream) -> Result<Stream, EngineError> {
+    let name = ServerName::try_from(host)
+        .map_err(|e| Error::InvalidUrl(format!("not a TLS server name: {e}")))?;
+    let stream = tokio_rustls::TlsConnector::from(options.tls.clone())
+        .connect(name, tcp)
+        .await
+        .map_err(|e| Error::ConnectionFailed(format!("TLS: {}", describe(&e))))?;
+    Ok(Stream::Tls(Box::new(stream)))
 }
 
 /// The frame that carries `packet`: a binary frame starts with the dialect's prefix
