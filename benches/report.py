@@ -160,9 +160,9 @@ def pinned_ack_table(d):
 
 def idle_table(d):
     lines = ["| client | KiB / connection, 1,000 | KiB / connection, 10,000 "
-             "| KiB / connection, 1,000 at once | connect 1,000 (s) "
+             "| KiB / connection, 1,000 at once | of which heap (RssAnon) | connect 1,000 (s) "
              "| connect 10,000 (s) | client RSS with 10,000 (MiB) |",
-             "| --- | ---: | ---: | ---: | ---: | ---: | ---: |"]
+             "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"]
     for c in CLIENTS:
         a = d.m("idle1000-node", c, "per_conn_kb")
         b = d.m("idle10000-node", c, "per_conn_kb")
@@ -170,12 +170,15 @@ def idle_table(d):
         if a is None and b is None and once is None:
             continue
         rss = d.m("idle10000-node", c, "rss_after_kb")
-        lines.append(f"| {LABEL[c]} | {f(a, 1)} | {f(b, 1)} | {f(once, 1)} "
+        once_anon = d.m("idle1000-once-node", c, "anon_per_conn_kb")
+        lines.append(f"| {LABEL[c]} | {f(a, 1)} | {f(b, 1)} | {f(once, 1)} | {f(once_anon, 1)} "
                      f"| {f(d.m('idle1000-node', c, 'connect_wall_s'), 2)} "
                      f"| {f(d.m('idle10000-node', c, 'connect_wall_s'), 2)} | {f(rss / 1024 if rss else None, 0)} |")
     mt = d.m("idle1000-once-node", "ours", "per_conn_kb", "mt")
+    mt_anon = d.m("idle1000-once-node", "ours", "anon_per_conn_kb", "mt")
     if mt is not None:
-        lines += ["", f"Ours at once on the multi-thread runtime: {f(mt, 1)} KiB / connection."]
+        lines += ["", f"Ours at once on the multi-thread runtime: {f(mt, 1)} KiB / connection "
+                  f"({f(mt_anon, 1)} of heap)."]
     return "\n".join(lines)
 
 
@@ -804,27 +807,33 @@ One warm-up connection, then N more from the same process (64 connecting at once
 and Python's figures are taken after a forced garbage collection. *At once* (suite
 `idle1000-once-node`): no warm-up connection, all 1,000 clients created and connecting
 together (`join_all`; `--concurrency 0 --warmup 0`), 3 s idle: what an application that
-opens its connections together pays, its one-off costs (code pages, the TLS roots, the
-runtime's first blocks) included; no `malloc_trim`, so memory freed after the handshakes
-but kept by the allocator counts.
+opens its connections together pays, its one-off costs (code pages, the runtime's first
+blocks) included; no `malloc_trim`, so memory freed after the handshakes but kept by the
+allocator counts.
 
 {idle_table(d)}
 
-Why ours costs more at once (heaptrack, `sio-bench ours idle URL --n 1000 --concurrency 0
---warmup 0`, library at abf5849): the live heap at idle is the same as when paced (11.0 MB
-for 1,000 connections), but the heap's peak while all 1,000 connect is 25.5 MB against
-12.1 MB, and the allocator keeps the freed blocks (holes between long-lived allocations)
-as resident memory. At the peak: 14.0 MB are the `connect_with` futures themselves (13,872
-bytes each, 10,384 of them tokio-tungstenite's `connect_async_tls_with_config` future,
-whose layout repeats the request and the `MaybeTlsStream` at every level), held by the
-caller until the namespace is connected; 2.6 MB are tungstenite's 4 KiB handshake read
-chunks. Freeing them earlier does not help (boxing the upgrade's future, tried: 29.4–30.8
-KiB): the peak is what stays resident. What would bring the figure near the paced one is a
-smaller peak per connecting client: a websocket upgrade done without tokio-tungstenite's
-connect futures (the request written and the response read with small buffers, then
-`WebSocketStream::from_raw_socket`), or a process-wide bound on handshakes in flight.
-Without a warm-up connection the one-off costs (code pages, the TLS roots, the runtime)
-add ~3.9 KiB per connection to either figure (16.6 KiB paced with no warm-up).
+The *heap* column is the growth of `RssAnon` (the heap and stacks, without the code and
+files mapped on first use) over the same run, where the client reports it (Node's and
+Python's clients do not). Without a warm-up connection, the first connection maps the
+client's code into memory: about 2.9 MB for ours (its heap is 161 KB at its peak), ~2.9 KiB
+of every at-once figure of 1,000; the heap column leaves it out.
+
+What 1,000 connections at once cost ours, and why it was twice the paced figure
+(heaptrack, `sio-bench ours idle URL --n 1000 --concurrency 0 --warmup 0`): at abf5849 the
+live heap at idle was the same as when paced (11.0 MB), but its peak while all 1,000
+connected was 25.5 MB, and the allocator kept the freed blocks (holes between long-lived
+allocations) as resident memory: 25.7–29.3 KiB per connection. At the peak, 14.0 MB were
+the `connect_with` futures (13,872 bytes each, 10,384 of them tokio-tungstenite's
+`connect_async_tls_with_config`, whose layout repeats the request and the 1,112-byte
+`MaybeTlsStream` at every level) and 2.6 MB tungstenite's 4 KiB handshake read chunks.
+Since 4044b10 the upgrade is the library's own (`engineio/transport/upgrade.rs`: the request
+written from one buffer, the response's head read into one of 256 bytes, then
+`WebSocketStream::from_partially_read`), and the TLS session is boxed
+(`engineio/transport/stream.rs`), so a plain connection's stream is 40 bytes and its
+websocket 320 instead of 1,392: the connect future is 3,580 bytes, the heap's peak with
+1,000 at once 10.5 MB against 10.0 MB live at idle, and the heap per connection at once
+10.5 KiB against 10.4 paced.
 
 ## Connect time
 
