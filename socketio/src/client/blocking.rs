@@ -230,6 +230,8 @@ impl Socket {
 
     /// Registers the handler of `event`: a closure whose parameters are the event's
     /// arguments and whose return value is the ack. It runs on the handler thread.
+    /// The client raises the same special events as
+    /// [`AsyncSocket::on`](crate::AsyncSocket::on) (`connect`, `reconnect_error`, …).
     pub fn on<H, M>(&self, event: &str, handler: H) -> &Self
     where
         H: SyncHandler<M>,
