@@ -261,8 +261,11 @@ impl ConnectOptions {
     }
 
     /// The protocol revision: [`Protocol::Auto`] (the default) speaks Engine.IO v4 and
-    /// falls back to v3 when the server is a Socket.IO 2.x server; [`Protocol::V3`]
-    /// forces v3 (also for servers started with `allowEIO3`), [`Protocol::V4`] forbids it.
+    /// falls back to v3 when the server is a Socket.IO 2.x server, over polling and over
+    /// websocket; [`Protocol::V3`] forces v3 (also for servers started with
+    /// `allowEIO3`), [`Protocol::V4`] forbids it (and, with websocket-only transports,
+    /// skips the moment `Auto` waits after an `open` packet without `maxPayload`, which
+    /// socket.io 3.0 to 4.4 servers send).
     pub fn protocol(mut self, protocol: Protocol) -> Self {
         self.protocol = protocol;
         self
