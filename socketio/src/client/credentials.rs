@@ -23,7 +23,10 @@ type Fetch<T> = dyn Fn() -> BoxFuture<'static, Result<T, SourceError>> + Send + 
 
 /// An async function called before each connection attempt.
 pub(crate) struct Source<T> {
-    fetch: Arc<Fetch<T>>,
+    /// Asserted unwind-safe, so that `ConnectOptions` stays `UnwindSafe`: a panic in the
+    /// function is caught by [`fetch`](Self::fetch) and ends only the attempt, which
+    /// keeps nothing the function could have left half-changed.
+    fetch: AssertUnwindSafe<Arc<Fetch<T>>>,
     /// What it provides, for the error message (`"auth"`, `"headers"`).
     what: &'static str,
 }
@@ -31,7 +34,7 @@ pub(crate) struct Source<T> {
 impl<T> Clone for Source<T> {
     fn clone(&self) -> Self {
         Source {
-            fetch: self.fetch.clone(),
+            fetch: AssertUnwindSafe(self.fetch.0.clone()),
             what: self.what,
         }
     }
@@ -55,7 +58,7 @@ impl<T: 'static> Source<T> {
             Box::pin(async move { future.await.map_err(Into::into).and_then(convert) })
         };
         Source {
-            fetch: Arc::new(fetch),
+            fetch: AssertUnwindSafe(Arc::new(fetch)),
             what,
         }
     }
@@ -63,7 +66,7 @@ impl<T: 'static> Source<T> {
     /// Calls the function and awaits its answer; an `Err` or a panic is a failed
     /// attempt (`Error::ConnectionFailed`).
     pub(crate) async fn fetch(&self) -> Result<T, Error> {
-        let called = std::panic::catch_unwind(AssertUnwindSafe(|| (self.fetch)()));
+        let called = std::panic::catch_unwind(AssertUnwindSafe(|| (self.fetch.0)()));
         let outcome = match called {
             Ok(future) => AssertUnwindSafe(future).catch_unwind().await,
             Err(panic) => Err(panic),
