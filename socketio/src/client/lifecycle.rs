@@ -74,7 +74,11 @@ impl Core {
     async fn open(self: &Arc<Self>, target: &Target, namespaces: &[String]) -> Result<u64, Error> {
         // Handlers may run from here on (connect_error included).
         self.start_tasks();
-        let (engine, engine_session, credentials) = match self.open_engine(target).await {
+        let Attempt {
+            engine,
+            session: engine_session,
+            auth,
+        } = match self.open_engine(target).await {
             Ok(opened) => opened,
             Err(error) => {
                 let data = serde_json::json!({ "message": error.to_string() });
@@ -89,8 +93,9 @@ impl Core {
             }
         };
         let link = Link::new(Arc::new(engine), self.config.parser);
-        let auth = credentials.auth.as_ref();
-        let (session, waiters) = self.connection().attach(link.clone(), namespaces, auth)?;
+        let (session, waiters) =
+            self.connection()
+                .attach(link.clone(), namespaces, auth.as_ref())?;
         engine_session.start(Reader::new(
             self.clone(),
             session,
@@ -107,13 +112,9 @@ impl Core {
     }
 
     /// This attempt's credentials, then the Engine.IO session opened with them.
-    async fn open_engine(
-        &self,
-        target: &Target,
-    ) -> Result<(EngineSocket, EngineSession, Credentials), Error> {
+    async fn open_engine(&self, target: &Target) -> Result<Attempt, Error> {
         let tls = self.tls.clone().map_err(Error::Tls)?;
-        let mut credentials = target.options.credentials().await?;
-        let headers = std::mem::take(&mut credentials.headers);
+        let Credentials { auth, headers } = target.options.credentials().await?;
         let engine_options = self.config.engine_options(
             &target.url,
             &target.options,
@@ -123,7 +124,11 @@ impl Core {
         )?;
         info!(target: "socketio", url = %crate::engineio::options::redacted_url(&engine_options.url), "connecting");
         let (engine, session) = EngineSocket::open(engine_options).await?;
-        Ok((engine, session, credentials))
+        Ok(Attempt {
+            engine,
+            session,
+            auth,
+        })
     }
 
     /// Moves from `from` (`Connecting` or `Reconnecting`) to `Connected` once `open`
@@ -376,6 +381,13 @@ fn disconnect_reason(reason: &CloseReason) -> DisconnectReason {
         CloseReason::InvalidInput(_) => DisconnectReason::ParseError,
         CloseReason::TransportError(_) => DisconnectReason::TransportError,
     }
+}
+
+/// An attempt's open engine, not started yet, and the auth its CONNECT packets carry.
+struct Attempt {
+    engine: EngineSocket,
+    session: EngineSession,
+    auth: Option<serde_json::Value>,
 }
 
 /// How a successful `open` ended.
