@@ -62,7 +62,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     // Client (blocking), on a thread where blocking is allowed.
     let url = server.url().to_owned();
     tokio::task::spawn_blocking(move || -> Result<(), Error> {
-        let sio = Client::new()?;
+        let sio = Client::new();
         sio.connect(&url)?;
         // `sio.start_background_task(my_background_task, 123)`
         let client = sio.clone();

@@ -25,7 +25,7 @@ const PATIENCE: Duration = Duration::from_secs(5);
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let server = socketio_suite::example_server()?;
-    let sio = Client::new()?;
+    let sio = Client::new();
 
     sio.on("connect", || println!("connected"));
     let (tx, disconnected) = mpsc::channel();

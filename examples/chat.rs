@@ -102,7 +102,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
 
 /// Bob, on the blocking client: answers every message with his next line.
 fn bob(url: &str, joined: oneshot::Sender<()>) -> Result<(), socketio::Error> {
-    let sio = Client::new()?;
+    let sio = Client::new();
     let (done_tx, done) = mpsc::channel();
     let lines = Mutex::new(BOB.into_iter());
     let client = sio.clone();

@@ -164,7 +164,7 @@ impl BlockingNamespace {
 fn blocking_client(url: &str) -> Result<(), Box<dyn Error>> {
     let (sums, totals) = mpsc::channel();
     let (done, disconnected) = mpsc::channel();
-    let sio = Client::new()?;
+    let sio = Client::new();
     sio.register_namespace(BlockingNamespace { sums, done });
     sio.connect(url)?;
     sio.of("/chat").emit("stream", (3, "my_event"))?;

@@ -6,7 +6,9 @@
 //!
 //! What to look at:
 //! * `AsyncClient::new()` and `AsyncClient::builder()...build()`;
-//! * `Client::new()` returns a `Result`: it starts the runtime thread that does its I/O;
+//! * `Client::new()` starts the runtime thread that does its I/O (and panics if the system
+//!   refuses a thread, as reqwest's blocking client does); `Client::builder().build()` returns
+//!   that failure as an error;
 //! * a client is a cheap handle: its clones are the same client;
 //! * the blocking client must not run on an async runtime's threads: from async code, give it
 //!   a blocking thread (`spawn_blocking`). In a program without tokio, just call it.
@@ -45,7 +47,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     // `sio = socketio.Client()`, on a thread where blocking is allowed.
     let url = server.url().to_owned();
     tokio::task::spawn_blocking(move || -> Result<(), socketio::Error> {
-        let sio = Client::new()?;
+        let sio = Client::new();
         sio.connect(&url)?;
         println!("Client::new():          connected, sid {:?}", sio.sid());
         sio.disconnect();

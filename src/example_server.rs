@@ -11,7 +11,7 @@
 //! ```no_run
 //! # fn main() -> Result<(), Box<dyn std::error::Error>> {
 //! let server = socketio_suite::example_server()?;
-//! let sio = socketio::Client::new()?;
+//! let sio = socketio::Client::new();
 //! sio.connect(server.url())?;
 //! # Ok(()) }
 //! ```

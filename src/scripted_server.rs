@@ -48,6 +48,8 @@ pub struct ScriptedServer {
     listener: TcpListener,
     port: u16,
     accepted: usize,
+    /// Whether the `open` packet has `maxPayload` (engine.io 6.2 and later).
+    max_payload: bool,
 }
 
 impl ScriptedServer {
@@ -64,6 +66,16 @@ impl ScriptedServer {
             listener,
             port,
             accepted: 0,
+            max_payload: true,
+        }
+    }
+
+    /// Like [`ScriptedServer::start`], as an Engine.IO 4 server older than engine.io 6.2
+    /// (socket.io 3.0 to 4.4): its `open` packet has no `maxPayload`.
+    pub async fn start_without_max_payload() -> ScriptedServer {
+        ScriptedServer {
+            max_payload: false,
+            ..ScriptedServer::start().await
         }
     }
 
@@ -109,8 +121,13 @@ impl ScriptedServer {
             ws,
             number: self.accepted,
         };
+        let max_payload = if self.max_payload {
+            r#","maxPayload":1000000"#
+        } else {
+            ""
+        };
         conn.send(&format!(
-            r#"0{{"sid":"scripted{}","upgrades":[],"pingInterval":{PING_INTERVAL_MS},"pingTimeout":{PING_INTERVAL_MS},"maxPayload":1000000}}"#,
+            r#"0{{"sid":"scripted{}","upgrades":[],"pingInterval":{PING_INTERVAL_MS},"pingTimeout":{PING_INTERVAL_MS}{max_payload}}}"#,
             self.accepted
         ))
         .await;

@@ -19,7 +19,7 @@ fn options() -> ConnectOptions {
 fn emits_calls_and_handlers_without_await() {
     for peer in peers::all(PeerOptions::default()) {
         for transports in [vec![Transport::Polling], vec![Transport::WebSocket]] {
-            let sio = Client::new().unwrap();
+            let sio = Client::new();
             let (tx, echoes) = mpsc::channel();
             sio.on("echo", move |text: String, blob: Bytes| {
                 tx.send((text, blob)).unwrap();
@@ -57,7 +57,7 @@ fn emits_calls_and_handlers_without_await() {
 #[test]
 fn a_handler_may_block_and_call_the_server() {
     for peer in peers::all(PeerOptions::default()) {
-        let sio = Client::new().unwrap();
+        let sio = Client::new();
         let (tx, results) = mpsc::channel();
         let client = sio.clone();
         sio.on("tick", move |tick: Value| {
@@ -81,7 +81,7 @@ fn a_handler_may_block_and_call_the_server() {
 #[test]
 fn server_acks_catch_all_namespaces_and_wait() {
     for peer in peers::all(PeerOptions::default()) {
-        let sio = Client::new().unwrap();
+        let sio = Client::new();
         sio.on("double", |n: i64| n * 2);
         let (tx, caught) = mpsc::channel();
         sio.on_any(move |event: String, args: Payload| {

@@ -297,7 +297,7 @@ async fn a_synchronous_namespace_on_the_main_namespace_serves_the_async_client()
 fn a_synchronous_namespace_on_the_main_namespace_serves_the_blocking_client() {
     for peer in peers::all(PeerOptions::default()) {
         let kind = peer.kind();
-        let sio = Client::new().unwrap();
+        let sio = Client::new();
         let (tx, connects) = std::sync::mpsc::channel();
         sio.register_namespace(Main { connects: tx });
         sio.connect_with(&peer.url(), options()).unwrap();
@@ -353,7 +353,7 @@ impl Room {
 fn a_blocking_namespace_uses_its_socket_to_emit_and_call() {
     for peer in peers::all(PeerOptions::default()) {
         let kind = peer.kind();
-        let sio = Client::new().unwrap();
+        let sio = Client::new();
         let (tx, seen) = std::sync::mpsc::channel();
         sio.register_namespace(Room { seen: tx });
         sio.connect_with(&peer.url(), options()).unwrap();
@@ -432,7 +432,7 @@ fn event_functions_on_the_blocking_client() {
     assert_eq!(shout::call("a".into()), "A");
     for peer in peers::all(PeerOptions::default()) {
         let kind = peer.kind();
-        let sio = Client::new().unwrap();
+        let sio = Client::new();
         sio.event(shout);
         sio.connect_with(&peer.url(), options()).unwrap();
         let shouted: String = sio.call("ask", ("shout it", "hey")).unwrap();

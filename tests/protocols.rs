@@ -11,6 +11,7 @@ use socketio::{
     Protocol, Transport,
 };
 use socketio_suite::peers::{Peer, PeerKind, PeerOptions};
+use socketio_suite::scripted_server::ScriptedServer;
 use tokio::sync::mpsc;
 
 const WAIT: Duration = Duration::from_secs(10);
@@ -183,6 +184,17 @@ async fn socketio_2_server_with_engineio_3() {
     };
     // Detected over polling, from the server's v3 handshake.
     scenarios("node2 auto", &peer, json, ConnectOptions::new()).await;
+    // Detected over websocket, from the open packet without maxPayload that socket.io 2
+    // sends whatever EIO= says, and the CONNECT for `/` it sends by itself right after.
+    for transports in [
+        &[Transport::WebSocket][..],
+        &[Transport::WebSocket, Transport::Polling][..],
+    ] {
+        let options = ConnectOptions::new().transports(transports.to_vec());
+        let started = std::time::Instant::now();
+        scenarios(&format!("node2 auto {transports:?}"), &peer, json, options).await;
+        println!("node2 auto {transports:?}: {:?}", started.elapsed());
+    }
     for transports in ALL_TRANSPORTS {
         let options = ConnectOptions::new()
             .protocol(Protocol::V3)
@@ -201,12 +213,17 @@ async fn engineio_3_heartbeats_are_sent_by_the_client() {
     let Some(peer) = Peer::start(PeerKind::Node2, options) else {
         return;
     };
-    for transports in [&[Transport::Polling][..], &[Transport::WebSocket][..]] {
+    for (protocol, transports) in [
+        (Protocol::V3, &[Transport::Polling][..]),
+        (Protocol::V3, &[Transport::WebSocket][..]),
+        // Detected over websocket: the same session continues in v3, the client pinging.
+        (Protocol::Auto, &[Transport::WebSocket][..]),
+    ] {
         let sio = AsyncClient::new();
         sio.connect_with(
             &peer.url(),
             ConnectOptions::new()
-                .protocol(Protocol::V3)
+                .protocol(protocol)
                 .transports(transports.to_vec()),
         )
         .await
@@ -214,7 +231,7 @@ async fn engineio_3_heartbeats_are_sent_by_the_client() {
         // Without our pings the server would drop us after 600 ms.
         tokio::time::sleep(Duration::from_millis(1500)).await;
         let total: i64 = sio.call("sum", (1, 1)).await.unwrap();
-        assert_eq!(total, 2, "{transports:?}");
+        assert_eq!(total, 2, "{protocol:?} {transports:?}");
         sio.disconnect().await;
     }
     // A frozen v2 server: no pong, a ping timeout.
@@ -288,4 +305,40 @@ async fn msgpack_parser_on_node_and_python() {
             .await;
         }
     }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_engineio_4_server_without_max_payload_stays_v4_over_websocket() {
+    // socket.io 3.0 to 4.4 (engine.io before 6.2) send no maxPayload either: unlike a
+    // socket.io 2 server they stay silent after the open packet, so the client waits a
+    // moment, then speaks Socket.IO v5 (it sends CONNECT for `/`, with its auth).
+    let mut server = ScriptedServer::start_without_max_payload().await;
+    let sio = AsyncClient::builder().reconnection(false).build();
+    sio.on("double", |n: i64| n * 2);
+    let client = sio.clone();
+    let url = server.url();
+    let connecting = tokio::spawn(async move {
+        let options = ConnectOptions::new()
+            .transports([Transport::WebSocket])
+            .auth(json!({"token": "t"}));
+        client.connect_with(&url, options).await
+    });
+    let mut conn = server.accept().await;
+    let opened = std::time::Instant::now();
+    let (namespace, auth) = conn.expect_connect().await;
+    let waited = opened.elapsed();
+    assert_eq!(
+        (namespace.as_str(), auth),
+        ("/", Some(json!({"token": "t"})))
+    );
+    assert!(
+        waited >= Duration::from_millis(900) && waited < Duration::from_secs(3),
+        "{waited:?}"
+    );
+    conn.send(r#"40{"sid":"s1"}"#).await;
+    connecting.await.unwrap().unwrap();
+    assert_eq!(sio.sid().as_deref(), Some("s1"));
+    conn.send(r#"421["double",21]"#).await;
+    assert_eq!(conn.recv().await.as_deref(), Some("431[42]"));
+    sio.disconnect().await;
 }

@@ -123,6 +123,11 @@ async fn giving_up_after_the_attempts_ends_wait() {
     };
     let sio = quick().reconnection_attempts(3).build();
     let mut events = record(&sio, &["/"]);
+    // Each failed attempt is also told to `reconnect_error`, with its error.
+    let (tx, mut errors) = mpsc::unbounded_channel();
+    sio.on("reconnect_error", move |error: String| {
+        tx.send(error).unwrap()
+    });
     sio.connect_with(&peer.url(), options()).await.unwrap();
     assert_eq!(recv(&mut events).await, "connect /");
     peer.stop();
@@ -140,6 +145,14 @@ async fn giving_up_after_the_attempts_ends_wait() {
         assert_eq!(recv(&mut events).await, format!("attempt {n}"));
     }
     assert_eq!(recv(&mut events).await, "failed");
+    for _ in 1..=3 {
+        let error = recv(&mut errors).await;
+        assert!(!error.is_empty());
+    }
+    assert!(
+        errors.try_recv().is_err(),
+        "one reconnect_error per attempt"
+    );
     tokio::time::timeout(WAIT, sio.wait())
         .await
         .expect("wait() returns");

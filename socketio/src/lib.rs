@@ -141,7 +141,7 @@ pub mod __internal {
 /// sio.register_namespace(Admin);
 /// sio.connect("http://localhost:5000").await?; // connects "/chat" and "/admin"
 ///
-/// let blocking = Client::new()?;
+/// let blocking = Client::new();
 /// blocking.register_namespace(Admin);
 /// # Ok(()) }
 /// ```
@@ -171,7 +171,7 @@ pub use socketio_derive::namespace;
 /// sio.event(message).event(product);
 /// sio.of("/chat").event(message);
 ///
-/// let blocking = Client::new()?; // synchronous functions only
+/// let blocking = Client::new(); // synchronous functions only
 /// blocking.event(product);
 /// assert_eq!(product::call(6, 7), 42);
 /// # Ok(()) }

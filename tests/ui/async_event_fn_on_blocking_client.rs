@@ -7,6 +7,6 @@ async fn message(text: String) {
 }
 
 fn main() {
-    let sio = Client::new().unwrap();
+    let sio = Client::new();
     sio.event(message);
 }

@@ -12,6 +12,6 @@ impl Chat {
 }
 
 fn main() {
-    let sio = Client::new().unwrap();
+    let sio = Client::new();
     sio.register_namespace(Chat);
 }

@@ -13,7 +13,7 @@ fn main() {
     sio.event(borrowed);
     sio.of("/chat").event(borrowed);
 
-    let blocking = Client::new().unwrap();
+    let blocking = Client::new();
     blocking.event(borrowed);
 
     borrowed::call("direct");

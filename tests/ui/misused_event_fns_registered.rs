@@ -18,7 +18,7 @@ fn main() {
     sio.event(badly_named).event(twice);
     sio.of("/chat").event(twice);
 
-    let blocking = Client::new().unwrap();
+    let blocking = Client::new();
     blocking.event(twice);
 
     drop(badly_named::call(String::new()));

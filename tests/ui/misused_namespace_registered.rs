@@ -16,6 +16,6 @@ fn main() {
     let sio = AsyncClient::new();
     sio.register_namespace(Chat);
 
-    let blocking = Client::new().unwrap();
+    let blocking = Client::new();
     blocking.register_namespace(Chat);
 }

@@ -36,7 +36,7 @@ fn main() {
     sio.register_namespace(Admin);
     sio.register_namespace(Room { db: 1_u8 });
 
-    let blocking = Client::new().unwrap();
+    let blocking = Client::new();
     blocking.register_namespace(Admin);
     blocking.register_namespace(Room { db: 1_u8 });
 }

@@ -198,7 +198,11 @@ impl AsyncSocket {
     /// (a tuple is several arguments). Replaces an earlier handler of the same event.
     ///
     /// The special events `connect` (no argument), `connect_error` (the server's
-    /// data) and `disconnect` (a [`DisconnectReason`](crate::DisconnectReason)) are raised by the client.
+    /// data) and `disconnect` (a [`DisconnectReason`](crate::DisconnectReason)) are raised by the client,
+    /// and on the `/` namespace, those of reconnection: `reconnect_attempt` (the
+    /// attempt's number, a `u32`, before it starts), `reconnect_error` (the error of an
+    /// attempt that failed, as a `String`), `reconnect` (the number of the attempt that
+    /// succeeded) and `reconnect_failed` (no argument: the client gave up).
     pub fn on<H, M>(&self, event: &str, handler: H) -> &Self
     where
         H: Handler<M>,

@@ -52,7 +52,7 @@ impl Drop for Runtime {
 /// use socketio::Client;
 ///
 /// # fn run() -> Result<(), socketio::Error> {
-/// let sio = Client::new()?;
+/// let sio = Client::new();
 /// sio.on("my message", |data: serde_json::Value| println!("{data}"));
 /// sio.connect("http://localhost:5000")?;
 /// sio.emit("my message", serde_json::json!({"foo": "bar"}))?;
@@ -74,10 +74,28 @@ impl std::fmt::Debug for Client {
     }
 }
 
+impl Default for Client {
+    /// [`Client::new()`].
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
 impl Client {
     /// A client with the default settings.
-    pub fn new() -> Result<Self, Error> {
-        Self::with_config(ClientConfig::default())
+    ///
+    /// # Panics
+    ///
+    /// If the runtime thread that does the client's I/O cannot be started (the system
+    /// refuses a thread), as `reqwest::blocking::Client::new()` does;
+    /// [`Client::builder()`]`.build()` reports that as an error instead.
+    pub fn new() -> Self {
+        match Self::with_config(ClientConfig::default()) {
+            Ok(client) => client,
+            Err(error) => {
+                panic!("socketio::Client::new(): cannot start the client's runtime thread: {error}")
+            }
+        }
     }
 
     pub(crate) fn with_config(config: ClientConfig) -> Result<Self, Error> {
@@ -212,6 +230,8 @@ impl Socket {
 
     /// Registers the handler of `event`: a closure whose parameters are the event's
     /// arguments and whose return value is the ack. It runs on the handler thread.
+    /// The client raises the same special events as
+    /// [`AsyncSocket::on`](crate::AsyncSocket::on) (`connect`, `reconnect_error`, …).
     pub fn on<H, M>(&self, event: &str, handler: H) -> &Self
     where
         H: SyncHandler<M>,

@@ -17,6 +17,7 @@ pub(crate) fn is_reserved(event: &str) -> bool {
             | "disconnect"
             | "reconnect_attempt"
             | "reconnect"
+            | "reconnect_error"
             | "reconnect_failed"
     )
 }

@@ -7,8 +7,9 @@ use std::sync::Arc;
 
 use tracing::{debug, info, warn};
 
-use super::connection::Target;
+use super::connection::{Answers, Target};
 use super::core::Core;
+use super::credentials::Credentials;
 use super::link::Link;
 use super::options::ConnectOptions;
 use super::reason::DisconnectReason;
@@ -16,6 +17,7 @@ use super::reconnect::{Backoff, Step};
 use super::router::Reader;
 use super::state::ConnectionState::{self, *};
 use crate::args::Payload;
+use crate::engineio::socket::EngineSession;
 use crate::engineio::{CloseReason, EngineSocket};
 use crate::error::Error;
 
@@ -68,15 +70,15 @@ impl Core {
 
     /// Opens the engine, asks for `namespaces`, and (unless `wait(false)`) waits up to
     /// `wait_timeout` for the server to accept them all; returns the connection's session.
+    /// The credentials (`auth_with`, `headers_with`) are fetched anew for each call.
     async fn open(self: &Arc<Self>, target: &Target, namespaces: &[String]) -> Result<u64, Error> {
         // Handlers may run from here on (connect_error included).
         self.start_tasks();
-        let tls = self.tls.clone().map_err(Error::Tls)?;
-        let engine_options =
-            self.config
-                .engine_options(&target.url, &target.options, tls, self.cookies.clone())?;
-        info!(target: "socketio", url = %crate::engineio::options::redacted_url(&engine_options.url), ?namespaces, "connecting");
-        let (engine, engine_session) = match EngineSocket::open(engine_options).await {
+        let Attempt {
+            engine,
+            session: engine_session,
+            auth,
+        } = match self.open_engine(target).await {
             Ok(opened) => opened,
             Err(error) => {
                 let data = serde_json::json!({ "message": error.to_string() });
@@ -91,8 +93,9 @@ impl Core {
             }
         };
         let link = Link::new(Arc::new(engine), self.config.parser);
-        let auth = target.options.auth.as_ref();
-        let (session, waiters) = self.connection().attach(link.clone(), namespaces, auth)?;
+        let (session, waiters) =
+            self.connection()
+                .attach(link.clone(), namespaces, auth.as_ref())?;
         engine_session.start(Reader::new(
             self.clone(),
             session,
@@ -102,25 +105,30 @@ impl Core {
         if !target.options.wait {
             return Ok(session);
         }
-        let all = async {
-            for (namespace, waiter) in waiters {
-                match waiter.await {
-                    Ok(Ok(())) => {}
-                    Ok(Err(error)) => return Err(error),
-                    Err(_) => {
-                        debug!(target: "socketio", %namespace, "connection lost while connecting");
-                        return Err(Error::ConnectionFailed(format!(
-                            "connection lost before namespace {namespace} connected"
-                        )));
-                    }
-                }
-            }
-            Ok(())
-        };
-        tokio::time::timeout(target.options.wait_timeout, all)
+        tokio::time::timeout(target.options.wait_timeout, wait_for(waiters))
             .await
             .map_err(|_| Error::Timeout)??;
         Ok(session)
+    }
+
+    /// This attempt's credentials, then the Engine.IO session opened with them.
+    async fn open_engine(&self, target: &Target) -> Result<Attempt, Error> {
+        let tls = self.tls.clone().map_err(Error::Tls)?;
+        let Credentials { auth, headers } = target.options.credentials().await?;
+        let engine_options = self.config.engine_options(
+            &target.url,
+            &target.options,
+            headers,
+            tls,
+            self.cookies.clone(),
+        )?;
+        info!(target: "socketio", url = %crate::engineio::options::redacted_url(&engine_options.url), "connecting");
+        let (engine, session) = EngineSocket::open(engine_options).await?;
+        Ok(Attempt {
+            engine,
+            session,
+            auth,
+        })
     }
 
     /// Moves from `from` (`Connecting` or `Reconnecting`) to `Connected` once `open`
@@ -210,6 +218,7 @@ impl Core {
                 }
                 Ok(Settled::Lost { resume: Some(_) }) => {
                     last = Error::ConnectionFailed("connection lost".into());
+                    self.reconnect_failed_attempt(&last);
                 }
                 Ok(Settled::Lost { resume: None }) => return Err(Error::NotConnected),
                 Ok(Settled::Cancelled) => {
@@ -220,10 +229,18 @@ impl Core {
                 Err(error) => {
                     debug!(target: "socketio", attempt, %error, "reconnection attempt failed");
                     self.close_connection(None).await;
+                    self.reconnect_failed_attempt(&error);
                     last = error;
                 }
             }
         }
+    }
+
+    /// Tells the `/` handlers that a reconnection attempt failed (`reconnect_error`,
+    /// with the error as a string), as socket.io-client's manager does.
+    fn reconnect_failed_attempt(&self, error: &Error) {
+        let message = Payload::new(&error.to_string()).unwrap_or_default();
+        self.trigger("/", "reconnect_error", message);
     }
 
     /// The engine of `session` closed: every namespace is lost; the client reconnects
@@ -338,6 +355,23 @@ impl Core {
     }
 }
 
+/// Waits for the server's answer to each namespace's CONNECT.
+async fn wait_for(waiters: Answers) -> Result<(), Error> {
+    for (namespace, waiter) in waiters {
+        match waiter.await {
+            Ok(Ok(())) => {}
+            Ok(Err(error)) => return Err(error),
+            Err(_) => {
+                debug!(target: "socketio", %namespace, "connection lost while connecting");
+                return Err(Error::ConnectionFailed(format!(
+                    "connection lost before namespace {namespace} connected"
+                )));
+            }
+        }
+    }
+    Ok(())
+}
+
 /// What the `disconnect` handlers are told when the engine closed for `reason`.
 fn disconnect_reason(reason: &CloseReason) -> DisconnectReason {
     match reason {
@@ -347,6 +381,13 @@ fn disconnect_reason(reason: &CloseReason) -> DisconnectReason {
         CloseReason::InvalidInput(_) => DisconnectReason::ParseError,
         CloseReason::TransportError(_) => DisconnectReason::TransportError,
     }
+}
+
+/// An attempt's open engine, not started yet, and the auth its CONNECT packets carry.
+struct Attempt {
+    engine: EngineSocket,
+    session: EngineSession,
+    auth: Option<serde_json::Value>,
 }
 
 /// How a successful `open` ended.

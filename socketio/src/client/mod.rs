@@ -10,6 +10,7 @@
 //! - `reconnect.rs`: the backoff schedule; `retry.rs`, `retry_worker.rs`: `retries`;
 //! - `handlers.rs`, `dispatcher.rs`, `handler.rs`: the handler table, the queue that
 //!   runs handlers, typed handlers;
+//! - `credentials.rs`: `auth_with` / `headers_with`, fetched for every attempt;
 //! - `link.rs`: the engine as the client sees it, and [`Ack`](link::Ack).
 
 mod acks;
@@ -19,6 +20,7 @@ mod buffer;
 mod builder;
 mod connection;
 pub(crate) mod core;
+mod credentials;
 pub(crate) mod dispatcher;
 pub(crate) mod handler;
 pub(crate) mod handlers;

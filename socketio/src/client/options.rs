@@ -6,6 +6,7 @@ use std::time::Duration;
 
 use serde::Serialize;
 
+use super::credentials::{Credentials, Source, SourceError};
 use crate::engineio::{EngineOptions, Protocol, ProxySettings, TlsSettings, Transport};
 use crate::error::Error;
 
@@ -28,6 +29,10 @@ pub struct ConnectOptions {
     pub(crate) namespaces: Option<Vec<String>>,
     pub(crate) headers: Vec<(String, String)>,
     pub(crate) auth: Option<serde_json::Value>,
+    /// `auth_with`: replaces `auth` on every attempt.
+    pub(crate) auth_source: Option<Source<Option<serde_json::Value>>>,
+    /// `headers_with`: added to `headers` on every attempt.
+    pub(crate) headers_source: Option<Source<Vec<(String, String)>>>,
     pub(crate) transports: Vec<Transport>,
     pub(crate) socketio_path: String,
     pub(crate) wait: bool,
@@ -46,6 +51,11 @@ impl std::fmt::Debug for ConnectOptions {
                 &crate::engineio::options::redacted_headers(&self.headers),
             )
             .field("auth", &self.auth.as_ref().map(|_| "<redacted>"))
+            .field("auth_with", &self.auth_source.as_ref().map(|_| "<fn>"))
+            .field(
+                "headers_with",
+                &self.headers_source.as_ref().map(|_| "<fn>"),
+            )
             .field("transports", &self.transports)
             .field("socketio_path", &self.socketio_path)
             .field("wait", &self.wait)
@@ -62,6 +72,8 @@ impl Default for ConnectOptions {
             namespaces: None,
             headers: Vec::new(),
             auth: None,
+            auth_source: None,
+            headers_source: None,
             transports: vec![Transport::Polling, Transport::WebSocket],
             socketio_path: "socket.io".into(),
             wait: true,
@@ -126,6 +138,102 @@ impl ConnectOptions {
         self
     }
 
+    /// Fetches the auth payload anew before the first connect and before every
+    /// reconnection attempt (socket.io-client's `auth` callback, python's callable
+    /// `auth`): a token that expires is refreshed, since each attempt uses what `f`
+    /// returned for it, in every namespace's CONNECT packet (with connection state
+    /// recovery's `pid` and `offset` added). Replaces [`auth`](Self::auth).
+    ///
+    /// `f`'s value must serialize to a JSON object (or `null`: no auth). An `Err` from
+    /// `f`, a value of another kind, or a panic fails that attempt like a refused
+    /// connection: the first `connect()` returns [`Error::ConnectionFailed`], a
+    /// reconnection attempt is reported as a `reconnect_error` event and the backoff
+    /// goes on.
+    ///
+    /// ```no_run
+    /// use socketio::{AsyncClient, ConnectOptions};
+    ///
+    /// async fn fetch_token() -> Result<String, std::io::Error> {
+    ///     Ok("a fresh token".into())
+    /// }
+    ///
+    /// # async fn run() -> Result<(), socketio::Error> {
+    /// let options = ConnectOptions::new().auth_with(|| async {
+    ///     Ok::<_, std::io::Error>(serde_json::json!({ "token": fetch_token().await? }))
+    /// });
+    /// AsyncClient::new().connect_with("http://localhost:5000", options).await?;
+    /// # Ok(()) }
+    /// ```
+    ///
+    /// The blocking [`Client`](crate::Client) takes the same options; a function that
+    /// does not need to wait returns a ready future:
+    ///
+    /// ```no_run
+    /// use socketio::{Client, ConnectOptions};
+    ///
+    /// # fn run() -> Result<(), socketio::Error> {
+    /// let options = ConnectOptions::new().auth_with(|| {
+    ///     std::future::ready(Ok::<_, std::io::Error>(serde_json::json!({ "token": "t" })))
+    /// });
+    /// Client::new().connect_with("http://localhost:5000", options)?;
+    /// # Ok(()) }
+    /// ```
+    pub fn auth_with<F, Fut, T, E>(mut self, f: F) -> Self
+    where
+        F: Fn() -> Fut + Send + Sync + 'static,
+        Fut: std::future::Future<Output = Result<T, E>> + Send + 'static,
+        T: Serialize + 'static,
+        E: Into<Box<dyn std::error::Error + Send + Sync>> + 'static,
+    {
+        self.auth_source = Some(Source::new("auth", f, auth_object));
+        self
+    }
+
+    /// Fetches headers anew before the first connect and before every reconnection
+    /// attempt (python's callable `headers`); they are sent, after those of
+    /// [`header`](Self::header) and [`headers`](Self::headers), on that attempt's
+    /// handshake, polling requests and websocket upgrade. An `Err` or a panic fails the
+    /// attempt, as with [`auth_with`](Self::auth_with).
+    ///
+    /// ```no_run
+    /// use socketio::{AsyncClient, ConnectOptions};
+    ///
+    /// async fn fetch_token() -> Result<String, std::io::Error> {
+    ///     Ok("a fresh token".into())
+    /// }
+    ///
+    /// # async fn run() -> Result<(), socketio::Error> {
+    /// let options = ConnectOptions::new().headers_with(|| async {
+    ///     let token = fetch_token().await?;
+    ///     Ok::<_, std::io::Error>(vec![("Authorization".to_owned(), format!("Bearer {token}"))])
+    /// });
+    /// AsyncClient::new().connect_with("http://localhost:5000", options).await?;
+    /// # Ok(()) }
+    /// ```
+    pub fn headers_with<F, Fut, E>(mut self, f: F) -> Self
+    where
+        F: Fn() -> Fut + Send + Sync + 'static,
+        Fut: std::future::Future<Output = Result<Vec<(String, String)>, E>> + Send + 'static,
+        E: Into<Box<dyn std::error::Error + Send + Sync>> + 'static,
+    {
+        self.headers_source = Some(Source::new("headers", f, Ok));
+        self
+    }
+
+    /// What this attempt sends: the static auth and headers, or what the sources
+    /// return now.
+    pub(crate) async fn credentials(&self) -> Result<Credentials, Error> {
+        let auth = match &self.auth_source {
+            Some(source) => source.fetch().await?,
+            None => self.auth.clone(),
+        };
+        let mut headers = self.headers.clone();
+        if let Some(source) = &self.headers_source {
+            headers.extend(source.fetch().await?);
+        }
+        Ok(Credentials { auth, headers })
+    }
+
     /// The allowed transports, in order; the first one opens the connection
     /// (`[Transport::WebSocket]` connects with websocket only, `[Transport::Polling]`
     /// never upgrades).
@@ -153,8 +261,11 @@ impl ConnectOptions {
     }
 
     /// The protocol revision: [`Protocol::Auto`] (the default) speaks Engine.IO v4 and
-    /// falls back to v3 when the server is a Socket.IO 2.x server; [`Protocol::V3`]
-    /// forces v3 (also for servers started with `allowEIO3`), [`Protocol::V4`] forbids it.
+    /// falls back to v3 when the server is a Socket.IO 2.x server, over polling and over
+    /// websocket; [`Protocol::V3`] forces v3 (also for servers started with
+    /// `allowEIO3`), [`Protocol::V4`] forbids it (and, with websocket-only transports,
+    /// skips the moment `Auto` waits after an `open` packet without `maxPayload`, which
+    /// socket.io 3.0 to 4.4 servers send).
     pub fn protocol(mut self, protocol: Protocol) -> Self {
         self.protocol = protocol;
         self
@@ -166,6 +277,15 @@ impl ConnectOptions {
     pub fn retry(mut self, retry: bool) -> Self {
         self.retry = retry;
         self
+    }
+}
+
+/// `auth_with`'s value as the CONNECT auth: an object, or `null` for none.
+fn auth_object<T: Serialize>(value: T) -> Result<Option<serde_json::Value>, SourceError> {
+    match serde_json::to_value(value)? {
+        value @ serde_json::Value::Object(_) => Ok(Some(value)),
+        serde_json::Value::Null => Ok(None),
+        other => Err(format!("auth must be a JSON object, not a {}", json_kind(&other)).into()),
     }
 }
 
@@ -273,12 +393,13 @@ impl ClientConfig {
         &self,
         url: &str,
         options: &ConnectOptions,
+        headers: Vec<(String, String)>,
         tls: Arc<rustls::ClientConfig>,
         cookies: Arc<reqwest::cookie::Jar>,
     ) -> Result<EngineOptions, Error> {
         let mut engine = EngineOptions::new(url)?;
         engine.path = options.socketio_path.clone();
-        engine.headers = options.headers.clone();
+        engine.headers = headers;
         engine.transports = options.transports.clone();
         engine.request_timeout = self.request_timeout;
         engine.limits.max_payload = self.max_payload;
@@ -308,6 +429,7 @@ mod tests {
             .engine_options(
                 "http://user:pw-s3cr3t@localhost:1/?token=s3cr3t-query",
                 &options,
+                options.headers.clone(),
                 crate::engineio::tls::default_tls_config(),
                 Arc::new(reqwest::cookie::Jar::default()),
             )

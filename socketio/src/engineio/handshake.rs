@@ -27,6 +27,14 @@ impl Handshake {
         Duration::from_millis(self.ping_interval.saturating_add(self.ping_timeout))
     }
 
+    /// Whether the packet may come from an Engine.IO v3 server: it has no `maxPayload`.
+    /// Engine.IO 3 never sends one; Engine.IO 4 servers do since engine.io 6.2
+    /// (socket.io 4.5), python-engineio and socketioxide too, but older Engine.IO 4
+    /// servers do not, so this alone does not settle the revision.
+    pub fn may_be_v3(&self) -> bool {
+        self.max_payload.is_none()
+    }
+
     /// Whether the server offers the websocket upgrade.
     pub fn offers_websocket(&self) -> bool {
         self.upgrades.iter().any(|u| u == "websocket")

@@ -12,7 +12,9 @@ use crate::error::DecodeError;
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
 pub enum Protocol {
     /// Engine.IO v4 (Socket.IO 3 and later servers), falling back to v3 when the
-    /// server turns out to speak only v3 (Socket.IO 2.x).
+    /// server turns out to speak only v3 (Socket.IO 2.x): over polling by its handshake,
+    /// over websocket by an `open` packet without `maxPayload` followed at once by the
+    /// server's own CONNECT for `/` (the session then continues in v3).
     #[default]
     Auto,
     /// Engine.IO v4 only.
@@ -54,6 +56,17 @@ impl Dialect {
         match self {
             Dialect::V3 => Protocol::V3,
             Dialect::V4 => Protocol::V4,
+        }
+    }
+
+    /// The revision of a websocket session opened in v4 whose `open` packet has no
+    /// `maxPayload`, by the first packet that followed it (`None`: none came in time).
+    /// An Engine.IO 3 server (Socket.IO 2.x) connects `/` by itself at once, with a
+    /// message; an Engine.IO 4 server sends no message before the client's CONNECT.
+    pub(crate) fn after_open_without_max_payload(first: Option<&Packet>) -> Dialect {
+        match first {
+            Some(Packet::Message(_)) => Dialect::V3,
+            _ => Dialect::V4,
         }
     }
 
@@ -128,6 +141,19 @@ mod tests {
             [4, 4, 3]
         );
         assert_eq!((Dialect::V3.eio(), Dialect::V4.eio()), ("3", "4"));
+    }
+
+    #[test]
+    fn a_message_right_after_an_open_without_max_payload_is_a_v3_server() {
+        assert_eq!(
+            Dialect::after_open_without_max_payload(Some(&Packet::Message("0".into()))),
+            Dialect::V3
+        );
+        assert_eq!(Dialect::after_open_without_max_payload(None), Dialect::V4);
+        assert_eq!(
+            Dialect::after_open_without_max_payload(Some(&Packet::Ping(None))),
+            Dialect::V4
+        );
     }
 
     #[test]

@@ -296,6 +296,31 @@ function onConnection(socket) {
   socket.on("disconnect", (reason) => log("disconnect", socket.nsp.name, socket.id, reason));
 }
 
+// `/once` accepts each credential once (tests/fresh_credentials.rs): a CONNECT whose auth has a
+// `token`, or else whose handshake carries an `x-token` header, is refused (CONNECT_ERROR
+// "token already used" / "no token") when that token was accepted before. `once_tokens` acks the
+// tokens accepted so far, in order, as "auth:<token>" / "header:<token>". Every other event is
+// the same as on the other namespaces.
+const onceAccepted = [];
+function onceToken(socket) {
+  const auth = socket.handshake.auth || {};
+  if (auth.token != null) return `auth:${auth.token}`;
+  const header = socket.handshake.headers["x-token"];
+  return header != null ? `header:${header}` : null;
+}
+const once = io.of("/once");
+once.use((socket, next) => {
+  const token = onceToken(socket);
+  if (token == null) return next(new Error("no token"));
+  if (onceAccepted.includes(token)) return next(new Error("token already used"));
+  onceAccepted.push(token);
+  next();
+});
+once.on("connection", (socket) => {
+  onConnection(socket);
+  socket.on("once_tokens", (ack) => ack(onceAccepted));
+});
+
 // The main namespace "/" always exists; every other namespace is created on demand.
 for (const nsp of [io.of("/"), io.of(/^\/.*/)]) {
   nsp.use(refuseForbidden);

@@ -77,11 +77,33 @@ def build(options):
 
     background = set()
 
+    # `/once` accepts each credential once (as ../node/server.js does): a CONNECT whose auth has a
+    # `token`, or else whose handshake carries an `X-Token` header, is refused when that token was
+    # accepted before; `once_tokens` returns the tokens accepted so far ("auth:<t>" / "header:<t>").
+    once_accepted = []
+
+    def once_token(environ, auth):
+        if isinstance(auth, dict) and auth.get("token") is not None:
+            return f"auth:{auth['token']}"
+        header = environ.get("HTTP_X_TOKEN")
+        return None if header is None else f"header:{header}"
+
     @sio.on("connect", namespace="*")
     async def on_connect(ns, sid, environ, auth):
         if ns == "/forbidden":
             raise socketio.exceptions.ConnectionRefusedError("forbidden", {"reason": "not allowed"})
+        if ns == "/once":
+            token = once_token(environ, auth)
+            if token is None:
+                raise socketio.exceptions.ConnectionRefusedError("no token")
+            if token in once_accepted:
+                raise socketio.exceptions.ConnectionRefusedError("token already used")
+            once_accepted.append(token)
         auths[(ns, sid)] = auth if auth else None
+
+    @sio.on("once_tokens", namespace="*")
+    async def on_once_tokens(ns, sid, *_args):
+        return once_accepted
 
     @sio.on("disconnect", namespace="*")
     async def on_disconnect(ns, sid, *_reason):

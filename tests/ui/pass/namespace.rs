@@ -111,7 +111,7 @@ fn main() {
     sio.register_namespace(Main);
     sio.register_namespace(Empty);
     sio.event(greet).event(add);
-    let blocking = Client::new().unwrap();
+    let blocking = Client::new();
     blocking.register_namespace(Room);
     blocking.register_namespace(Main);
     blocking.event(add);

@@ -35,7 +35,10 @@ async fn run(mut driver: Driver, start: Start) {
                 Outcome::Closed(reason) => reason,
             },
         },
-        Start::WebSocket(socket) => driver.run_websocket(socket).await,
+        Start::WebSocket(socket, early) => match driver.on_early_packets(early) {
+            Some(reason) => reason,
+            None => driver.run_websocket(socket).await,
+        },
     };
     driver.finish(reason);
 }
