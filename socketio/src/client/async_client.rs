@@ -180,7 +180,7 @@ impl std::fmt::Debug for AsyncSocket {
 impl AsyncSocket {
     /// Installs the handler of `event`, already erased.
     pub(crate) fn on_erased(&self, event: &str, handler: ErasedHandler) {
-        self.core.handlers.on(&self.namespace, event, handler);
+        self.core.handlers.on(&self.namespace, event, handler, false);
     }
 
     /// Installs a class-based namespace's dispatch table on this namespace.
@@ -207,6 +207,38 @@ impl AsyncSocket {
         self
     }
 
+    /// Registers a handler of `event` that runs at most once: it is removed when the
+    /// event arrives (a later [`on`](Self::on) or `once` replaces it, as `on` does).
+    ///
+    /// ```no_run
+    /// # async fn run(sio: socketio::AsyncClient) {
+    /// sio.once("welcome", |motd: String| async move { println!("{motd}") });
+    /// # }
+    /// ```
+    pub fn once<H, M>(&self, event: &str, handler: H) -> &Self
+    where
+        H: Handler<M>,
+    {
+        self.core
+            .handlers
+            .on(&self.namespace, event, erase(handler), true);
+        self
+    }
+
+    /// Removes the handler of `event` registered with [`on`](Self::on) or
+    /// [`once`](Self::once). The event then goes where it would have gone without it:
+    /// to a class-based namespace's method, else to the catch-all, else nowhere.
+    pub fn off(&self, event: &str) -> &Self {
+        self.core.handlers.off(&self.namespace, event);
+        self
+    }
+
+    /// Removes the catch-all handler registered with [`on_any`](Self::on_any).
+    pub fn off_any(&self) -> &Self {
+        self.core.handlers.on_any(&self.namespace, None);
+        self
+    }
+
     /// Registers the catch-all handler: `(event, arguments)` for every event that has
     /// no handler of its own (not `connect`, `connect_error`, `disconnect`).
     pub fn on_any<H, M>(&self, handler: H) -> &Self
@@ -215,7 +247,7 @@ impl AsyncSocket {
     {
         self.core
             .handlers
-            .on_any(&self.namespace, erase_any(handler));
+            .on_any(&self.namespace, Some(erase_any(handler)));
         self
     }
 

@@ -197,7 +197,7 @@ pub(crate) fn erase_sync<M, H: SyncHandler<M>>(handler: H) -> ErasedHandler {
 impl Socket {
     /// Installs the handler of `event`, already erased.
     pub(crate) fn on_erased(&self, event: &str, handler: ErasedHandler) {
-        self.core.handlers.on(&self.namespace, event, handler);
+        self.core.handlers.on(&self.namespace, event, handler, false);
     }
 
     /// Installs a class-based namespace's dispatch table on this namespace.
@@ -220,6 +220,31 @@ impl Socket {
         self
     }
 
+    /// Registers a handler of `event` that runs at most once: it is removed when the
+    /// event arrives.
+    pub fn once<H, M>(&self, event: &str, handler: H) -> &Self
+    where
+        H: SyncHandler<M>,
+    {
+        self.core
+            .handlers
+            .on(&self.namespace, event, erase_sync(handler), true);
+        self
+    }
+
+    /// Removes the handler of `event`; a class-based namespace's method, else the
+    /// catch-all, then gets the event.
+    pub fn off(&self, event: &str) -> &Self {
+        self.core.handlers.off(&self.namespace, event);
+        self
+    }
+
+    /// Removes the catch-all handler.
+    pub fn off_any(&self) -> &Self {
+        self.core.handlers.on_any(&self.namespace, None);
+        self
+    }
+
     /// Registers the catch-all handler `(event, arguments)`.
     pub fn on_any<F, R>(&self, handler: F) -> &Self
     where
@@ -228,7 +253,7 @@ impl Socket {
     {
         self.core.handlers.on_any(
             &self.namespace,
-            super::handler::erase_any::<super::handler::IsSync, _>(handler),
+            Some(super::handler::erase_any::<super::handler::IsSync, _>(handler)),
         );
         self
     }
