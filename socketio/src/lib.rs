@@ -35,7 +35,7 @@ mod wakeup;
 
 pub use args::Payload;
 pub use client::{
-    AnyHandler, AsyncClient, AsyncClientBuilder, AsyncSocket, Call, Client, ClientBuilder,
+    AckCallback, AnyHandler, AsyncClient, AsyncClientBuilder, AsyncSocket, Call, Client, ClientBuilder,
     ConnectOptions, ConnectionState, DisconnectReason, Handler, Parser, Socket, SyncHandler,
 };
 pub use engineio::{Protocol, Transport};

@@ -10,7 +10,7 @@ use serde::Serialize;
 
 use super::core::Core;
 use super::dispatcher::DispatchMode;
-use super::handler::{erase, erase_any, AnyHandler, BoxFuture, Call, ErasedHandler, Handler};
+use super::handler::{erase, erase_any, AckCallback, AnyHandler, BoxFuture, Call, ErasedHandler, Handler};
 use super::handlers::ClassHandler;
 use super::options::{ClientConfig, ConnectOptions};
 use super::state::ConnectionState;
@@ -292,6 +292,46 @@ impl AsyncSocket {
     {
         self.core
             .emit_with_ack(&self.namespace, event, &data, erase(callback))
+    }
+
+    /// Emits `event`; `callback` runs exactly once, with the server's ack arguments
+    /// (`Ok`, deserialized as [`call`](Self::call) does), [`Error::Timeout`] once
+    /// `timeout` passed without an answer, or [`Error::Disconnected`] when the
+    /// connection was lost first (socket.io-client's `socket.timeout(ms).emit(…)`).
+    /// It runs where handlers run. An error that prevents the emit is returned here and
+    /// the callback does not run.
+    ///
+    /// ```no_run
+    /// # use std::time::Duration;
+    /// # async fn run(sio: socketio::AsyncClient) -> Result<(), socketio::Error> {
+    /// sio.emit_with_ack_timeout("sum", (1, 2), Duration::from_secs(5),
+    ///     |sum: Result<i64, socketio::Error>| async move {
+    ///         match sum {
+    ///             Ok(sum) => println!("sum: {sum}"),
+    ///             Err(error) => println!("no answer: {error}"),
+    ///         }
+    ///     }).await?;
+    /// # Ok(()) }
+    /// ```
+    pub async fn emit_with_ack_timeout<T, R, C, M>(
+        &self,
+        event: &str,
+        data: T,
+        timeout: Duration,
+        callback: C,
+    ) -> Result<(), Error>
+    where
+        T: Serialize,
+        R: DeserializeOwned + Send + 'static,
+        C: AckCallback<R, M>,
+    {
+        self.core.emit_with_ack_timeout(
+            &self.namespace,
+            event,
+            &data,
+            timeout,
+            Box::new(move |result| callback.complete(result)),
+        )
     }
 
     /// Emits `event` and waits for the server's ack (up to the client's `ack_timeout`,

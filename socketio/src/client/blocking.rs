@@ -32,6 +32,12 @@ impl Runtime {
     }
 }
 
+impl Runtime {
+    fn enter(&self) -> tokio::runtime::EnterGuard<'_> {
+        self.0.as_ref().expect("present until dropped").enter()
+    }
+}
+
 impl Drop for Runtime {
     fn drop(&mut self) {
         // The last handle may be dropped on a runtime thread (by a handler that held
@@ -293,6 +299,43 @@ impl Socket {
     {
         self.core
             .emit_with_ack(&self.namespace, event, &data, erase_sync(callback))
+    }
+
+    /// Emits `event`; `callback` runs exactly once on the handler thread, with the
+    /// server's ack arguments, [`Error::Timeout`] once `timeout` passed without an
+    /// answer, or [`Error::Disconnected`] when the connection was lost first.
+    ///
+    /// ```no_run
+    /// # use std::time::Duration;
+    /// # fn run(sio: socketio::Client) -> Result<(), socketio::Error> {
+    /// sio.emit_with_ack_timeout("sum", (1, 2), Duration::from_secs(5),
+    ///     |sum: Result<i64, socketio::Error>| println!("{sum:?}"))?;
+    /// # Ok(()) }
+    /// ```
+    pub fn emit_with_ack_timeout<T, R, F>(
+        &self,
+        event: &str,
+        data: T,
+        timeout: Duration,
+        callback: F,
+    ) -> Result<(), Error>
+    where
+        T: Serialize,
+        R: DeserializeOwned + Send + 'static,
+        F: FnOnce(Result<R, Error>) + Send + 'static,
+    {
+        // The timer runs on the client's runtime, also before the first connect.
+        let _runtime = self.runtime.enter();
+        self.core.emit_with_ack_timeout(
+            &self.namespace,
+            event,
+            &data,
+            timeout,
+            Box::new(move |result| {
+                callback(result);
+                None
+            }),
+        )
     }
 
     /// Emits `event` and blocks until the server's ack (up to `ack_timeout`).

@@ -37,6 +37,8 @@ pub(crate) enum DispatchMode {
 pub(crate) enum Job {
     Handler(ErasedHandler, Call),
     Class(Arc<dyn ClassHandler>, Call),
+    /// A callback that runs once with what it was given (`emit_with_ack_timeout`).
+    Once(Box<dyn FnOnce() -> Option<BoxFuture> + Send>),
 }
 
 impl Job {
@@ -51,14 +53,16 @@ impl Job {
     fn size(&self) -> usize {
         match self {
             Job::Handler(_, call) | Job::Class(_, call) => call.payload.byte_size(),
+            Job::Once(_) => 0,
         }
     }
 
     /// Runs the job; a panicking handler is logged and the dispatcher goes on.
-    fn run(self) -> Option<BoxFuture> {
+    pub(crate) fn run(self) -> Option<BoxFuture> {
         std::panic::catch_unwind(AssertUnwindSafe(|| match self {
             Job::Handler(handler, call) => handler(call),
             Job::Class(class, call) => class.dispatch(call),
+            Job::Once(callback) => callback(),
         }))
         .unwrap_or_else(|panic| {
             log_panic(panic);
@@ -119,11 +123,21 @@ impl Dispatcher {
             self.buffered.fetch_sub(size, Ordering::Relaxed);
             return Err(Refused::Behind(total));
         }
+        self.push_counted(job, size).map_err(|_| Refused::Closed)
+    }
+
+    /// Queues a job of no size (a callback), or gives it back if the queue is closed.
+    pub(crate) fn push_or_return(&self, job: Job) -> Result<(), Job> {
+        self.push_counted(job, 0)
+    }
+
+    /// Queues a job whose `size` is counted in `buffered`.
+    fn push_counted(&self, job: Job, size: usize) -> Result<(), Job> {
         let mut queue = self.lock();
         if queue.closed {
             drop(queue);
             self.buffered.fetch_sub(size, Ordering::Relaxed);
-            return Err(Refused::Closed);
+            return Err(job);
         }
         let was_empty = queue.jobs.is_empty();
         queue.jobs.push_back(job);

@@ -36,7 +36,7 @@ mod state;
 pub use async_client::{AsyncClient, AsyncSocket};
 pub use blocking::{Client, Socket};
 pub use builder::{AsyncClientBuilder, ClientBuilder};
-pub use handler::{AnyHandler, Call, Handler, SyncHandler};
+pub use handler::{AckCallback, AnyHandler, Call, Handler, SyncHandler};
 pub use options::{ConnectOptions, Parser};
 pub use reason::DisconnectReason;
 pub use state::ConnectionState;
