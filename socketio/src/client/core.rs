@@ -82,7 +82,7 @@ impl Core {
             lifecycle: Lifecycle::default(),
             runtime: OnceLock::new(),
             retry: Arc::default(),
-            dispatcher: Dispatcher::new(mode, config.max_buffered),
+            dispatcher: Dispatcher::new(mode, config.max_buffered, config.handler_concurrency),
             config,
         })
     }

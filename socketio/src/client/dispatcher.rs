@@ -1,7 +1,9 @@
 //! The dispatcher: runs handlers one at a time in arrival order, on a tokio task (the
 //! async client) or on a thread of its own where they may block (the blocking client).
 //! One loop serves both; the thread runs it with a minimal executor that parks, so a
-//! handler there may enter the client's runtime (`call()`).
+//! handler there may enter the client's runtime (`call()`). With
+//! `handler_concurrency(n)`, n > 1, the loop starts each job in arrival order but runs
+//! up to n at once (`concurrent.rs`).
 //!
 //! The queue is a mutex-guarded deque rather than a channel: it allocates nothing until
 //! the first event and grows on demand, the dispatcher takes all queued jobs in one
@@ -16,6 +18,7 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use futures_util::FutureExt;
 use tracing::warn;
 
+use super::concurrent::Concurrency;
 use super::handler::{BoxFuture, Call, ErasedHandler};
 use super::handlers::{ClassHandler, Target};
 use crate::wakeup::Wakeup;
@@ -98,17 +101,25 @@ pub(crate) struct Dispatcher {
     buffered: AtomicUsize,
     limit: usize,
     mode: DispatchMode,
+    /// How many handlers may run at once, and how many run (n > 1 only).
+    pub(crate) concurrency: Concurrency,
 }
 
 impl Dispatcher {
-    pub(crate) fn new(mode: DispatchMode, limit: usize) -> Arc<Dispatcher> {
+    pub(crate) fn new(mode: DispatchMode, limit: usize, concurrency: usize) -> Arc<Dispatcher> {
         Arc::new(Dispatcher {
             queue: Mutex::default(),
             wakeup: Wakeup::default(),
             buffered: AtomicUsize::new(0),
             limit,
             mode,
+            concurrency: Concurrency::new(concurrency),
         })
+    }
+
+    /// A job leaves the queue: its bytes no longer wait.
+    pub(crate) fn taken(&self, job: &Job) {
+        self.buffered.fetch_sub(job.size(), Ordering::Relaxed);
     }
 
     fn lock(&self) -> MutexGuard<'_, Queue> {
@@ -165,6 +176,7 @@ impl Dispatcher {
             }
         }
         let this = self.clone();
+        self.concurrency.loop_started();
         match self.mode {
             DispatchMode::Task => drop(tokio::spawn(this.run(None))),
             DispatchMode::Thread => {
@@ -174,6 +186,7 @@ impl Dispatcher {
                     .spawn(move || park_on(this.run(Some(runtime))));
                 if let Err(error) = spawned {
                     self.lock().running = false;
+                    self.concurrency.loop_ended();
                     warn!(target: "socketio", %error, "could not start the handler thread");
                 }
             }
@@ -183,10 +196,20 @@ impl Dispatcher {
     /// The loop: takes the queued jobs in one swap, runs them in order. On a thread,
     /// `runtime` runs the futures handlers return.
     async fn run(self: Arc<Self>, runtime: Option<tokio::runtime::Handle>) {
+        if self.concurrency.limit() > 1 {
+            super::concurrent::run(&self, runtime).await;
+        } else {
+            self.run_in_order(runtime).await;
+        }
+        self.concurrency.loop_ended();
+    }
+
+    /// One job at a time, each finished before the next starts.
+    async fn run_in_order(&self, runtime: Option<tokio::runtime::Handle>) {
         let mut batch = VecDeque::new();
         while self.next_batch(&mut batch).await {
             while let Some(job) = batch.pop_front() {
-                self.buffered.fetch_sub(job.size(), Ordering::Relaxed);
+                self.taken(&job);
                 let Some(future) = job.run() else { continue };
                 let future = AssertUnwindSafe(future).catch_unwind();
                 let finished = match &runtime {
@@ -200,7 +223,7 @@ impl Dispatcher {
 
     /// Waits for jobs and swaps them into `batch` (which must be empty); `false` once
     /// the queue is closed and drained.
-    async fn next_batch(&self, batch: &mut VecDeque<Job>) -> bool {
+    pub(crate) async fn next_batch(&self, batch: &mut VecDeque<Job>) -> bool {
         loop {
             {
                 let mut queue = self.lock();
@@ -240,7 +263,7 @@ fn park_on<F: std::future::Future>(future: F) -> F::Output {
     }
 }
 
-fn log_panic(panic: Box<dyn std::any::Any + Send>) {
+pub(crate) fn log_panic(panic: Box<dyn std::any::Any + Send>) {
     let message = panic
         .downcast_ref::<&str>()
         .map(|s| s.to_string())
@@ -278,7 +301,7 @@ mod tests {
 
     #[tokio::test]
     async fn jobs_run_in_order_on_a_task_and_a_closed_queue_refuses_more() {
-        let dispatcher = Dispatcher::new(DispatchMode::Task, usize::MAX);
+        let dispatcher = Dispatcher::new(DispatchMode::Task, usize::MAX, 1);
         let seen = Arc::default();
         dispatcher.start();
         for n in 0..1000 {
@@ -295,7 +318,7 @@ mod tests {
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 1)]
     async fn a_thread_runs_every_job_in_order_and_a_panic_does_not_stop_it() {
-        let dispatcher = Dispatcher::new(DispatchMode::Thread, usize::MAX);
+        let dispatcher = Dispatcher::new(DispatchMode::Thread, usize::MAX, 1);
         let seen = Arc::default();
         dispatcher.start();
         let panics: ErasedHandler = Arc::new(|_| panic!("boom"));
@@ -314,7 +337,7 @@ mod tests {
 
     #[test]
     fn a_job_over_the_limit_is_refused_and_not_counted() {
-        let dispatcher = Dispatcher::new(DispatchMode::Task, 20);
+        let dispatcher = Dispatcher::new(DispatchMode::Task, 20, 1);
         let call = |text: &str| Call::new("e", Payload::new(&text).unwrap(), None);
         let handler: ErasedHandler = Arc::new(|_| None);
         dispatcher

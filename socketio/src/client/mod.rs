@@ -8,8 +8,9 @@
 //! - `router.rs`: engine events → packets → one function per packet kind;
 //! - `acks.rs`, `buffer.rs`, `recovery.rs`: the ack table, the send buffer, recovery;
 //! - `reconnect.rs`: the backoff schedule; `retry.rs`, `retry_worker.rs`: `retries`;
-//! - `handlers.rs`, `dispatcher.rs`, `handler.rs`: the handler table, the queue that
-//!   runs handlers, typed handlers;
+//! - `handlers.rs`, `dispatcher.rs`, `concurrent.rs`, `handler.rs`: the handler table,
+//!   the queue that runs handlers (n at a time with `handler_concurrency`), typed
+//!   handlers;
 //! - `link.rs`: the engine as the client sees it, and [`Ack`](link::Ack).
 
 mod acks;
@@ -17,6 +18,7 @@ pub(crate) mod async_client;
 pub(crate) mod blocking;
 mod buffer;
 mod builder;
+mod concurrent;
 mod connection;
 pub(crate) mod core;
 pub(crate) mod dispatcher;
