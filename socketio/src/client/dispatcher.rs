@@ -13,12 +13,14 @@
 use std::collections::VecDeque;
 use std::panic::AssertUnwindSafe;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::{mpsc, Arc, Mutex, MutexGuard};
 
 use futures_util::FutureExt;
+use tokio::sync::OwnedSemaphorePermit;
+use tokio::task::JoinSet;
 use tracing::warn;
 
-use super::concurrent::Concurrency;
+use super::concurrent::{as_handler, mark_worker, Concurrency, GRACE};
 use super::handler::{BoxFuture, Call, ErasedHandler};
 use super::handlers::{ClassHandler, Target};
 use crate::wakeup::Wakeup;
@@ -197,7 +199,7 @@ impl Dispatcher {
     /// `runtime` runs the futures handlers return.
     async fn run(self: Arc<Self>, runtime: Option<tokio::runtime::Handle>) {
         if self.concurrency.limit() > 1 {
-            super::concurrent::run(&self, runtime).await;
+            run_concurrently(&self, runtime).await;
         } else {
             self.run_in_order(runtime).await;
         }
@@ -243,6 +245,99 @@ impl Dispatcher {
     }
 }
 
+/// The concurrent loop: tasks on the client's runtime (`runtime` is `None`), or worker
+/// threads that use `runtime` for the futures handlers return.
+async fn run_concurrently(dispatcher: &Dispatcher, runtime: Option<tokio::runtime::Handle>) {
+    match runtime {
+        None => run_tasks(dispatcher).await,
+        Some(runtime) => run_threads(dispatcher, runtime).await,
+    }
+}
+
+/// Runs a job and the future it returns; a panic is logged.
+async fn run_job(job: Job) {
+    if let Some(future) = job.run() {
+        let _ = AssertUnwindSafe(future)
+            .catch_unwind()
+            .await
+            .map_err(log_panic);
+    }
+}
+
+async fn run_tasks(dispatcher: &Dispatcher) {
+    let mut running = JoinSet::new();
+    let mut batch = VecDeque::new();
+    while dispatcher.next_batch(&mut batch).await {
+        while let Some(job) = batch.pop_front() {
+            let permit = dispatcher.concurrency.permit().await;
+            dispatcher.taken(&job);
+            while running.try_join_next().is_some() {}
+            running.spawn(as_handler(async move {
+                run_job(job).await;
+                drop(permit);
+            }));
+        }
+    }
+    let finished = tokio::time::timeout(GRACE, async {
+        while running.join_next().await.is_some() {}
+    });
+    if finished.await.is_err() {
+        warn!(target: "socketio", count = running.len(), "handlers still running after the grace time; cancelled");
+        running.abort_all();
+    }
+}
+
+type WorkQueue = Arc<Mutex<mpsc::Receiver<(Job, OwnedSemaphorePermit)>>>;
+
+async fn run_threads(dispatcher: &Dispatcher, runtime: tokio::runtime::Handle) {
+    let (tx, rx) = mpsc::channel();
+    let rx: WorkQueue = Arc::new(Mutex::new(rx));
+    for index in 0..dispatcher.concurrency.limit() {
+        let (rx, runtime) = (rx.clone(), runtime.clone());
+        let spawned = std::thread::Builder::new()
+            .name(format!("socketio-handlers-{index}"))
+            .spawn(move || work(&rx, &runtime));
+        if let Err(error) = spawned {
+            warn!(target: "socketio", %error, "could not start a handler thread");
+        }
+    }
+    drop(rx);
+    let mut batch = VecDeque::new();
+    while dispatcher.next_batch(&mut batch).await {
+        while let Some(job) = batch.pop_front() {
+            let permit = dispatcher.concurrency.permit().await;
+            dispatcher.taken(&job);
+            if let Err(mpsc::SendError((job, permit))) = tx.send((job, permit)) {
+                // No worker thread could start: the job runs here.
+                runtime.block_on(run_job(job));
+                drop(permit);
+            }
+        }
+    }
+    drop(tx);
+    // Blocking handlers cannot be cancelled: wait for them, for a while (the timer is
+    // the runtime's; this thread has none entered).
+    let idle = {
+        let _guard = runtime.enter();
+        dispatcher.concurrency.idle()
+    };
+    if !idle.await {
+        warn!(target: "socketio", "blocking handlers still running after the grace time");
+    }
+}
+
+/// A worker thread: runs jobs until the loop ends.
+fn work(queue: &WorkQueue, runtime: &tokio::runtime::Handle) {
+    mark_worker();
+    loop {
+        let next = queue.lock().unwrap_or_else(|e| e.into_inner()).recv();
+        let Ok((job, permit)) = next else { return };
+        runtime.block_on(run_job(job));
+        drop(permit);
+    }
+}
+
+
 /// Runs a future to completion on this thread, parking between polls. No runtime is
 /// entered, so what the future calls may block on the client's runtime.
 fn park_on<F: std::future::Future>(future: F) -> F::Output {
@@ -263,7 +358,7 @@ fn park_on<F: std::future::Future>(future: F) -> F::Output {
     }
 }
 
-pub(crate) fn log_panic(panic: Box<dyn std::any::Any + Send>) {
+fn log_panic(panic: Box<dyn std::any::Any + Send>) {
     let message = panic
         .downcast_ref::<&str>()
         .map(|s| s.to_string())
@@ -274,7 +369,7 @@ pub(crate) fn log_panic(panic: Box<dyn std::any::Any + Send>) {
 
 #[cfg(test)]
 mod tests {
-    use std::time::Duration;
+    use std::time::{Duration, Instant};
 
     use super::*;
     use crate::args::Payload;
@@ -346,5 +441,49 @@ mod tests {
         let refused = dispatcher.push(Job::Handler(handler.clone(), call("a long argument")));
         assert!(matches!(refused, Err(Refused::Behind(_))));
         dispatcher.push(Job::Handler(handler, call("ab"))).unwrap();
+    }
+
+    /// A job whose future sleeps 300 ms, then records `n`.
+    fn slow(seen: &Arc<Mutex<Vec<u32>>>, n: u32, blocking: bool) -> Job {
+        let seen = seen.clone();
+        let handler: ErasedHandler = Arc::new(move |_| {
+            let seen = seen.clone();
+            if blocking {
+                std::thread::sleep(Duration::from_millis(300));
+                seen.lock().unwrap().push(n);
+                return None;
+            }
+            Some(Box::pin(async move {
+                tokio::time::sleep(Duration::from_millis(300)).await;
+                seen.lock().unwrap().push(n);
+            }))
+        });
+        Job::Handler(handler, Call::new("e", Payload::default(), None))
+    }
+
+    async fn four_slow_jobs(mode: DispatchMode, blocking: bool) -> Duration {
+        let dispatcher = Dispatcher::new(mode, usize::MAX, 4);
+        let seen = Arc::default();
+        let started = Instant::now();
+        dispatcher.start();
+        for n in 0..4 {
+            dispatcher.push(slow(&seen, n, blocking)).unwrap();
+        }
+        dispatcher.close();
+        dispatcher.concurrency.settled().await;
+        assert_eq!(seen.lock().unwrap().len(), 4, "every job ran before settled()");
+        started.elapsed()
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn four_jobs_run_at_once_on_tasks_and_on_threads() {
+        for (mode, blocking) in [
+            (DispatchMode::Task, false),
+            (DispatchMode::Thread, false),
+            (DispatchMode::Thread, true),
+        ] {
+            let elapsed = four_slow_jobs(mode, blocking).await;
+            assert!(elapsed < Duration::from_millis(900), "{mode:?}: {elapsed:?}");
+        }
     }
 }
