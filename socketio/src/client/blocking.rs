@@ -20,20 +20,31 @@ use super::state::ConnectionState;
 use crate::engineio::Transport;
 use crate::error::Error;
 
-/// The runtime a blocking client runs its I/O on.
-struct Runtime(Option<tokio::runtime::Runtime>);
+/// The runtime a blocking client runs its I/O on (also the [`SimpleClient`]'s).
+///
+/// [`SimpleClient`]: crate::SimpleClient
+pub(crate) struct Runtime(Option<tokio::runtime::Runtime>);
 
 impl Runtime {
-    fn block_on<F: std::future::Future>(&self, future: F) -> F::Output {
+    /// One worker thread, which does all the I/O.
+    pub(crate) fn new() -> Result<Runtime, Error> {
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(1)
+            .thread_name("socketio-io")
+            .enable_all()
+            .build()
+            .map_err(Error::transport)?;
+        Ok(Runtime(Some(runtime)))
+    }
+
+    pub(crate) fn block_on<F: std::future::Future>(&self, future: F) -> F::Output {
         self.0
             .as_ref()
             .expect("present until dropped")
             .block_on(future)
     }
-}
 
-impl Runtime {
-    fn enter(&self) -> tokio::runtime::EnterGuard<'_> {
+    pub(crate) fn enter(&self) -> tokio::runtime::EnterGuard<'_> {
         self.0.as_ref().expect("present until dropped").enter()
     }
 }
@@ -87,17 +98,12 @@ impl Client {
     }
 
     pub(crate) fn with_config(config: ClientConfig) -> Result<Self, Error> {
-        let runtime = tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(1)
-            .thread_name("socketio-io")
-            .enable_all()
-            .build()
-            .map_err(Error::transport)?;
+        let runtime = Runtime::new()?;
         Ok(Client {
             root: Socket {
                 core: Core::new(config, DispatchMode::Thread),
                 namespace: Arc::from("/"),
-                runtime: Arc::new(Runtime(Some(runtime))),
+                runtime: Arc::new(runtime),
             },
         })
     }

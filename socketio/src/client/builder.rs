@@ -220,6 +220,13 @@ pub struct ClientBuilder {
 }
 
 impl ClientBuilder {
+    /// The settings, for a client built on the async one (the [`SimpleClient`]).
+    ///
+    /// [`SimpleClient`]: crate::SimpleClient
+    pub(crate) fn into_async(self) -> AsyncClientBuilder {
+        self.inner
+    }
+
     fn with_inner(self, f: impl FnOnce(AsyncClientBuilder) -> AsyncClientBuilder) -> Self {
         ClientBuilder {
             inner: f(self.inner),

@@ -11,7 +11,8 @@
 //! - `handlers.rs`, `dispatcher.rs`, `concurrent.rs`, `handler.rs`: the handler table,
 //!   the queue that runs handlers (n at a time with `handler_concurrency`), typed
 //!   handlers;
-//! - `link.rs`: the engine as the client sees it, and [`Ack`](link::Ack).
+//! - `link.rs`: the engine as the client sees it, and [`Ack`](link::Ack);
+//! - `simple.rs`, `simple_blocking.rs`: the pull-style clients, on top of the others.
 
 mod acks;
 pub(crate) mod async_client;
@@ -33,6 +34,8 @@ mod recovery;
 mod retry;
 mod retry_worker;
 mod router;
+mod simple;
+mod simple_blocking;
 mod state;
 
 pub use async_client::{AsyncClient, AsyncSocket};
@@ -41,4 +44,6 @@ pub use builder::{AsyncClientBuilder, ClientBuilder};
 pub use handler::{AckCallback, AnyHandler, Call, Handler, SyncHandler};
 pub use options::{ConnectOptions, Parser};
 pub use reason::DisconnectReason;
+pub use simple::{AsyncSimpleClient, Event};
+pub use simple_blocking::SimpleClient;
 pub use state::ConnectionState;
