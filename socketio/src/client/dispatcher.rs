@@ -309,7 +309,7 @@ async fn run_threads(dispatcher: &Dispatcher, runtime: tokio::runtime::Handle) {
             dispatcher.taken(&job);
             if let Err(mpsc::SendError((job, permit))) = tx.send((job, permit)) {
                 // No worker thread could start: the job runs here.
-                runtime.block_on(run_job(job));
+                run_blocking(job, &runtime);
                 drop(permit);
             }
         }
@@ -332,8 +332,17 @@ fn work(queue: &WorkQueue, runtime: &tokio::runtime::Handle) {
     loop {
         let next = queue.lock().unwrap_or_else(|e| e.into_inner()).recv();
         let Ok((job, permit)) = next else { return };
-        runtime.block_on(run_job(job));
+        run_blocking(job, runtime);
         drop(permit);
+    }
+}
+
+/// Runs a job on this thread, outside the runtime (so that it may block on it, as a
+/// `call()` does), then its future on `runtime`; a panic is logged.
+fn run_blocking(job: Job, runtime: &tokio::runtime::Handle) {
+    if let Some(future) = job.run() {
+        let future = AssertUnwindSafe(future).catch_unwind();
+        let _ = runtime.block_on(future).map_err(log_panic);
     }
 }
 
