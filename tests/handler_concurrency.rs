@@ -48,7 +48,9 @@ fn measure(spans: &Spans) -> (Duration, bool) {
     let last = spans.iter().map(|s| s.2).max().unwrap();
     let mut by_start = spans.clone();
     by_start.sort_by_key(|s| s.1);
-    let sequential = by_start.windows(2).all(|w| w[0].0 < w[1].0 && w[1].1 >= w[0].2);
+    let sequential = by_start
+        .windows(2)
+        .all(|w| w[0].0 < w[1].0 && w[1].1 >= w[0].2);
     (last - first, sequential)
 }
 
@@ -78,7 +80,11 @@ async fn four_slow_events_async(peer: &Peer, concurrency: Option<usize>) -> (Dur
     wait_for(&spans, 4).await;
     sio.disconnect().await;
     let measured = measure(&spans);
-    eprintln!("{} async, concurrency {concurrency:?}: {:?}", peer.kind(), measured.0);
+    eprintln!(
+        "{} async, concurrency {concurrency:?}: {:?}",
+        peer.kind(),
+        measured.0
+    );
     measured
 }
 
@@ -108,7 +114,10 @@ fn four_slow_events_blocking(peer: &Peer, concurrency: Option<usize>) -> (Durati
         std::thread::sleep(NAP);
         let sum: i64 = caller.call("sum", (item.i, 1)).unwrap();
         assert_eq!(sum, item.i + 1);
-        recorded.lock().unwrap().push((item.i, start, Instant::now()));
+        recorded
+            .lock()
+            .unwrap()
+            .push((item.i, start, Instant::now()));
     });
     sio.connect_with(&peer.url(), options()).unwrap();
     let sent: i64 = sio.call("stream", (4, "work")).unwrap();
@@ -120,7 +129,11 @@ fn four_slow_events_blocking(peer: &Peer, concurrency: Option<usize>) -> (Durati
     }
     sio.disconnect();
     let measured = measure(&spans);
-    eprintln!("{} blocking, concurrency {concurrency:?}: {:?}", peer.kind(), measured.0);
+    eprintln!(
+        "{} blocking, concurrency {concurrency:?}: {:?}",
+        peer.kind(),
+        measured.0
+    );
     measured
 }
 

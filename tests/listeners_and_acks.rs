@@ -122,7 +122,10 @@ struct Outcomes {
 }
 
 impl Outcomes {
-    fn callback(&self, tx: mpsc::UnboundedSender<Result<i64, Error>>) -> impl FnOnce(Result<i64, Error>) + Send + 'static {
+    fn callback(
+        &self,
+        tx: mpsc::UnboundedSender<Result<i64, Error>>,
+    ) -> impl FnOnce(Result<i64, Error>) + Send + 'static {
         let calls = self.calls.clone();
         move |result| {
             calls.fetch_add(1, Ordering::SeqCst);
@@ -161,9 +164,12 @@ async fn the_ack_callback_gets_the_reply_the_timeout_or_the_disconnection_once()
         let (mut reply, tx) = Outcomes::new();
         let callback = reply.callback(tx);
         // An async callback: the other kind of handler.
-        sio.emit_with_ack_timeout("sum", (1, 2), ACK_TIMEOUT, |r: Result<i64, Error>| async move {
-            callback(r)
-        })
+        sio.emit_with_ack_timeout(
+            "sum",
+            (1, 2),
+            ACK_TIMEOUT,
+            |r: Result<i64, Error>| async move { callback(r) },
+        )
         .await
         .unwrap();
         assert_eq!(reply.only(ACK_TIMEOUT * 2).await.unwrap(), 3, "{kind}");
@@ -173,20 +179,31 @@ async fn the_ack_callback_gets_the_reply_the_timeout_or_the_disconnection_once()
         sio.emit_with_ack_timeout("no such event", (), ACK_TIMEOUT, late.callback(tx))
             .await
             .unwrap();
-        assert!(matches!(late.only(ACK_TIMEOUT).await, Err(Error::Timeout)), "{kind}");
+        assert!(
+            matches!(late.only(ACK_TIMEOUT).await, Err(Error::Timeout)),
+            "{kind}"
+        );
         assert!(started.elapsed() >= ACK_TIMEOUT);
 
         let (mut lost, tx) = Outcomes::new();
         let started = Instant::now();
-        sio.emit_with_ack_timeout("no such event", (), Duration::from_secs(5), lost.callback(tx))
-            .await
-            .unwrap();
+        sio.emit_with_ack_timeout(
+            "no such event",
+            (),
+            Duration::from_secs(5),
+            lost.callback(tx),
+        )
+        .await
+        .unwrap();
         sio.emit("disconnect_me", ()).await.unwrap();
         assert!(
             matches!(lost.only(ACK_TIMEOUT).await, Err(Error::Disconnected)),
             "{kind}"
         );
-        assert!(started.elapsed() < Duration::from_secs(5), "before the timeout");
+        assert!(
+            started.elapsed() < Duration::from_secs(5),
+            "before the timeout"
+        );
         sio.disconnect().await;
     }
 }
@@ -216,7 +233,11 @@ fn the_blocking_ack_callback_gets_the_reply_the_timeout_or_the_disconnection_onc
             first
         };
 
-        assert_eq!(once(outcome(&sio, "sum", ACK_TIMEOUT)).unwrap(), 3, "{kind}");
+        assert_eq!(
+            once(outcome(&sio, "sum", ACK_TIMEOUT)).unwrap(),
+            3,
+            "{kind}"
+        );
         let late = once(outcome(&sio, "no such event", ACK_TIMEOUT));
         assert!(matches!(late, Err(Error::Timeout)), "{kind}");
         let lost = outcome(&sio, "no such event", Duration::from_secs(5));

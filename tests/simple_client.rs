@@ -61,7 +61,10 @@ async fn the_async_simple_client_connects_emits_calls_and_receives_in_order() {
             got.push(tick(&sio.receive().await.unwrap()));
         }
         assert_eq!(got, ticks(20), "{kind}");
-        assert_eq!(tick(&sio.receive().await.unwrap()), ("echo".into(), json!("after")));
+        assert_eq!(
+            tick(&sio.receive().await.unwrap()),
+            ("echo".into(), json!("after"))
+        );
 
         let started = Instant::now();
         let none = sio.receive_timeout(QUIET).await;
@@ -100,7 +103,11 @@ async fn the_async_simple_client_uses_the_first_namespace_and_keeps_what_came_be
         while let Some(event) = sio.next().await {
             got.push(tick(&event));
         }
-        assert_eq!(got, ticks(2), "{kind}: queued events outlive the connection");
+        assert_eq!(
+            got,
+            ticks(2),
+            "{kind}: queued events outlive the connection"
+        );
     }
 }
 

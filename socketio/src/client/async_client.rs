@@ -10,7 +10,9 @@ use serde::Serialize;
 
 use super::core::Core;
 use super::dispatcher::DispatchMode;
-use super::handler::{erase, erase_any, AckCallback, AnyHandler, BoxFuture, Call, ErasedHandler, Handler};
+use super::handler::{
+    erase, erase_any, AckCallback, AnyHandler, BoxFuture, Call, ErasedHandler, Handler,
+};
 use super::handlers::ClassHandler;
 use super::options::{ClientConfig, ConnectOptions};
 use super::state::ConnectionState;
@@ -180,7 +182,9 @@ impl std::fmt::Debug for AsyncSocket {
 impl AsyncSocket {
     /// Installs the handler of `event`, already erased.
     pub(crate) fn on_erased(&self, event: &str, handler: ErasedHandler) {
-        self.core.handlers.on(&self.namespace, event, handler, false);
+        self.core
+            .handlers
+            .on(&self.namespace, event, handler, false);
     }
 
     /// Installs a class-based namespace's dispatch table on this namespace.

@@ -209,7 +209,9 @@ pub(crate) fn erase_sync<M, H: SyncHandler<M>>(handler: H) -> ErasedHandler {
 impl Socket {
     /// Installs the handler of `event`, already erased.
     pub(crate) fn on_erased(&self, event: &str, handler: ErasedHandler) {
-        self.core.handlers.on(&self.namespace, event, handler, false);
+        self.core
+            .handlers
+            .on(&self.namespace, event, handler, false);
     }
 
     /// Installs a class-based namespace's dispatch table on this namespace.
@@ -265,7 +267,9 @@ impl Socket {
     {
         self.core.handlers.on_any(
             &self.namespace,
-            Some(super::handler::erase_any::<super::handler::IsSync, _>(handler)),
+            Some(super::handler::erase_any::<super::handler::IsSync, _>(
+                handler,
+            )),
         );
         self
     }

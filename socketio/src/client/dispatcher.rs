@@ -346,7 +346,6 @@ fn run_blocking(job: Job, runtime: &tokio::runtime::Handle) {
     }
 }
 
-
 /// Runs a future to completion on this thread, parking between polls. No runtime is
 /// entered, so what the future calls may block on the client's runtime.
 fn park_on<F: std::future::Future>(future: F) -> F::Output {
@@ -480,7 +479,11 @@ mod tests {
         }
         dispatcher.close();
         dispatcher.concurrency.settled().await;
-        assert_eq!(seen.lock().unwrap().len(), 4, "every job ran before settled()");
+        assert_eq!(
+            seen.lock().unwrap().len(),
+            4,
+            "every job ran before settled()"
+        );
         started.elapsed()
     }
 
@@ -492,7 +495,10 @@ mod tests {
             (DispatchMode::Thread, true),
         ] {
             let elapsed = four_slow_jobs(mode, blocking).await;
-            assert!(elapsed < Duration::from_millis(900), "{mode:?}: {elapsed:?}");
+            assert!(
+                elapsed < Duration::from_millis(900),
+                "{mode:?}: {elapsed:?}"
+            );
         }
     }
 }

@@ -221,7 +221,11 @@ mod tests {
         table.on("/", "a", handler(), true);
         table.on("/", "c", handler(), true);
         assert_eq!(kind(table.find("/", "a")), "handler");
-        assert_eq!(kind(table.find("/", "a")), "class", "the once handler is gone");
+        assert_eq!(
+            kind(table.find("/", "a")),
+            "class",
+            "the once handler is gone"
+        );
         table.on_any("/", None);
         assert_eq!(kind(table.find("/", "c")), "handler");
         assert_eq!(kind(table.find("/", "c")), "none", "no catch-all any more");

@@ -323,7 +323,8 @@ mod tests {
                 let seen = seen.clone();
                 move |reason: String| seen.lock().unwrap().push(reason)
             };
-            core.handlers.on("/", "disconnect", erase(on_disconnect), false);
+            core.handlers
+                .on("/", "disconnect", erase(on_disconnect), false);
             Rig { core, seen }
         }
 

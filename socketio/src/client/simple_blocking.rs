@@ -103,7 +103,11 @@ impl SimpleClient {
 
     /// Emits `event` and blocks until the server's ack (up to the client's
     /// `ack_timeout`).
-    pub fn call<T: Serialize, R: DeserializeOwned>(&self, event: &str, data: T) -> Result<R, Error> {
+    pub fn call<T: Serialize, R: DeserializeOwned>(
+        &self,
+        event: &str,
+        data: T,
+    ) -> Result<R, Error> {
         self.runtime.block_on(self.inner().call(event, data))
     }
 
