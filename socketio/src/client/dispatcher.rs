@@ -140,17 +140,17 @@ impl Dispatcher {
     }
 
     /// Queues a job of no size (a callback), or gives it back if the queue is closed.
-    pub(crate) fn push_or_return(&self, job: Job) -> Result<(), Job> {
+    pub(crate) fn push_or_return(&self, job: Job) -> Result<(), Box<Job>> {
         self.push_counted(job, 0)
     }
 
     /// Queues a job whose `size` is counted in `buffered`.
-    fn push_counted(&self, job: Job, size: usize) -> Result<(), Job> {
+    fn push_counted(&self, job: Job, size: usize) -> Result<(), Box<Job>> {
         let mut queue = self.lock();
         if queue.closed {
             drop(queue);
             self.buffered.fetch_sub(size, Ordering::Relaxed);
-            return Err(job);
+            return Err(Box::new(job));
         }
         let was_empty = queue.jobs.is_empty();
         queue.jobs.push_back(job);
