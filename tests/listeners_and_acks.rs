@@ -205,6 +205,25 @@ async fn the_ack_callback_gets_the_reply_the_timeout_or_the_disconnection_once()
             "before the timeout"
         );
         sio.disconnect().await;
+
+        // The client's own disconnect() also tells the callback, though it closes the
+        // handler queue.
+        let sio = AsyncClient::new();
+        sio.connect_with(&peer.url(), options()).await.unwrap();
+        let (mut ours, tx) = Outcomes::new();
+        sio.emit_with_ack_timeout(
+            "no such event",
+            (),
+            Duration::from_secs(5),
+            ours.callback(tx),
+        )
+        .await
+        .unwrap();
+        sio.disconnect().await;
+        assert!(
+            matches!(ours.only(ACK_TIMEOUT).await, Err(Error::Disconnected)),
+            "{kind}"
+        );
     }
 }
 
@@ -246,5 +265,11 @@ fn the_blocking_ack_callback_gets_the_reply_the_timeout_or_the_disconnection_onc
         assert!(matches!(once(lost), Err(Error::Disconnected)), "{kind}");
         assert!(started.elapsed() < Duration::from_secs(5), "{kind}");
         sio.disconnect();
+
+        let sio = Client::new().unwrap();
+        sio.connect_with(&peer.url(), options()).unwrap();
+        let ours = outcome(&sio, "no such event", Duration::from_secs(5));
+        sio.disconnect();
+        assert!(matches!(once(ours), Err(Error::Disconnected)), "{kind}");
     }
 }

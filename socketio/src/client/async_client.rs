@@ -302,8 +302,9 @@ impl AsyncSocket {
     /// (`Ok`, deserialized as [`call`](Self::call) does), [`Error::Timeout`] once
     /// `timeout` passed without an answer, or [`Error::Disconnected`] when the
     /// connection was lost first (socket.io-client's `socket.timeout(ms).emit(…)`).
-    /// It runs where handlers run. An error that prevents the emit is returned here and
-    /// the callback does not run.
+    /// It runs where handlers run (once [`disconnect`](AsyncClient::disconnect) closed
+    /// their queue, on a task of its own). An error that prevents the emit is returned
+    /// here and the callback does not run.
     ///
     /// ```no_run
     /// # use std::time::Duration;

@@ -313,7 +313,9 @@ impl Socket {
 
     /// Emits `event`; `callback` runs exactly once on the handler thread, with the
     /// server's ack arguments, [`Error::Timeout`] once `timeout` passed without an
-    /// answer, or [`Error::Disconnected`] when the connection was lost first.
+    /// answer, or [`Error::Disconnected`] when the connection was lost first (after
+    /// [`disconnect`](Client::disconnect) closed the handler thread's queue, it runs on a
+    /// thread of the client's runtime).
     ///
     /// ```no_run
     /// # use std::time::Duration;

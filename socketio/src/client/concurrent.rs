@@ -38,7 +38,8 @@ pub(crate) fn mark_worker() {
     ON_WORKER.with(|on| on.set(true));
 }
 
-/// The permits of a concurrent dispatcher, and how many of its loops run.
+/// The permits of a concurrent dispatcher, and how many of its loops run (counted in
+/// either mode).
 pub(crate) struct Concurrency {
     limit: usize,
     permits: Arc<Semaphore>,
@@ -87,6 +88,11 @@ impl Concurrency {
         let mut loops = self.loops.subscribe();
         let ended = loops.wait_for(|n| *n == 0);
         let _ = tokio::time::timeout(GRACE + Duration::from_secs(1), ended).await;
+    }
+
+    /// Returns once no loop runs (a closed queue's loop ends when drained).
+    pub(crate) async fn stopped(&self) {
+        let _ = self.loops.subscribe().wait_for(|n| *n == 0).await;
     }
 
     /// Waits until one more handler may run.

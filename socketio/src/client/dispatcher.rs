@@ -139,6 +139,20 @@ impl Dispatcher {
         self.push_counted(job, size).map_err(|_| Refused::Closed)
     }
 
+    /// Returns once the jobs queued before the call have run (in order, n = 1) or, the
+    /// queue being closed, once the loop has run them all and ended.
+    pub(crate) async fn flushed(&self) {
+        let (tx, rx) = tokio::sync::oneshot::channel();
+        let marker = Job::Once(Box::new(move || {
+            let _ = tx.send(());
+            None
+        }));
+        match self.push_or_return(marker) {
+            Ok(()) => drop(rx.await),
+            Err(_) => self.concurrency.stopped().await,
+        }
+    }
+
     /// Queues a job of no size (a callback), or gives it back if the queue is closed.
     pub(crate) fn push_or_return(&self, job: Job) -> Result<(), Box<Job>> {
         self.push_counted(job, 0)

@@ -107,7 +107,8 @@ pub struct AsyncSimpleClient {
     client: AsyncClient,
     socket: AsyncSocket,
     events: mpsc::UnboundedReceiver<Queued>,
-    /// Resolves when the client is disconnected for good; `None` once it did.
+    /// Resolves when the client is disconnected for good and the events received before
+    /// are queued; `None` once it did.
     disconnected: Mutex<Option<BoxFuture>>,
 }
 
@@ -162,9 +163,13 @@ impl AsyncSimpleClient {
         client
             .connect_with(url, options.namespaces([namespace]))
             .await?;
+        // Disconnected for good, and every event that came before queued.
         let disconnected: BoxFuture = Box::pin({
             let client = client.clone();
-            async move { client.wait().await }
+            async move {
+                client.wait().await;
+                client.core.dispatcher.flushed().await;
+            }
         });
         Ok(AsyncSimpleClient {
             client,
