@@ -1,7 +1,7 @@
 //! `handler_concurrency(n)` on both clients, against Node socket.io 4.8 and
 //! python-socketio: four handlers that each sleep 300 ms run at once with n = 4, one at
 //! a time and in order with the default; acks go back and `call()` inside a handler
-//! works either way.
+//! works either way; `disconnect()` waits for the running handlers.
 
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -169,5 +169,51 @@ async fn every_concurrent_handler_acks_the_server() {
         assert_eq!(answers, [0, 2, 4, 6], "{kind}");
         assert!(started.elapsed() < Duration::from_millis(900), "{kind}");
         sio.disconnect().await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn disconnect_waits_for_the_running_handlers() {
+    for peer in peers() {
+        let kind = peer.kind();
+        let sio = AsyncClient::builder().handler_concurrency(2).build();
+        let finished = Arc::new(Mutex::new(0));
+        let counted = finished.clone();
+        sio.on("work", move |_: Item| {
+            let counted = counted.clone();
+            async move {
+                tokio::time::sleep(NAP).await;
+                *counted.lock().unwrap() += 1;
+            }
+        });
+        sio.connect_with(&peer.url(), options()).await.unwrap();
+        let sent: i64 = sio.call("stream", (2, "work")).await.unwrap();
+        assert_eq!(sent, 2);
+        let started = Instant::now();
+        sio.disconnect().await;
+        assert_eq!(*finished.lock().unwrap(), 2, "{kind}: disconnect() waited");
+        assert!(
+            started.elapsed() < Duration::from_secs(5),
+            "{kind}: within the grace time"
+        );
+    }
+}
+
+#[test]
+fn the_blocking_disconnect_waits_for_the_running_handlers() {
+    for peer in peers() {
+        let kind = peer.kind();
+        let sio = Client::builder().handler_concurrency(2).build().unwrap();
+        let finished = Arc::new(Mutex::new(0));
+        let counted = finished.clone();
+        sio.on("work", move |_: Item| {
+            std::thread::sleep(NAP);
+            *counted.lock().unwrap() += 1;
+        });
+        sio.connect_with(&peer.url(), options()).unwrap();
+        let sent: i64 = sio.call("stream", (2, "work")).unwrap();
+        assert_eq!(sent, 2);
+        sio.disconnect();
+        assert_eq!(*finished.lock().unwrap(), 2, "{kind}: disconnect() waited");
     }
 }
