@@ -5,7 +5,9 @@
 //!   here: a tuple is several arguments, `()` none.
 //! * Client to server: `emit_with_ack(event, data, callback)` is python's
 //!   `emit(event, data, callback=callback)`; `call(event, data)` (python's `call()`) emits and
-//!   waits for the server's answer; `call_timeout` waits at most as long as it is told.
+//!   waits for the server's answer; `call_timeout` waits at most as long as it is told;
+//!   `emit_with_ack_timeout` runs its callback once, with the answer or `Error::Timeout`
+//!   (socket.io-client's `socket.timeout(ms).emit(…)`).
 //!
 //! Test server events used here: `ask(event, args...)` makes the server emit `event` with `args`
 //! to this client, with a callback, and answer the `ask` with what that callback got; `sum(a, b)`
@@ -66,6 +68,20 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         Err(Error::Timeout) => println!("call_timeout: no answer within 500 ms"),
         other => println!("call_timeout: {other:?}"),
     }
+
+    // A callback that is told when no answer comes: once, with the reply or the error.
+    let (tx, mut told) = mpsc::unbounded_channel();
+    sio.emit_with_ack_timeout(
+        "nobody answers",
+        (),
+        Duration::from_millis(500),
+        move |reply: Result<Value, Error>| {
+            println!("emit_with_ack_timeout: {reply:?}");
+            let _ = tx.send(());
+        },
+    )
+    .await?;
+    told.recv().await;
 
     sio.disconnect().await;
     Ok(())

@@ -1,6 +1,6 @@
 //! Every example in `examples/` runs to completion (exit status 0, within a minute) against the
-//! in-process socketioxide server, and the `chat`, `callbacks` and `namespaces` examples also
-//! against the Node.js and Python peers, with the peer's URL as their argument.
+//! in-process socketioxide server, and the `chat`, `callbacks`, `namespaces` and `simple_client`
+//! examples also against the Node.js and Python peers, with the peer's URL as their argument.
 //!
 //! The examples are (re)built first with `cargo build --examples`, so that a lone
 //! `cargo test --test examples` runs the current ones.
@@ -107,12 +107,12 @@ fn every_example_runs_against_the_in_process_server() {
 }
 
 #[test]
-fn chat_callbacks_and_namespaces_run_against_every_peer() {
+fn chat_callbacks_namespaces_and_simple_client_run_against_every_peer() {
     for peer in peers::all(PeerOptions::default()) {
         if peer.kind() == PeerKind::Socketioxide {
             continue; // the in-process one, above
         }
-        for name in ["chat", "callbacks", "namespaces"] {
+        for name in ["chat", "callbacks", "namespaces", "simple_client"] {
             run(name, Some(&peer.url()));
         }
     }

@@ -35,8 +35,9 @@ mod wakeup;
 
 pub use args::Payload;
 pub use client::{
-    AnyHandler, AsyncClient, AsyncClientBuilder, AsyncSocket, Call, Client, ClientBuilder,
-    ConnectOptions, ConnectionState, DisconnectReason, Handler, Parser, Socket, SyncHandler,
+    AckCallback, AnyHandler, AsyncClient, AsyncClientBuilder, AsyncSimpleClient, AsyncSocket, Call,
+    Client, ClientBuilder, ConnectOptions, ConnectionState, DisconnectReason, Event, Handler,
+    Parser, SimpleClient, Socket, SyncHandler,
 };
 pub use engineio::{Protocol, Transport};
 pub use error::{DecodeError, Error};

@@ -57,7 +57,7 @@ pub mod __private {
         socket
             .core
             .handlers
-            .on(&socket.namespace, event, Arc::new(handler));
+            .on(&socket.namespace, event, Arc::new(handler), false);
     }
 
     /// Registers the handler of a synchronous `#[event]` function on `socket`'s

@@ -10,7 +10,9 @@ use serde::Serialize;
 
 use super::core::Core;
 use super::dispatcher::DispatchMode;
-use super::handler::{erase, erase_any, AnyHandler, BoxFuture, Call, ErasedHandler, Handler};
+use super::handler::{
+    erase, erase_any, AckCallback, AnyHandler, BoxFuture, Call, ErasedHandler, Handler,
+};
 use super::handlers::ClassHandler;
 use super::options::{ClientConfig, ConnectOptions};
 use super::state::ConnectionState;
@@ -180,7 +182,9 @@ impl std::fmt::Debug for AsyncSocket {
 impl AsyncSocket {
     /// Installs the handler of `event`, already erased.
     pub(crate) fn on_erased(&self, event: &str, handler: ErasedHandler) {
-        self.core.handlers.on(&self.namespace, event, handler);
+        self.core
+            .handlers
+            .on(&self.namespace, event, handler, false);
     }
 
     /// Installs a class-based namespace's dispatch table on this namespace.
@@ -211,6 +215,38 @@ impl AsyncSocket {
         self
     }
 
+    /// Registers a handler of `event` that runs at most once: it is removed when the
+    /// event arrives (a later [`on`](Self::on) or `once` replaces it, as `on` does).
+    ///
+    /// ```no_run
+    /// # async fn run(sio: socketio::AsyncClient) {
+    /// sio.once("welcome", |motd: String| async move { println!("{motd}") });
+    /// # }
+    /// ```
+    pub fn once<H, M>(&self, event: &str, handler: H) -> &Self
+    where
+        H: Handler<M>,
+    {
+        self.core
+            .handlers
+            .on(&self.namespace, event, erase(handler), true);
+        self
+    }
+
+    /// Removes the handler of `event` registered with [`on`](Self::on) or
+    /// [`once`](Self::once). The event then goes where it would have gone without it:
+    /// to a class-based namespace's method, else to the catch-all, else nowhere.
+    pub fn off(&self, event: &str) -> &Self {
+        self.core.handlers.off(&self.namespace, event);
+        self
+    }
+
+    /// Removes the catch-all handler registered with [`on_any`](Self::on_any).
+    pub fn off_any(&self) -> &Self {
+        self.core.handlers.on_any(&self.namespace, None);
+        self
+    }
+
     /// Registers the catch-all handler: `(event, arguments)` for every event that has
     /// no handler of its own (not `connect`, `connect_error`, `disconnect`).
     pub fn on_any<H, M>(&self, handler: H) -> &Self
@@ -219,7 +255,7 @@ impl AsyncSocket {
     {
         self.core
             .handlers
-            .on_any(&self.namespace, erase_any(handler));
+            .on_any(&self.namespace, Some(erase_any(handler)));
         self
     }
 
@@ -264,6 +300,47 @@ impl AsyncSocket {
     {
         self.core
             .emit_with_ack(&self.namespace, event, &data, erase(callback))
+    }
+
+    /// Emits `event`; `callback` runs exactly once, with the server's ack arguments
+    /// (`Ok`, deserialized as [`call`](Self::call) does), [`Error::Timeout`] once
+    /// `timeout` passed without an answer, or [`Error::Disconnected`] when the
+    /// connection was lost first (socket.io-client's `socket.timeout(ms).emit(…)`).
+    /// It runs where handlers run (once [`disconnect`](AsyncClient::disconnect) closed
+    /// their queue, on a task of its own). An error that prevents the emit is returned
+    /// here and the callback does not run.
+    ///
+    /// ```no_run
+    /// # use std::time::Duration;
+    /// # async fn run(sio: socketio::AsyncClient) -> Result<(), socketio::Error> {
+    /// sio.emit_with_ack_timeout("sum", (1, 2), Duration::from_secs(5),
+    ///     |sum: Result<i64, socketio::Error>| async move {
+    ///         match sum {
+    ///             Ok(sum) => println!("sum: {sum}"),
+    ///             Err(error) => println!("no answer: {error}"),
+    ///         }
+    ///     }).await?;
+    /// # Ok(()) }
+    /// ```
+    pub async fn emit_with_ack_timeout<T, R, C, M>(
+        &self,
+        event: &str,
+        data: T,
+        timeout: Duration,
+        callback: C,
+    ) -> Result<(), Error>
+    where
+        T: Serialize,
+        R: DeserializeOwned + Send + 'static,
+        C: AckCallback<R, M>,
+    {
+        self.core.emit_with_ack_timeout(
+            &self.namespace,
+            event,
+            &data,
+            timeout,
+            Box::new(move |result| callback.complete(result)),
+        )
     }
 
     /// Emits `event` and waits for the server's ack (up to the client's `ack_timeout`,

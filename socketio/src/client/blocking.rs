@@ -20,15 +20,32 @@ use super::state::ConnectionState;
 use crate::engineio::Transport;
 use crate::error::Error;
 
-/// The runtime a blocking client runs its I/O on.
-struct Runtime(Option<tokio::runtime::Runtime>);
+/// The runtime a blocking client runs its I/O on (also the [`SimpleClient`]'s).
+///
+/// [`SimpleClient`]: crate::SimpleClient
+pub(crate) struct Runtime(Option<tokio::runtime::Runtime>);
 
 impl Runtime {
-    fn block_on<F: std::future::Future>(&self, future: F) -> F::Output {
+    /// One worker thread, which does all the I/O.
+    pub(crate) fn new() -> Result<Runtime, Error> {
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(1)
+            .thread_name("socketio-io")
+            .enable_all()
+            .build()
+            .map_err(Error::transport)?;
+        Ok(Runtime(Some(runtime)))
+    }
+
+    pub(crate) fn block_on<F: std::future::Future>(&self, future: F) -> F::Output {
         self.0
             .as_ref()
             .expect("present until dropped")
             .block_on(future)
+    }
+
+    pub(crate) fn enter(&self) -> tokio::runtime::EnterGuard<'_> {
+        self.0.as_ref().expect("present until dropped").enter()
     }
 }
 
@@ -99,17 +116,12 @@ impl Client {
     }
 
     pub(crate) fn with_config(config: ClientConfig) -> Result<Self, Error> {
-        let runtime = tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(1)
-            .thread_name("socketio-io")
-            .enable_all()
-            .build()
-            .map_err(Error::transport)?;
+        let runtime = Runtime::new()?;
         Ok(Client {
             root: Socket {
                 core: Core::new(config, DispatchMode::Thread),
                 namespace: Arc::from("/"),
-                runtime: Arc::new(Runtime(Some(runtime))),
+                runtime: Arc::new(runtime),
             },
         })
     }
@@ -215,7 +227,9 @@ pub(crate) fn erase_sync<M, H: SyncHandler<M>>(handler: H) -> ErasedHandler {
 impl Socket {
     /// Installs the handler of `event`, already erased.
     pub(crate) fn on_erased(&self, event: &str, handler: ErasedHandler) {
-        self.core.handlers.on(&self.namespace, event, handler);
+        self.core
+            .handlers
+            .on(&self.namespace, event, handler, false);
     }
 
     /// Installs a class-based namespace's dispatch table on this namespace.
@@ -240,6 +254,31 @@ impl Socket {
         self
     }
 
+    /// Registers a handler of `event` that runs at most once: it is removed when the
+    /// event arrives.
+    pub fn once<H, M>(&self, event: &str, handler: H) -> &Self
+    where
+        H: SyncHandler<M>,
+    {
+        self.core
+            .handlers
+            .on(&self.namespace, event, erase_sync(handler), true);
+        self
+    }
+
+    /// Removes the handler of `event`; a class-based namespace's method, else the
+    /// catch-all, then gets the event.
+    pub fn off(&self, event: &str) -> &Self {
+        self.core.handlers.off(&self.namespace, event);
+        self
+    }
+
+    /// Removes the catch-all handler.
+    pub fn off_any(&self) -> &Self {
+        self.core.handlers.on_any(&self.namespace, None);
+        self
+    }
+
     /// Registers the catch-all handler `(event, arguments)`.
     pub fn on_any<F, R>(&self, handler: F) -> &Self
     where
@@ -248,7 +287,9 @@ impl Socket {
     {
         self.core.handlers.on_any(
             &self.namespace,
-            super::handler::erase_any::<super::handler::IsSync, _>(handler),
+            Some(super::handler::erase_any::<super::handler::IsSync, _>(
+                handler,
+            )),
         );
         self
     }
@@ -288,6 +329,45 @@ impl Socket {
     {
         self.core
             .emit_with_ack(&self.namespace, event, &data, erase_sync(callback))
+    }
+
+    /// Emits `event`; `callback` runs exactly once on the handler thread, with the
+    /// server's ack arguments, [`Error::Timeout`] once `timeout` passed without an
+    /// answer, or [`Error::Disconnected`] when the connection was lost first (after
+    /// [`disconnect`](Client::disconnect) closed the handler thread's queue, it runs on a
+    /// thread of the client's runtime).
+    ///
+    /// ```no_run
+    /// # use std::time::Duration;
+    /// # fn run(sio: socketio::Client) -> Result<(), socketio::Error> {
+    /// sio.emit_with_ack_timeout("sum", (1, 2), Duration::from_secs(5),
+    ///     |sum: Result<i64, socketio::Error>| println!("{sum:?}"))?;
+    /// # Ok(()) }
+    /// ```
+    pub fn emit_with_ack_timeout<T, R, F>(
+        &self,
+        event: &str,
+        data: T,
+        timeout: Duration,
+        callback: F,
+    ) -> Result<(), Error>
+    where
+        T: Serialize,
+        R: DeserializeOwned + Send + 'static,
+        F: FnOnce(Result<R, Error>) + Send + 'static,
+    {
+        // The timer runs on the client's runtime, also before the first connect.
+        let _runtime = self.runtime.enter();
+        self.core.emit_with_ack_timeout(
+            &self.namespace,
+            event,
+            &data,
+            timeout,
+            Box::new(move |result| {
+                callback(result);
+                None
+            }),
+        )
     }
 
     /// Emits `event` and blocks until the server's ack (up to `ack_timeout`).

@@ -189,6 +189,24 @@ impl AsyncClientBuilder {
         self
     }
 
+    /// How many handlers may run at once (default 1). With 1, handlers run one at a
+    /// time in arrival order, each finished before the next starts. With `n > 1`, they
+    /// start in arrival order and up to `n` run at once, each as a task on the
+    /// client's runtime (python-socketio's `AsyncClient` behaviour): a handler that
+    /// awaits something slow no longer delays the others, but events may finish out of
+    /// order. Each handler's ack still goes back when it returns, and a handler may
+    /// `call()` the server. `disconnect()` then waits for the running handlers up to
+    /// 5 seconds, then cancels them (it does not wait when a handler calls it).
+    /// `0` counts as 1.
+    ///
+    /// ```
+    /// let sio = socketio::AsyncClient::builder().handler_concurrency(8).build();
+    /// ```
+    pub fn handler_concurrency(mut self, n: usize) -> Self {
+        self.config.handler_concurrency = n.max(1);
+        self
+    }
+
     /// The client.
     pub fn build(self) -> AsyncClient {
         AsyncClient::with_config(self.config)
@@ -202,6 +220,13 @@ pub struct ClientBuilder {
 }
 
 impl ClientBuilder {
+    /// The settings, for a client built on the async one (the [`SimpleClient`]).
+    ///
+    /// [`SimpleClient`]: crate::SimpleClient
+    pub(crate) fn into_async(self) -> AsyncClientBuilder {
+        self.inner
+    }
+
     fn with_inner(self, f: impl FnOnce(AsyncClientBuilder) -> AsyncClientBuilder) -> Self {
         ClientBuilder {
             inner: f(self.inner),
@@ -340,6 +365,23 @@ impl ClientBuilder {
     }
 
     /// The client (fails only if its runtime thread cannot start).
+    /// How many handlers may run at once (default 1: one at a time, in arrival order,
+    /// on the handler thread). With `n > 1`, up to `n` run at once on a pool of `n`
+    /// handler threads (python-socketio's behaviour), where each may block and
+    /// `call()` the server; each handler's ack still goes back when it returns.
+    /// `disconnect()` then waits up to 5 seconds for the running handlers (a blocking
+    /// handler cannot be cancelled; one still running then is left to finish).
+    /// `0` counts as 1.
+    ///
+    /// ```no_run
+    /// let sio = socketio::Client::builder().handler_concurrency(4).build()?;
+    /// # Ok::<(), socketio::Error>(())
+    /// ```
+    pub fn handler_concurrency(self, n: usize) -> Self {
+        self.with_inner(|inner| inner.handler_concurrency(n))
+    }
+
+    /// The client.
     pub fn build(self) -> Result<Client, Error> {
         Client::with_config(self.inner.config)
     }

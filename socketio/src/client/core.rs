@@ -25,7 +25,7 @@ use tracing::{debug, warn};
 use super::acks::PendingAck;
 use super::connection::Connection;
 use super::dispatcher::{DispatchMode, Dispatcher, Job, Refused};
-use super::handler::{Call, ErasedHandler};
+use super::handler::{BoxFuture, Call, ErasedHandler};
 use super::handlers::HandlerTable;
 use super::link::Ack;
 use super::options::ClientConfig;
@@ -36,6 +36,13 @@ use crate::args::payload::EventName;
 use crate::args::{encode_event, Payload};
 use crate::engineio::Transport;
 use crate::error::Error;
+
+/// An answer waited for: an ack id (none with `retries`: the queue answers) and the
+/// channel it comes on.
+struct Awaited {
+    id: Option<u64>,
+    rx: oneshot::Receiver<Result<Payload, Error>>,
+}
 
 pub(crate) struct Core {
     pub(crate) config: ClientConfig,
@@ -75,7 +82,7 @@ impl Core {
             lifecycle: Lifecycle::default(),
             runtime: OnceLock::new(),
             retry: Arc::default(),
-            dispatcher: Dispatcher::new(mode, config.max_buffered),
+            dispatcher: Dispatcher::new(mode, config.max_buffered, config.handler_concurrency),
             config,
         })
     }
@@ -268,24 +275,76 @@ impl Core {
         data: &T,
         timeout: Option<Duration>,
     ) -> Result<R, Error> {
+        let awaited = self.expect_answer(namespace, event, data)?;
+        let payload = self.answer(awaited, timeout).await?;
+        Ok(crate::args::deserialize_reply(&payload)?)
+    }
+
+    /// Emits `event` asking for an ack; the answer is then waited for with
+    /// [`answer`](Self::answer).
+    fn expect_answer<T: Serialize + ?Sized>(
+        &self,
+        namespace: &str,
+        event: &str,
+        data: &T,
+    ) -> Result<Awaited, Error> {
         let (tx, rx) = oneshot::channel();
         if self.config.retries > 0 {
             // The queue answers: the ack, or an error once out of tries.
             self.enqueue(namespace, event, data, Completion::Waiter(tx))?;
-            let payload = rx.await.map_err(|_| Error::Disconnected)??;
-            return Ok(crate::args::deserialize_reply(&payload)?);
+            return Ok(Awaited { id: None, rx });
         }
         let id = self.emit_expecting(namespace, event, data, PendingAck::Waiter(tx))?;
+        Ok(Awaited { id: Some(id), rx })
+    }
+
+    /// The answer to an emit: its payload, `Timeout` once `timeout` (else the
+    /// client's `ack_timeout`) passed, `Disconnected` when the connection was lost
+    /// first. With `retries`, the queue's answer (it has its own timeouts).
+    async fn answer(&self, awaited: Awaited, timeout: Option<Duration>) -> Result<Payload, Error> {
+        let Some(id) = awaited.id else {
+            return awaited.rx.await.map_err(|_| Error::Disconnected)?;
+        };
         let timeout = timeout.unwrap_or(self.config.ack_timeout);
-        let payload = match tokio::time::timeout(timeout, rx).await {
-            Ok(Ok(result)) => result?,
-            Ok(Err(_)) => return Err(Error::Disconnected),
+        match tokio::time::timeout(timeout, awaited.rx).await {
+            Ok(Ok(result)) => result,
+            Ok(Err(_)) => Err(Error::Disconnected),
             Err(_) => {
                 self.connection().acks.expire(id);
-                return Err(Error::Timeout);
+                Err(Error::Timeout)
             }
-        };
-        Ok(crate::args::deserialize_reply(&payload)?)
+        }
+    }
+
+    /// Emits `event`; `callback` is queued on the dispatcher exactly once, with the
+    /// answer, `Timeout` or `Disconnected` (see [`answer`](Self::answer)).
+    pub(crate) fn emit_with_ack_timeout<T, R>(
+        self: &Arc<Self>,
+        namespace: &str,
+        event: &str,
+        data: &T,
+        timeout: Duration,
+        callback: Box<dyn FnOnce(Result<R, Error>) -> Option<BoxFuture> + Send>,
+    ) -> Result<(), Error>
+    where
+        T: Serialize + ?Sized,
+        R: DeserializeOwned + Send + 'static,
+    {
+        let awaited = self.expect_answer(namespace, event, data)?;
+        let core = self.clone();
+        self.spawn(async move {
+            let answer = core.answer(awaited, Some(timeout)).await;
+            let result = answer.and_then(|p| Ok(crate::args::deserialize_reply(&p)?));
+            let job = Job::Once(Box::new(move || callback(result)));
+            if let Err(job) = core.dispatcher.push_or_return(job) {
+                // The client was disconnected meanwhile: the callback still runs, here.
+                let future = tokio::task::spawn_blocking(move || job.run()).await;
+                if let Ok(Some(future)) = future {
+                    future.await;
+                }
+            }
+        });
+        Ok(())
     }
 
     /// Queues an emit for at-least-once delivery; the queue goes out one at a time.

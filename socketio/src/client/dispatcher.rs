@@ -1,7 +1,9 @@
 //! The dispatcher: runs handlers one at a time in arrival order, on a tokio task (the
 //! async client) or on a thread of its own where they may block (the blocking client).
 //! One loop serves both; the thread runs it with a minimal executor that parks, so a
-//! handler there may enter the client's runtime (`call()`).
+//! handler there may enter the client's runtime (`call()`). With
+//! `handler_concurrency(n)`, n > 1, the loop starts each job in arrival order but runs
+//! up to n at once (`concurrent.rs`).
 //!
 //! The queue is a mutex-guarded deque rather than a channel: it allocates nothing until
 //! the first event and grows on demand, the dispatcher takes all queued jobs in one
@@ -11,11 +13,14 @@
 use std::collections::VecDeque;
 use std::panic::AssertUnwindSafe;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::{mpsc, Arc, Mutex, MutexGuard};
 
 use futures_util::FutureExt;
+use tokio::sync::OwnedSemaphorePermit;
+use tokio::task::JoinSet;
 use tracing::warn;
 
+use super::concurrent::{as_handler, mark_worker, Concurrency, GRACE};
 use super::handler::{BoxFuture, Call, ErasedHandler};
 use super::handlers::{ClassHandler, Target};
 use crate::wakeup::Wakeup;
@@ -37,6 +42,8 @@ pub(crate) enum DispatchMode {
 pub(crate) enum Job {
     Handler(ErasedHandler, Call),
     Class(Arc<dyn ClassHandler>, Call),
+    /// A callback that runs once with what it was given (`emit_with_ack_timeout`).
+    Once(Box<dyn FnOnce() -> Option<BoxFuture> + Send>),
 }
 
 impl Job {
@@ -51,14 +58,16 @@ impl Job {
     fn size(&self) -> usize {
         match self {
             Job::Handler(_, call) | Job::Class(_, call) => call.payload.byte_size(),
+            Job::Once(_) => 0,
         }
     }
 
     /// Runs the job; a panicking handler is logged and the dispatcher goes on.
-    fn run(self) -> Option<BoxFuture> {
+    pub(crate) fn run(self) -> Option<BoxFuture> {
         std::panic::catch_unwind(AssertUnwindSafe(|| match self {
             Job::Handler(handler, call) => handler(call),
             Job::Class(class, call) => class.dispatch(call),
+            Job::Once(callback) => callback(),
         }))
         .unwrap_or_else(|panic| {
             log_panic(panic);
@@ -94,17 +103,25 @@ pub(crate) struct Dispatcher {
     buffered: AtomicUsize,
     limit: usize,
     mode: DispatchMode,
+    /// How many handlers may run at once, and how many run (n > 1 only).
+    pub(crate) concurrency: Concurrency,
 }
 
 impl Dispatcher {
-    pub(crate) fn new(mode: DispatchMode, limit: usize) -> Arc<Dispatcher> {
+    pub(crate) fn new(mode: DispatchMode, limit: usize, concurrency: usize) -> Arc<Dispatcher> {
         Arc::new(Dispatcher {
             queue: Mutex::default(),
             wakeup: Wakeup::default(),
             buffered: AtomicUsize::new(0),
             limit,
             mode,
+            concurrency: Concurrency::new(concurrency),
         })
+    }
+
+    /// A job leaves the queue: its bytes no longer wait.
+    pub(crate) fn taken(&self, job: &Job) {
+        self.buffered.fetch_sub(job.size(), Ordering::Relaxed);
     }
 
     fn lock(&self) -> MutexGuard<'_, Queue> {
@@ -119,11 +136,35 @@ impl Dispatcher {
             self.buffered.fetch_sub(size, Ordering::Relaxed);
             return Err(Refused::Behind(total));
         }
+        self.push_counted(job, size).map_err(|_| Refused::Closed)
+    }
+
+    /// Returns once the jobs queued before the call have run (in order, n = 1) or, the
+    /// queue being closed, once the loop has run them all and ended.
+    pub(crate) async fn flushed(&self) {
+        let (tx, rx) = tokio::sync::oneshot::channel();
+        let marker = Job::Once(Box::new(move || {
+            let _ = tx.send(());
+            None
+        }));
+        match self.push_or_return(marker) {
+            Ok(()) => drop(rx.await),
+            Err(_) => self.concurrency.stopped().await,
+        }
+    }
+
+    /// Queues a job of no size (a callback), or gives it back if the queue is closed.
+    pub(crate) fn push_or_return(&self, job: Job) -> Result<(), Box<Job>> {
+        self.push_counted(job, 0)
+    }
+
+    /// Queues a job whose `size` is counted in `buffered`.
+    fn push_counted(&self, job: Job, size: usize) -> Result<(), Box<Job>> {
         let mut queue = self.lock();
         if queue.closed {
             drop(queue);
             self.buffered.fetch_sub(size, Ordering::Relaxed);
-            return Err(Refused::Closed);
+            return Err(Box::new(job));
         }
         let was_empty = queue.jobs.is_empty();
         queue.jobs.push_back(job);
@@ -151,6 +192,7 @@ impl Dispatcher {
             }
         }
         let this = self.clone();
+        self.concurrency.loop_started();
         match self.mode {
             DispatchMode::Task => drop(tokio::spawn(this.run(None))),
             DispatchMode::Thread => {
@@ -160,6 +202,7 @@ impl Dispatcher {
                     .spawn(move || park_on(this.run(Some(runtime))));
                 if let Err(error) = spawned {
                     self.lock().running = false;
+                    self.concurrency.loop_ended();
                     warn!(target: "socketio", %error, "could not start the handler thread");
                 }
             }
@@ -169,10 +212,20 @@ impl Dispatcher {
     /// The loop: takes the queued jobs in one swap, runs them in order. On a thread,
     /// `runtime` runs the futures handlers return.
     async fn run(self: Arc<Self>, runtime: Option<tokio::runtime::Handle>) {
+        if self.concurrency.limit() > 1 {
+            run_concurrently(&self, runtime).await;
+        } else {
+            self.run_in_order(runtime).await;
+        }
+        self.concurrency.loop_ended();
+    }
+
+    /// One job at a time, each finished before the next starts.
+    async fn run_in_order(&self, runtime: Option<tokio::runtime::Handle>) {
         let mut batch = VecDeque::new();
         while self.next_batch(&mut batch).await {
             while let Some(job) = batch.pop_front() {
-                self.buffered.fetch_sub(job.size(), Ordering::Relaxed);
+                self.taken(&job);
                 let Some(future) = job.run() else { continue };
                 let future = AssertUnwindSafe(future).catch_unwind();
                 let finished = match &runtime {
@@ -186,7 +239,7 @@ impl Dispatcher {
 
     /// Waits for jobs and swaps them into `batch` (which must be empty); `false` once
     /// the queue is closed and drained.
-    async fn next_batch(&self, batch: &mut VecDeque<Job>) -> bool {
+    pub(crate) async fn next_batch(&self, batch: &mut VecDeque<Job>) -> bool {
         loop {
             {
                 let mut queue = self.lock();
@@ -203,6 +256,107 @@ impl Dispatcher {
             // A push after the check above leaves the wakeup pending, so none is lost.
             self.wakeup.wait().await;
         }
+    }
+}
+
+/// The concurrent loop: tasks on the client's runtime (`runtime` is `None`), or worker
+/// threads that use `runtime` for the futures handlers return.
+async fn run_concurrently(dispatcher: &Dispatcher, runtime: Option<tokio::runtime::Handle>) {
+    match runtime {
+        None => run_tasks(dispatcher).await,
+        Some(runtime) => run_threads(dispatcher, runtime).await,
+    }
+}
+
+/// Runs a job and the future it returns; a panic is logged.
+async fn run_job(job: Job) {
+    if let Some(future) = job.run() {
+        let _ = AssertUnwindSafe(future)
+            .catch_unwind()
+            .await
+            .map_err(log_panic);
+    }
+}
+
+async fn run_tasks(dispatcher: &Dispatcher) {
+    let mut running = JoinSet::new();
+    let mut batch = VecDeque::new();
+    while dispatcher.next_batch(&mut batch).await {
+        while let Some(job) = batch.pop_front() {
+            let permit = dispatcher.concurrency.permit().await;
+            dispatcher.taken(&job);
+            while running.try_join_next().is_some() {}
+            running.spawn(as_handler(async move {
+                run_job(job).await;
+                drop(permit);
+            }));
+        }
+    }
+    let finished = tokio::time::timeout(GRACE, async {
+        while running.join_next().await.is_some() {}
+    });
+    if finished.await.is_err() {
+        warn!(target: "socketio", count = running.len(), "handlers still running after the grace time; cancelled");
+        running.abort_all();
+    }
+}
+
+type WorkQueue = Arc<Mutex<mpsc::Receiver<(Job, OwnedSemaphorePermit)>>>;
+
+async fn run_threads(dispatcher: &Dispatcher, runtime: tokio::runtime::Handle) {
+    let (tx, rx) = mpsc::channel();
+    let rx: WorkQueue = Arc::new(Mutex::new(rx));
+    for index in 0..dispatcher.concurrency.limit() {
+        let (rx, runtime) = (rx.clone(), runtime.clone());
+        let spawned = std::thread::Builder::new()
+            .name(format!("socketio-handlers-{index}"))
+            .spawn(move || work(&rx, &runtime));
+        if let Err(error) = spawned {
+            warn!(target: "socketio", %error, "could not start a handler thread");
+        }
+    }
+    drop(rx);
+    let mut batch = VecDeque::new();
+    while dispatcher.next_batch(&mut batch).await {
+        while let Some(job) = batch.pop_front() {
+            let permit = dispatcher.concurrency.permit().await;
+            dispatcher.taken(&job);
+            if let Err(mpsc::SendError((job, permit))) = tx.send((job, permit)) {
+                // No worker thread could start: the job runs here.
+                run_blocking(job, &runtime);
+                drop(permit);
+            }
+        }
+    }
+    drop(tx);
+    // Blocking handlers cannot be cancelled: wait for them, for a while (the timer is
+    // the runtime's; this thread has none entered).
+    let idle = {
+        let _guard = runtime.enter();
+        dispatcher.concurrency.idle()
+    };
+    if !idle.await {
+        warn!(target: "socketio", "blocking handlers still running after the grace time");
+    }
+}
+
+/// A worker thread: runs jobs until the loop ends.
+fn work(queue: &WorkQueue, runtime: &tokio::runtime::Handle) {
+    mark_worker();
+    loop {
+        let next = queue.lock().unwrap_or_else(|e| e.into_inner()).recv();
+        let Ok((job, permit)) = next else { return };
+        run_blocking(job, runtime);
+        drop(permit);
+    }
+}
+
+/// Runs a job on this thread, outside the runtime (so that it may block on it, as a
+/// `call()` does), then its future on `runtime`; a panic is logged.
+fn run_blocking(job: Job, runtime: &tokio::runtime::Handle) {
+    if let Some(future) = job.run() {
+        let future = AssertUnwindSafe(future).catch_unwind();
+        let _ = runtime.block_on(future).map_err(log_panic);
     }
 }
 
@@ -237,7 +391,7 @@ fn log_panic(panic: Box<dyn std::any::Any + Send>) {
 
 #[cfg(test)]
 mod tests {
-    use std::time::Duration;
+    use std::time::{Duration, Instant};
 
     use super::*;
     use crate::args::Payload;
@@ -264,7 +418,7 @@ mod tests {
 
     #[tokio::test]
     async fn jobs_run_in_order_on_a_task_and_a_closed_queue_refuses_more() {
-        let dispatcher = Dispatcher::new(DispatchMode::Task, usize::MAX);
+        let dispatcher = Dispatcher::new(DispatchMode::Task, usize::MAX, 1);
         let seen = Arc::default();
         dispatcher.start();
         for n in 0..1000 {
@@ -281,7 +435,7 @@ mod tests {
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 1)]
     async fn a_thread_runs_every_job_in_order_and_a_panic_does_not_stop_it() {
-        let dispatcher = Dispatcher::new(DispatchMode::Thread, usize::MAX);
+        let dispatcher = Dispatcher::new(DispatchMode::Thread, usize::MAX, 1);
         let seen = Arc::default();
         dispatcher.start();
         let panics: ErasedHandler = Arc::new(|_| panic!("boom"));
@@ -300,7 +454,7 @@ mod tests {
 
     #[test]
     fn a_job_over_the_limit_is_refused_and_not_counted() {
-        let dispatcher = Dispatcher::new(DispatchMode::Task, 20);
+        let dispatcher = Dispatcher::new(DispatchMode::Task, 20, 1);
         let call = |text: &str| Call::new("e", Payload::new(&text).unwrap(), None);
         let handler: ErasedHandler = Arc::new(|_| None);
         dispatcher
@@ -309,5 +463,56 @@ mod tests {
         let refused = dispatcher.push(Job::Handler(handler.clone(), call("a long argument")));
         assert!(matches!(refused, Err(Refused::Behind(_))));
         dispatcher.push(Job::Handler(handler, call("ab"))).unwrap();
+    }
+
+    /// A job whose future sleeps 300 ms, then records `n`.
+    fn slow(seen: &Arc<Mutex<Vec<u32>>>, n: u32, blocking: bool) -> Job {
+        let seen = seen.clone();
+        let handler: ErasedHandler = Arc::new(move |_| {
+            let seen = seen.clone();
+            if blocking {
+                std::thread::sleep(Duration::from_millis(300));
+                seen.lock().unwrap().push(n);
+                return None;
+            }
+            Some(Box::pin(async move {
+                tokio::time::sleep(Duration::from_millis(300)).await;
+                seen.lock().unwrap().push(n);
+            }))
+        });
+        Job::Handler(handler, Call::new("e", Payload::default(), None))
+    }
+
+    async fn four_slow_jobs(mode: DispatchMode, blocking: bool) -> Duration {
+        let dispatcher = Dispatcher::new(mode, usize::MAX, 4);
+        let seen = Arc::default();
+        let started = Instant::now();
+        dispatcher.start();
+        for n in 0..4 {
+            dispatcher.push(slow(&seen, n, blocking)).unwrap();
+        }
+        dispatcher.close();
+        dispatcher.concurrency.settled().await;
+        assert_eq!(
+            seen.lock().unwrap().len(),
+            4,
+            "every job ran before settled()"
+        );
+        started.elapsed()
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn four_jobs_run_at_once_on_tasks_and_on_threads() {
+        for (mode, blocking) in [
+            (DispatchMode::Task, false),
+            (DispatchMode::Thread, false),
+            (DispatchMode::Thread, true),
+        ] {
+            let elapsed = four_slow_jobs(mode, blocking).await;
+            assert!(
+                elapsed < Duration::from_millis(900),
+                "{mode:?}: {elapsed:?}"
+            );
+        }
     }
 }

@@ -177,6 +177,40 @@ where
     }
 }
 
+/// The callback of `emit_with_ack_timeout`: a closure, sync or async, of one parameter
+/// `Result<R, Error>`, called exactly once with the answer, [`Error::Timeout`] or
+/// [`Error::Disconnected`].
+///
+/// `M` is inferred; it only tells the implementations apart. Name the parameter's type
+/// (`|reply: Result<String, socketio::Error>| …`) so that `R` is known.
+///
+/// [`Error::Timeout`]: crate::Error::Timeout
+/// [`Error::Disconnected`]: crate::Error::Disconnected
+pub trait AckCallback<R, M>: Send + 'static {
+    #[doc(hidden)]
+    fn complete(self, result: Result<R, crate::Error>) -> Option<BoxFuture>;
+}
+
+impl<F, R> AckCallback<R, IsSync> for F
+where
+    F: FnOnce(Result<R, crate::Error>) + Send + 'static,
+{
+    fn complete(self, result: Result<R, crate::Error>) -> Option<BoxFuture> {
+        self(result);
+        None
+    }
+}
+
+impl<F, Fut, R> AckCallback<R, IsAsync> for F
+where
+    F: FnOnce(Result<R, crate::Error>) -> Fut + Send + 'static,
+    Fut: Future<Output = ()> + Send + 'static,
+{
+    fn complete(self, result: Result<R, crate::Error>) -> Option<BoxFuture> {
+        Some(Box::pin(self(result)))
+    }
+}
+
 /// A type-erased handler, as stored in the registry.
 pub(crate) type ErasedHandler = std::sync::Arc<dyn Fn(Call) -> Option<BoxFuture> + Send + Sync>;
 

@@ -37,10 +37,16 @@ pub(crate) enum Target {
     Class(Arc<dyn ClassHandler>),
 }
 
+/// A function handler, and whether it runs once only (`once`).
+struct Entry {
+    handler: ErasedHandler,
+    once: bool,
+}
+
 /// Handlers of one namespace.
 #[derive(Default)]
 struct NamespaceHandlers {
-    events: HashMap<String, ErasedHandler>,
+    events: HashMap<String, Entry>,
     any: Option<ErasedHandler>,
     class: Option<Arc<dyn ClassHandler>>,
 }
@@ -53,8 +59,8 @@ impl NamespaceHandlers {
     /// A function handler, else a class method, else the catch-all (never for the
     /// client's own events).
     fn find(&self, event: &str) -> Option<Target> {
-        if let Some(handler) = self.events.get(event) {
-            return Some(Target::Handler(handler.clone()));
+        if let Some(entry) = self.events.get(event) {
+            return Some(Target::Handler(entry.handler.clone()));
         }
         if let Some(class) = self.class.as_ref().filter(|c| c.handles(event)) {
             return Some(Target::Class(class.clone()));
@@ -73,14 +79,24 @@ pub(crate) struct HandlerTable {
 }
 
 impl HandlerTable {
-    pub(crate) fn on(&self, namespace: &str, event: &str, handler: ErasedHandler) {
+    /// Installs the function handler of `event`, replacing an earlier one; with `once`,
+    /// it is removed when it is picked for an event.
+    pub(crate) fn on(&self, namespace: &str, event: &str, handler: ErasedHandler, once: bool) {
         self.update(namespace, |h| {
-            h.events.insert(event.to_owned(), handler);
+            h.events.insert(event.to_owned(), Entry { handler, once });
         });
     }
 
-    pub(crate) fn on_any(&self, namespace: &str, handler: ErasedHandler) {
-        self.update(namespace, |h| h.any = Some(handler));
+    /// Removes the function handler of `event` (the class or the catch-all, if any,
+    /// then gets the event).
+    pub(crate) fn off(&self, namespace: &str, event: &str) {
+        self.update(namespace, |h| {
+            h.events.remove(event);
+        });
+    }
+
+    pub(crate) fn on_any(&self, namespace: &str, handler: Option<ErasedHandler>) {
+        self.update(namespace, |h| h.any = handler);
     }
 
     pub(crate) fn set_class(&self, namespace: &str, class: Arc<dyn ClassHandler>) {
@@ -93,13 +109,33 @@ impl HandlerTable {
     }
 
     /// What handles `event` on `namespace`, if anything.
+    /// A `once` handler is removed here, under the write lock, so it is picked at most
+    /// once even when two events race for it.
     pub(crate) fn find(&self, namespace: &str, event: &str) -> Option<Target> {
-        let namespaces = self.namespaces.read().unwrap_or_else(|e| e.into_inner());
-        let found = namespaces.get(namespace).and_then(|h| h.find(event));
+        let found = {
+            let namespaces = self.namespaces.read().unwrap_or_else(|e| e.into_inner());
+            let handlers = namespaces.get(namespace);
+            match handlers.and_then(|h| h.events.get(event)) {
+                Some(entry) if entry.once => None,
+                _ => Some(handlers.and_then(|h| h.find(event))),
+            }
+        };
+        let found = found.unwrap_or_else(|| self.take_once(namespace, event));
         if found.is_none() {
             debug!(target: "socketio", %namespace, %event, "no handler");
         }
         found
+    }
+
+    /// Finds the handler of `event` under the write lock, removing it if it is a `once`.
+    fn take_once(&self, namespace: &str, event: &str) -> Option<Target> {
+        let mut namespaces = self.namespaces.write().unwrap_or_else(|e| e.into_inner());
+        let handlers = namespaces.get_mut(namespace)?;
+        if handlers.events.get(event).is_some_and(|entry| entry.once) {
+            let entry = handlers.events.remove(event)?;
+            return Some(Target::Handler(entry.handler));
+        }
+        handlers.find(event)
     }
 
     /// Namespaces that have handlers, `/` first; `/` alone when none has.
@@ -154,9 +190,9 @@ mod tests {
     #[test]
     fn a_function_handler_wins_over_the_class_which_wins_over_the_catch_all() {
         let table = HandlerTable::default();
-        table.on_any("/", handler());
+        table.on_any("/", Some(handler()));
         table.set_class("/", Arc::new(Class));
-        table.on("/", "a", handler());
+        table.on("/", "a", handler(), false);
         assert_eq!(kind(table.find("/", "a")), "handler");
         assert_eq!(kind(table.find("/", "b")), "class");
         assert_eq!(kind(table.find("/", "c")), "handler", "the catch-all");
@@ -172,9 +208,39 @@ mod tests {
     fn the_namespaces_with_handlers_come_root_first() {
         let table = HandlerTable::default();
         assert_eq!(table.namespaces(), ["/"]);
-        table.on("/z", "a", handler());
-        table.on("/", "a", handler());
-        table.on("/b", "a", handler());
+        table.on("/z", "a", handler(), false);
+        table.on("/", "a", handler(), false);
+        table.on("/b", "a", handler(), false);
         assert_eq!(table.namespaces(), ["/", "/b", "/z"]);
+    }
+
+    #[test]
+    fn a_once_handler_is_picked_once_then_precedence_goes_on() {
+        let table = HandlerTable::default();
+        table.on_any("/", Some(handler()));
+        table.set_class("/", Arc::new(Class));
+        table.on("/", "a", handler(), true);
+        table.on("/", "c", handler(), true);
+        assert_eq!(kind(table.find("/", "a")), "handler");
+        assert_eq!(
+            kind(table.find("/", "a")),
+            "class",
+            "the once handler is gone"
+        );
+        table.on_any("/", None);
+        assert_eq!(kind(table.find("/", "c")), "handler");
+        assert_eq!(kind(table.find("/", "c")), "none", "no catch-all any more");
+    }
+
+    #[test]
+    fn off_removes_the_function_handler_and_the_class_gets_the_event() {
+        let table = HandlerTable::default();
+        table.set_class("/", Arc::new(Class));
+        table.on("/", "a", handler(), false);
+        table.on("/", "x", handler(), false);
+        table.off("/", "a");
+        table.off("/", "x");
+        assert_eq!(kind(table.find("/", "a")), "class");
+        assert_eq!(kind(table.find("/", "x")), "none");
     }
 }

@@ -330,6 +330,8 @@ impl Core {
         // Both end once they ran what is queued (the disconnect handlers included).
         self.dispatcher.close();
         self.retry.close();
+        // With handler_concurrency(n > 1), the running handlers finish or are cancelled.
+        self.dispatcher.concurrency.settled().await;
         if previous == Disconnected {
             return;
         }

@@ -8,16 +8,19 @@
 //! - `router.rs`: engine events → packets → one function per packet kind;
 //! - `acks.rs`, `buffer.rs`, `recovery.rs`: the ack table, the send buffer, recovery;
 //! - `reconnect.rs`: the backoff schedule; `retry.rs`, `retry_worker.rs`: `retries`;
-//! - `handlers.rs`, `dispatcher.rs`, `handler.rs`: the handler table, the queue that
-//!   runs handlers, typed handlers;
+//! - `handlers.rs`, `dispatcher.rs`, `concurrent.rs`, `handler.rs`: the handler table,
+//!   the queue that runs handlers (n at a time with `handler_concurrency`), typed
+//!   handlers;
 //! - `credentials.rs`: `auth_with` / `headers_with`, fetched for every attempt;
-//! - `link.rs`: the engine as the client sees it, and [`Ack`](link::Ack).
+//! - `link.rs`: the engine as the client sees it, and [`Ack`](link::Ack);
+//! - `simple.rs`, `simple_blocking.rs`: the pull-style clients, on top of the others.
 
 mod acks;
 pub(crate) mod async_client;
 pub(crate) mod blocking;
 mod buffer;
 mod builder;
+mod concurrent;
 mod connection;
 pub(crate) mod core;
 mod credentials;
@@ -33,12 +36,16 @@ mod recovery;
 mod retry;
 mod retry_worker;
 mod router;
+mod simple;
+mod simple_blocking;
 mod state;
 
 pub use async_client::{AsyncClient, AsyncSocket};
 pub use blocking::{Client, Socket};
 pub use builder::{AsyncClientBuilder, ClientBuilder};
-pub use handler::{AnyHandler, Call, Handler, SyncHandler};
+pub use handler::{AckCallback, AnyHandler, Call, Handler, SyncHandler};
 pub use options::{ConnectOptions, Parser};
 pub use reason::DisconnectReason;
+pub use simple::{AsyncSimpleClient, Event};
+pub use simple_blocking::SimpleClient;
 pub use state::ConnectionState;

@@ -316,6 +316,8 @@ pub struct ClientConfig {
     pub(crate) send_buffer: usize,
     pub(crate) parser: Parser,
     pub(crate) retries: u32,
+    /// How many handlers may run at once (1: one at a time, in order).
+    pub(crate) handler_concurrency: usize,
 }
 
 /// How Socket.IO packets are written on the wire; it must match the server's parser.
@@ -384,6 +386,7 @@ impl Default for ClientConfig {
             send_buffer: 0,
             parser: Parser::Json,
             retries: 0,
+            handler_concurrency: 1,
         }
     }
 }

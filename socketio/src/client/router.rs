@@ -313,17 +313,18 @@ mod tests {
                 let seen = seen.clone();
                 move |n: i64| seen.lock().unwrap().push(n.to_string())
             };
-            core.handlers.on("/", "item", erase(record(&seen)));
+            core.handlers.on("/", "item", erase(record(&seen)), false);
             let on_connect = {
                 let seen = seen.clone();
                 move || seen.lock().unwrap().push("connect".into())
             };
-            core.handlers.on("/", "connect", erase(on_connect));
+            core.handlers.on("/", "connect", erase(on_connect), false);
             let on_disconnect = {
                 let seen = seen.clone();
                 move |reason: String| seen.lock().unwrap().push(reason)
             };
-            core.handlers.on("/", "disconnect", erase(on_disconnect));
+            core.handlers
+                .on("/", "disconnect", erase(on_disconnect), false);
             Rig { core, seen }
         }
 

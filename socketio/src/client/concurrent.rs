@@ -1,0 +1,107 @@
+//! Handlers n at a time (`handler_concurrency(n)`, n > 1), python-socketio's way: the
+//! permits the dispatcher's loop (`dispatcher.rs`) takes before it starts a job, the
+//! grace time of `disconnect()`, and how a handler is recognised (so that
+//! `disconnect()` called from one does not wait for itself).
+
+use std::cell::Cell;
+use std::future::Future;
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio::sync::{watch, OwnedSemaphorePermit, Semaphore};
+
+/// How long `disconnect()` lets running handlers finish before cancelling them.
+pub(crate) const GRACE: Duration = Duration::from_secs(5);
+
+tokio::task_local! {
+    /// Set in the tasks that run handlers.
+    static IN_HANDLER: ();
+}
+
+thread_local! {
+    /// Set on the worker threads that run blocking handlers.
+    static ON_WORKER: Cell<bool> = const { Cell::new(false) };
+}
+
+/// Whether the caller is a handler run by a concurrent dispatcher.
+fn in_handler() -> bool {
+    IN_HANDLER.try_with(|_| ()).is_ok() || ON_WORKER.with(Cell::get)
+}
+
+/// `future`, marked as a handler's task.
+pub(crate) fn as_handler<F: Future>(future: F) -> impl Future<Output = F::Output> {
+    IN_HANDLER.scope((), future)
+}
+
+/// Marks this thread as a worker that runs handlers.
+pub(crate) fn mark_worker() {
+    ON_WORKER.with(|on| on.set(true));
+}
+
+/// The permits of a concurrent dispatcher, and how many of its loops run (counted in
+/// either mode).
+pub(crate) struct Concurrency {
+    limit: usize,
+    permits: Arc<Semaphore>,
+    loops: watch::Sender<usize>,
+}
+
+impl Concurrency {
+    pub(crate) fn new(limit: usize) -> Concurrency {
+        let limit = limit.clamp(1, Semaphore::MAX_PERMITS.min(u32::MAX as usize));
+        Concurrency {
+            limit,
+            permits: Arc::new(Semaphore::new(limit)),
+            loops: watch::Sender::new(0),
+        }
+    }
+
+    /// How many handlers may run at once.
+    pub(crate) fn limit(&self) -> usize {
+        self.limit
+    }
+
+    pub(crate) fn loop_started(&self) {
+        self.loops.send_modify(|n| *n += 1);
+    }
+
+    pub(crate) fn loop_ended(&self) {
+        self.loops.send_modify(|n| *n = n.saturating_sub(1));
+    }
+
+    /// Waits, up to [`GRACE`], until no handler runs; whether none does. The timer is
+    /// made at once, on the runtime entered now.
+    pub(crate) fn idle(&self) -> impl Future<Output = bool> + use<> {
+        let all = self.limit as u32;
+        let every_permit = self.permits.clone().acquire_many_owned(all);
+        let finished = tokio::time::timeout(GRACE, every_permit);
+        async move { finished.await.is_ok() }
+    }
+
+    /// Waits until the loop has run what was queued and its running handlers finished
+    /// or were cancelled (at most [`GRACE`] and a little more); at once with n = 1 or
+    /// when called from a handler.
+    pub(crate) async fn settled(&self) {
+        if self.limit <= 1 || in_handler() {
+            return;
+        }
+        let mut loops = self.loops.subscribe();
+        let ended = loops.wait_for(|n| *n == 0);
+        let _ = tokio::time::timeout(GRACE + Duration::from_secs(1), ended).await;
+    }
+
+    /// Returns once no loop runs (a closed queue's loop ends when drained).
+    pub(crate) async fn stopped(&self) {
+        let _ = self.loops.subscribe().wait_for(|n| *n == 0).await;
+    }
+
+    /// Waits until one more handler may run.
+    pub(crate) async fn permit(&self) -> OwnedSemaphorePermit {
+        // The semaphore is never closed.
+        self.permits
+            .clone()
+            .acquire_owned()
+            .await
+            .unwrap_or_else(|_| unreachable!("the semaphore is never closed"))
+    }
+}
