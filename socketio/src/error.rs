@@ -52,6 +52,13 @@ pub enum Error {
     /// The client is already connected.
     #[error("already connected")]
     AlreadyConnected,
+    /// The blocking [`Client`](crate::Client) was called on a thread that drives an
+    /// async runtime (the body of `#[tokio::main]` or `#[tokio::test]`), which it would
+    /// block. Use [`AsyncClient`](crate::AsyncClient) there, or call the blocking client
+    /// from `tokio::task::spawn_blocking` or a thread of its own. The string is where
+    /// it was called (`file:line:column`).
+    #[error("the blocking Client was called at {0} on a thread that drives an async runtime (the body of #[tokio::main] or #[tokio::test]), which it would block: use AsyncClient there, or call the blocking Client from tokio::task::spawn_blocking or a thread of its own")]
+    InsideAsyncRuntime(String),
     /// Data could not be serialized or deserialized.
     #[error("serde: {0}")]
     Serde(#[from] serde_json::Error),

@@ -12,7 +12,7 @@ use super::core::Core;
 use super::dispatcher::DispatchMode;
 use super::handler::{erase, erase_any, AnyHandler, BoxFuture, Call, ErasedHandler, Handler};
 use super::handlers::ClassHandler;
-use super::options::{ClientConfig, ConnectOptions};
+use super::options::{namespace_path, ClientConfig, ConnectOptions};
 use super::state::ConnectionState;
 use crate::engineio::Transport;
 use crate::error::Error;
@@ -91,11 +91,17 @@ impl AsyncClient {
         }
     }
 
-    /// The socket of `namespace` (`"/chat"`), for its handlers, emits and calls.
+    /// The socket of `namespace` (`"/chat"`; `"chat"` is the same namespace), for its
+    /// handlers, emits and calls.
+    ///
+    /// ```
+    /// let sio = socketio::AsyncClient::new();
+    /// assert_eq!(sio.of("chat").namespace(), "/chat");
+    /// ```
     pub fn of(&self, namespace: &str) -> AsyncSocket {
         AsyncSocket {
             core: self.root.core.clone(),
-            namespace: Arc::from(namespace),
+            namespace: Arc::from(namespace_path(namespace)),
         }
     }
 
@@ -194,8 +200,11 @@ impl AsyncSocket {
     }
 
     /// Registers the handler of `event`: a closure, sync or async, whose parameters
-    /// are the event's arguments, deserialized in order. What it returns is the ack
-    /// (a tuple is several arguments). Replaces an earlier handler of the same event.
+    /// are the event's arguments, deserialized in order into owned types (`String`,
+    /// not `&str`: rustc reports a `&str` parameter as "implementation of
+    /// `Deserialize` is not general enough"); a [`Payload`](crate::Payload) parameter
+    /// takes every argument. What it returns is the ack (a tuple is several
+    /// arguments). Replaces an earlier handler of the same event.
     ///
     /// The special events `connect` (no argument), `connect_error` (the server's
     /// data) and `disconnect` (a [`DisconnectReason`](crate::DisconnectReason)) are raised by the client.
@@ -247,7 +256,8 @@ impl AsyncSocket {
         self.emit("message", data).await
     }
 
-    /// Emits `event` and runs `callback` with the server's ack arguments.
+    /// Emits `event` and runs `callback` with the server's ack arguments, as a handler's
+    /// parameters (a [`Payload`](crate::Payload) parameter takes them all).
     pub async fn emit_with_ack<T, H, M>(
         &self,
         event: &str,
@@ -263,7 +273,25 @@ impl AsyncSocket {
     }
 
     /// Emits `event` and waits for the server's ack (up to the client's `ack_timeout`,
-    /// 60 s by default): a tuple `R` takes all ack arguments, any other type the first.
+    /// 60 s by default).
+    ///
+    /// The ack is read as the type you ask for, so `call` needs one: without it, rustc
+    /// cannot pick `R` (edition 2021 says "this function depends on never type fallback
+    /// being `()`", edition 2024 "the trait bound `!: DeserializeOwned` is not
+    /// satisfied"). The type's shape picks the arguments: a tuple takes them all (a
+    /// missing trailing one only fits an `Option`), `()` none (an ack you only wait
+    /// for), a [`Payload`](crate::Payload) every argument as received, any other type
+    /// the first.
+    ///
+    /// ```no_run
+    /// # async fn run(sio: socketio::AsyncClient) -> Result<(), socketio::Error> {
+    /// let sum: i64 = sio.call("sum", (1, 2)).await?; // the first argument
+    /// let () = sio.call("save", "draft").await?; // waits for the ack, reads nothing
+    /// let (ok, id): (bool, u64) = sio.call("create", "note").await?; // two arguments
+    /// let all: socketio::Payload = sio.call("echo", (1, "two")).await?; // all of them
+    /// let sum = sio.call::<_, i64>("sum", (1, 2)).await?; // the type given as turbofish
+    /// # Ok(()) }
+    /// ```
     pub async fn call<T, R>(&self, event: &str, data: T) -> Result<R, Error>
     where
         T: Serialize,

@@ -15,7 +15,7 @@ use super::core::Core;
 use super::dispatcher::DispatchMode;
 use super::handler::{BoxFuture, Call, ErasedHandler, SyncHandler};
 use super::handlers::ClassHandler;
-use super::options::{ClientConfig, ConnectOptions};
+use super::options::{namespace_path, ClientConfig, ConnectOptions};
 use super::state::ConnectionState;
 use crate::engineio::Transport;
 use crate::error::Error;
@@ -24,12 +24,34 @@ use crate::error::Error;
 struct Runtime(Option<tokio::runtime::Runtime>);
 
 impl Runtime {
+    /// Runs `future` to completion on the client's runtime, blocking this thread; a
+    /// thread that drives an async runtime panics at the caller's line, saying why.
+    #[track_caller]
     fn block_on<F: std::future::Future>(&self, future: F) -> F::Output {
+        if let Err(error) = check_not_async() {
+            panic!("{error}");
+        }
         self.0
             .as_ref()
             .expect("present until dropped")
             .block_on(future)
     }
+}
+
+/// Fails, naming the caller's line and the fix, on a thread that drives an async
+/// runtime: the body of `#[tokio::main]`, `#[tokio::test]` or `Runtime::block_on` (a
+/// runtime's context, outside any task). Inside a task, tokio's own check panics (at
+/// the caller's line too: every blocking method is `#[track_caller]`). A plain thread
+/// that only entered a runtime's context (`Handle::enter`) is taken for such a thread
+/// too: tokio does not tell them apart.
+#[track_caller]
+fn check_not_async() -> Result<(), Error> {
+    if tokio::runtime::Handle::try_current().is_ok() && tokio::task::try_id().is_none() {
+        return Err(Error::InsideAsyncRuntime(
+            std::panic::Location::caller().to_string(),
+        ));
+    }
+    Ok(())
 }
 
 impl Drop for Runtime {
@@ -46,7 +68,10 @@ impl Drop for Runtime {
 ///
 /// The same methods as [`AsyncClient`](crate::AsyncClient), without `.await`;
 /// handlers are plain closures run on the client's handler thread. A cheap `Clone`
-/// handle, usable from any thread (but not from inside an async runtime).
+/// handle, usable from any thread, but not from one that drives an async runtime:
+/// there, `connect` fails with [`Error::InsideAsyncRuntime`] and the other blocking
+/// methods panic at the caller's line, naming the fix (use
+/// [`AsyncClient`](crate::AsyncClient), or `tokio::task::spawn_blocking`).
 ///
 /// ```no_run
 /// use socketio::Client;
@@ -96,21 +121,31 @@ impl Client {
         })
     }
 
-    /// The socket of `namespace` (`"/chat"`).
+    /// The socket of `namespace` (`"/chat"`; `"chat"` is the same namespace).
+    ///
+    /// ```
+    /// # fn main() -> Result<(), socketio::Error> {
+    /// let sio = socketio::Client::new()?;
+    /// assert_eq!(sio.of("chat").namespace(), "/chat");
+    /// # Ok(()) }
+    /// ```
     pub fn of(&self, namespace: &str) -> Socket {
         Socket {
-            namespace: Arc::from(namespace),
+            namespace: Arc::from(namespace_path(namespace)),
             ..self.root.clone()
         }
     }
 
     /// Connects with the default options.
+    #[track_caller]
     pub fn connect(&self, url: &str) -> Result<(), Error> {
         self.connect_with(url, ConnectOptions::new())
     }
 
     /// Connects (see [`AsyncClient::connect_with`](crate::AsyncClient::connect_with)).
+    #[track_caller]
     pub fn connect_with(&self, url: &str, options: ConnectOptions) -> Result<(), Error> {
+        check_not_async()?;
         let core = self.root.core.clone();
         let url = url.to_owned();
         self.root
@@ -134,6 +169,7 @@ impl Client {
     }
 
     /// Disconnects every namespace; returns once the server has been told.
+    #[track_caller]
     pub fn disconnect(&self) {
         let core = self.root.core.clone();
         self.root
@@ -142,6 +178,7 @@ impl Client {
     }
 
     /// Blocks until the client is disconnected for good.
+    #[track_caller]
     pub fn wait(&self) {
         let core = self.root.core.clone();
         self.root.runtime.block_on(async move { core.wait().await });
@@ -260,7 +297,8 @@ impl Socket {
         self.emit("message", data)
     }
 
-    /// Emits `event`; `callback` runs on the handler thread with the ack's arguments.
+    /// Emits `event`; `callback` runs on the handler thread with the ack's arguments
+    /// (a [`Payload`](crate::Payload) parameter takes them all).
     pub fn emit_with_ack<T, H, M>(&self, event: &str, data: T, callback: H) -> Result<(), Error>
     where
         T: Serialize,
@@ -272,6 +310,20 @@ impl Socket {
 
     /// Emits `event` and blocks until the server's ack (up to `ack_timeout`).
     /// May be called from a handler.
+    ///
+    /// The ack is read as the type you ask for, so `call` needs one (see
+    /// [`AsyncSocket::call`](crate::AsyncSocket::call)): a tuple takes every argument,
+    /// `()` none, a [`Payload`](crate::Payload) all of them as received, any other type
+    /// the first.
+    ///
+    /// ```no_run
+    /// # fn run(sio: socketio::Client) -> Result<(), socketio::Error> {
+    /// let sum: i64 = sio.call("sum", (1, 2))?;
+    /// let () = sio.call("save", "draft")?;
+    /// let all: socketio::Payload = sio.call("echo", (1, "two"))?;
+    /// # Ok(()) }
+    /// ```
+    #[track_caller]
     pub fn call<T, R>(&self, event: &str, data: T) -> Result<R, Error>
     where
         T: Serialize,
@@ -281,6 +333,7 @@ impl Socket {
     }
 
     /// [`call`](Self::call) with its own timeout.
+    #[track_caller]
     pub fn call_timeout<T, R>(&self, event: &str, data: T, timeout: Duration) -> Result<R, Error>
     where
         T: Serialize,
@@ -289,16 +342,19 @@ impl Socket {
         self.call_with(event, data, Some(timeout))
     }
 
+    #[track_caller]
     fn call_with<T, R>(&self, event: &str, data: T, timeout: Option<Duration>) -> Result<R, Error>
     where
         T: Serialize,
         R: DeserializeOwned,
     {
+        check_not_async()?;
         self.runtime
             .block_on(self.core.call(&self.namespace, event, &data, timeout))
     }
 
     /// Leaves this namespace (the connection closes with the last namespace).
+    #[track_caller]
     pub fn disconnect(&self) {
         self.runtime
             .block_on(self.core.disconnect_namespace(&self.namespace));
