@@ -3,6 +3,21 @@
 use std::fmt;
 
 /// Anything that can go wrong in this crate, as one type a caller can match.
+///
+/// ```no_run
+/// use std::time::Duration;
+/// use socketio::{AsyncClient, Error};
+///
+/// # async fn run(sio: AsyncClient) {
+/// match sio.call_timeout::<_, i64>("sum", (1, 2), Duration::from_secs(2)).await {
+///     Ok(sum) => println!("sum: {sum}"),
+///     Err(Error::Timeout) => println!("no answer in time"),
+///     Err(Error::NotConnected | Error::Disconnected) => println!("not connected"),
+///     Err(Error::Serde(error)) => println!("the answer is not a number: {error}"),
+///     Err(other) => println!("{other}"),
+/// }
+/// # }
+/// ```
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum Error {

@@ -37,13 +37,45 @@ use crate::error::Error;
 /// # Ok(()) }
 /// ```
 ///
-/// # Hot loops on a current-thread runtime
+/// # Reserved events
 ///
-/// The client's I/O runs in tasks of its own. On a current-thread runtime, tokio polls
-/// the `block_on` future (the body of `#[tokio::main(flavor = "current_thread")]`) only
-/// after it has polled the I/O driver once more, so a loop there that a handler wakes
-/// for every batch (a window of emits, say) pays an extra `epoll_wait` per wake-up.
-/// Spawn such a loop as a task instead:
+/// The client raises these itself; register them with [`on`](AsyncSocket::on) like any
+/// event (a handler may take fewer parameters than the event has, or none).
+///
+/// | event | namespace | parameters |
+/// | --- | --- | --- |
+/// | `connect` | each | none: the namespace is connected (again, after a reconnection) |
+/// | `connect_error` | each | the server's refusal data (`serde_json::Value`: usually `{"message": …, "data": …}`), or `{"message": …}` when the connection failed |
+/// | `disconnect` | each | a [`DisconnectReason`](crate::DisconnectReason) (or its text as a `String`) |
+/// | `reconnect_attempt` | `/` | the attempt number (`u32`, from 1), before each attempt |
+/// | `reconnect` | `/` | the number (`u32`) of the attempt that reconnected |
+/// | `reconnect_error` | `/` | the error (`String`), after each failed reconnection attempt |
+/// | `reconnect_failed` | `/` | none: the client gave up (`reconnection_attempts`) |
+///
+/// The reconnection events are on the `/` namespace's socket (the client itself), even
+/// when `/` is not connected. See `examples/reconnection.rs`.
+///
+/// ```no_run
+/// use socketio::{AsyncClient, DisconnectReason};
+///
+/// # async fn run() -> Result<(), socketio::Error> {
+/// let sio = AsyncClient::builder().reconnection_attempts(5).build();
+/// sio.on("disconnect", |reason: DisconnectReason| async move {
+///     println!("disconnected: {reason} (will reconnect: {})", reason.is_accidental());
+/// });
+/// sio.on("reconnect_attempt", |attempt: u32| println!("attempt {attempt}"));
+/// sio.on("reconnect_error", |error: String| println!("attempt failed: {error}"));
+/// sio.on("reconnect", |attempt: u32| println!("back after {attempt} attempts"));
+/// sio.on("reconnect_failed", || println!("gave up"));
+/// sio.connect("http://localhost:5000").await?;
+/// # Ok(()) }
+/// ```
+///
+/// # Loops on a current-thread runtime
+///
+/// On a current-thread runtime, the body of `#[tokio::main(flavor = "current_thread")]`
+/// is polled only after the runtime's I/O, so a loop there that a handler wakes often
+/// runs slower than the same loop spawned as a task:
 ///
 /// ```no_run
 /// # async fn run(sio: socketio::AsyncClient) -> Result<(), socketio::Error> {
@@ -168,6 +200,28 @@ impl Deref for AsyncClient {
 }
 
 /// One namespace of an [`AsyncClient`]: its handlers, emits and calls.
+///
+/// A cheap `Clone` handle; the client itself derefs to the `/` namespace's socket, and
+/// [`AsyncClient::of`] gives the others. Every socket of a client shares its one
+/// connection.
+///
+/// ```no_run
+/// use socketio::AsyncClient;
+///
+/// # async fn run() -> Result<(), socketio::Error> {
+/// let sio = AsyncClient::new();
+/// let chat = sio.of("/chat");
+/// chat.on("message", |from: String, text: String| println!("{from}: {text}"));
+/// sio.connect_with(
+///     "http://localhost:5000",
+///     socketio::ConnectOptions::new().namespaces(["/", "/chat"]),
+/// )
+/// .await?;
+/// chat.emit("message", ("me", "hello")).await?;
+/// let members: Vec<String> = chat.call("members", ()).await?;
+/// chat.disconnect().await; // leaves /chat; / stays connected
+/// # Ok(()) }
+/// ```
 #[derive(Clone)]
 pub struct AsyncSocket {
     pub(crate) core: Arc<Core>,

@@ -85,6 +85,24 @@ impl Drop for Runtime {
 /// sio.disconnect();
 /// # Ok(()) }
 /// ```
+///
+/// # Reserved events
+///
+/// As on [`AsyncClient`](crate::AsyncClient#reserved-events), with plain closures:
+/// `connect` (no parameter), `connect_error` (the server's data, a
+/// `serde_json::Value`), `disconnect` (a [`DisconnectReason`](crate::DisconnectReason))
+/// on each namespace; `reconnect_attempt` (the attempt number, `u32`), `reconnect` (the
+/// attempt that reconnected, `u32`), `reconnect_error` (the error, a `String`, after
+/// each failed attempt) and `reconnect_failed` (no parameter) on `/`.
+///
+/// ```no_run
+/// # fn run() -> Result<(), socketio::Error> {
+/// let sio = socketio::Client::new()?;
+/// sio.on("reconnect_attempt", |attempt: u32| println!("attempt {attempt}"));
+/// sio.on("reconnect", |attempt: u32| println!("back after {attempt} attempts"));
+/// sio.on("reconnect_failed", || println!("gave up"));
+/// # Ok(()) }
+/// ```
 #[derive(Clone)]
 pub struct Client {
     root: Socket,
@@ -207,7 +225,22 @@ impl Deref for Client {
     }
 }
 
-/// One namespace of a [`Client`].
+/// One namespace of a [`Client`]: its handlers, emits and calls, without `.await`.
+///
+/// ```no_run
+/// # fn run() -> Result<(), socketio::Error> {
+/// let sio = socketio::Client::new()?;
+/// let chat = sio.of("/chat");
+/// chat.on("message", |from: String, text: String| println!("{from}: {text}"));
+/// sio.connect_with(
+///     "http://localhost:5000",
+///     socketio::ConnectOptions::new().namespaces(["/chat"]),
+/// )?;
+/// chat.emit("message", ("me", "hello"))?;
+/// let members: Vec<String> = chat.call("members", ())?;
+/// chat.disconnect();
+/// # Ok(()) }
+/// ```
 #[derive(Clone)]
 pub struct Socket {
     pub(crate) core: Arc<Core>,

@@ -23,6 +23,11 @@ use crate::error::Error;
 ///     .socketio_path("socket.io")
 ///     .wait_timeout(Duration::from_secs(1));
 /// ```
+///
+/// Two paths, not to be confused: a path in the URL given to `connect`
+/// (`http://host:5000/chat`) names the namespace to connect, as in socket.io-client;
+/// the server's Engine.IO endpoint is [`socketio_path`](Self::socketio_path)
+/// (`/socket.io/` by default), whatever the URL says.
 #[derive(Clone)]
 pub struct ConnectOptions {
     pub(crate) namespaces: Option<Vec<String>>,
