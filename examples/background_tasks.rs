@@ -12,6 +12,11 @@
 //! Here the background task makes a few calls, then asks the test server to disconnect the
 //! client (`disconnect_me`), which is what makes `wait()` return.
 //!
+//! Server events used: `sum(a, b)` acks `a + b`; `disconnect_me()` acks, then disconnects this
+//! client.
+//! The server: the URL given as the first argument (`examples/server/` has one for Node and
+//! one for Python: see the README), else this repository's in-process test server.
+//!
 //! ```text
 //! cargo run --example background_tasks [-- URL]
 //! ```

@@ -11,6 +11,14 @@
 //! * `emit`, `emit_with_ack` (the callback runs on the handler thread), `call`,
 //!   `call_timeout`, a namespace socket, `start_background_task`, `sleep` and `wait`.
 //!
+//! Server events used: `sum(a, b)` acks `a + b`; `echo(args…)` emits `echo` back and acks the
+//! arguments; `ask(event, args…)` emits `event` to this client with an ack request and acks
+//! with the answer; `stream(n, event)` emits `event` `{i}` n times; `handshake()` acks what the
+//! server saw (`namespace`, …); `disconnect_me()` disconnects this client; `nobody answers` has
+//! no handler; namespace `/chat`.
+//! The server: the URL given as the first argument (`examples/server/` has one for Node and
+//! one for Python: see the README), else this repository's in-process test server.
+//!
 //! ```text
 //! cargo run --example blocking [-- URL]
 //! ```

@@ -13,6 +13,12 @@
 //! to this client, with a callback, and answer the `ask` with what that callback got; `sum(a, b)`
 //! answers `a + b`; `echo(args...)` answers with its arguments.
 //!
+//! Server events used: `ask(event, args…)` emits `event` to this client with an ack request and
+//! acks with the answer; `sum(a, b)` acks `a + b`; `echo(args…)` acks its arguments; `nobody
+//! answers` has no handler.
+//! The server: the URL given as the first argument (`examples/server/` has one for Node and
+//! one for Python: see the README), else this repository's in-process test server.
+//!
 //! ```text
 //! cargo run --example callbacks [-- URL]
 //! ```

@@ -13,6 +13,11 @@
 //! * the blocking client must not run on an async runtime's threads: from async code, give it a
 //!   blocking thread (`spawn_blocking`).
 //!
+//! Server events used: `message(args…)` is relayed to the other clients of the namespace and
+//! acked with `"delivered"`.
+//! The server: the URL given as the first argument (`examples/server/` has one for Node and
+//! one for Python: see the README), else this repository's in-process test server.
+//!
 //! ```text
 //! cargo run --example chat                          # against an in-process server
 //! cargo run --example chat -- http://127.0.0.1:5000 # against yours

@@ -27,6 +27,12 @@
 //! server emit `event` n times, `ask (event, …)` makes it emit `event` with an ack request
 //! and answer with the client's ack, `sum (a, b)` acks `a + b`.
 //!
+//! Server events used: `stream(n, event)` emits `event` `{i}` n times; `ask(event, args…)`
+//! emits `event` with an ack request and acks with the answer; `sum(a, b)` acks `a + b`;
+//! namespace `/chat`.
+//! The server: the URL given as the first argument (`examples/server/` has one for Node and
+//! one for Python: see the README), else this repository's in-process test server.
+//!
 //! ```text
 //! cargo run --example class_namespaces                          # an in-process server
 //! cargo run --example class_namespaces -- http://127.0.0.1:5000 # yours

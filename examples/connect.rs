@@ -9,6 +9,11 @@
 //!   namespace's `connect_error` handler gets the server's data;
 //! * no server at all: `Error::ConnectionFailed`.
 //!
+//! Server events used: `handshake()` acks what the server saw (`headers`, `auth`, `transport`);
+//! namespaces `/chat`, and `/forbidden`, which the server refuses.
+//! The server: the URL given as the first argument (`examples/server/` has one for Node and
+//! one for Python: see the README), else this repository's in-process test server.
+//!
 //! ```text
 //! cargo run --example connect [-- URL]
 //! ```

@@ -11,6 +11,10 @@
 //!
 //! The test server disconnects a client that emits `disconnect_me`.
 //!
+//! Server events used: `disconnect_me()` acks, then disconnects this client.
+//! The server: the URL given as the first argument (`examples/server/` has one for Node and
+//! one for Python: see the README), else this repository's in-process test server.
+//!
 //! ```text
 //! cargo run --example disconnect [-- URL]
 //! ```

@@ -13,6 +13,11 @@
 //! The test server answers `echo` by emitting `echo` back with the arguments it received; a
 //! catch-all handler takes them all, as one `Payload`, and `Payload::get` reads them typed.
 //!
+//! Server events used: `echo(args…)` emits `echo` back with the arguments it got; `stream(n,
+//! event)` emits `event` `{i}` n times.
+//! The server: the URL given as the first argument (`examples/server/` has one for Node and
+//! one for Python: see the README), else this repository's in-process test server.
+//!
 //! ```text
 //! cargo run --example emit [-- URL]
 //! ```

@@ -18,6 +18,11 @@
 //! the `ask` with this client's ack. `call()` waits for that answer, so each event has been
 //! handled before the next one is asked for.
 //!
+//! Server events used: `ask(event, args…)` emits `event` to this client with an ack request and
+//! acks with the answer.
+//! The server: the URL given as the first argument (`examples/server/` has one for Node and
+//! one for Python: see the README), else this repository's in-process test server.
+//!
 //! ```text
 //! cargo run --example event_handlers [-- URL]
 //! ```

@@ -13,6 +13,10 @@
 //! * the blocking client must not run on an async runtime's threads: from async code, give it
 //!   a blocking thread (`spawn_blocking`). In a program without tokio, just call it.
 //!
+//! Server events used: `sum(a, b)` acks `a + b`.
+//! The server: the URL given as the first argument (`examples/server/` has one for Node and
+//! one for Python: see the README), else this repository's in-process test server.
+//!
 //! ```text
 //! cargo run --example instantiate [-- URL]
 //! ```

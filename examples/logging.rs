@@ -9,6 +9,10 @@
 //! The logs are `tracing` events: the builder installs a subscriber for them unless the program
 //! already has one, in which case they go wherever that one sends them.
 //!
+//! Server events used: `sum(a, b)` acks `a + b`; `echo(args…)` acks its arguments.
+//! The server: the URL given as the first argument (`examples/server/` has one for Node and
+//! one for Python: see the README), else this repository's in-process test server.
+//!
 //! ```text
 //! cargo run --example logging [-- URL]
 //! ```

@@ -13,6 +13,11 @@
 //! * leaving one namespace keeps the others (and the connection);
 //! * `ConnectOptions::namespaces` picks them explicitly: python's `namespaces=['/chat']`.
 //!
+//! Server events used: `sum(a, b)` acks `a + b`; `echo(args…)` acks its arguments;
+//! `handshake()` acks what the server saw (`namespace`); namespaces `/chat` and `/admin`.
+//! The server: the URL given as the first argument (`examples/server/` has one for Node and
+//! one for Python: see the README), else this repository's in-process test server.
+//!
 //! ```text
 //! cargo run --example namespaces [-- URL]
 //! ```

@@ -6,11 +6,14 @@
 //! the script takes them when it wants, with `receive()` / `receive_timeout()`, or as a
 //! `Stream`. `emit` and `call` are as on the other clients.
 //!
-//! Test server events used here: `stream(count, event)` makes the server emit `event` with
-//! `{i: n}` for n in 0..count, then answer `count`; `sum(a, b)` answers `a + b`.
+//! Server events used: `stream(count, event)` makes the server emit `event` with `{i: n}`
+//! for n in 0..count, then answer `count`; `sum(a, b)` answers `a + b`.
+//! The server: the URL given as the first argument (`examples/server/` has one for Node and
+//! one for Python: see the README), else this repository's in-process test server.
 //!
 //! ```text
-//! cargo run --example simple_client [-- URL]
+//! cargo run --example simple_client                          # against an in-process server
+//! cargo run --example simple_client -- http://127.0.0.1:5000 # against yours
 //! ```
 
 use std::time::Duration;

@@ -5,8 +5,9 @@
 //! * `cargo run --example chat` starts the in-process socketioxide server of this package
 //!   ([`crate::socketioxide_server`]) on an ephemeral port and stops it when the example ends;
 //! * `cargo run --example chat -- http://127.0.0.1:5000` uses that server instead. It should
-//!   implement the test behaviour of `tests/peers/node/server.js` (the Node.js and Python peers
-//!   of `tests/peers/` do).
+//!   implement the events the examples use (each example lists them at its top):
+//!   `examples/server/node/server.js` and `examples/server/python/server.py` do, and so do the
+//!   peers of `tests/peers/`.
 //!
 //! ```no_run
 //! # fn main() -> Result<(), Box<dyn std::error::Error>> {

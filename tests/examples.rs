@@ -1,16 +1,20 @@
 //! Every example in `examples/` runs to completion (exit status 0, within a minute) against the
-//! in-process socketioxide server, and the `chat`, `callbacks`, `namespaces` and `simple_client`
-//! examples also against the Node.js and Python peers, with the peer's URL as their argument.
+//! in-process socketioxide server (their default), and against the examples' own servers,
+//! `examples/server/node/server.js` and `examples/server/python/server.py`, with the server's URL
+//! as their argument. The scripts run on the peers' installs (`tests/peers/install.sh`): the
+//! Node one with `NODE_PATH` at `tests/peers/node/node_modules`, the Python one with the
+//! interpreter of `tests/peers/python/.venv`.
 //!
 //! The examples are (re)built first with `cargo build --examples`, so that a lone
 //! `cargo test --test examples` runs the current ones.
 
-use std::path::PathBuf;
-use std::process::{Command, Stdio};
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
 use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
-use socketio_suite::peers::{self, PeerKind, PeerOptions};
+use socketio_suite::peers::{self, PeerKind};
 
 /// An example that takes longer than this is stuck.
 const TIMEOUT: Duration = Duration::from_secs(60);
@@ -106,14 +110,77 @@ fn every_example_runs_against_the_in_process_server() {
     }
 }
 
-#[test]
-fn chat_callbacks_namespaces_and_simple_client_run_against_every_peer() {
-    for peer in peers::all(PeerOptions::default()) {
-        if peer.kind() == PeerKind::Socketioxide {
-            continue; // the in-process one, above
+/// One of the examples' servers, `examples/server/<kind>/`, on a free port; stopped on drop.
+struct ScriptServer {
+    child: Child,
+    url: String,
+}
+
+impl ScriptServer {
+    /// Starts the script for `kind` (Node or Python) on the peers' installs; `None` when they
+    /// are not installed (a failure when peers are required).
+    fn start(kind: PeerKind) -> Option<ScriptServer> {
+        let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+        if !kind.is_installed() {
+            assert!(
+                !peers::peers_required(),
+                "{kind} is not installed: run tests/peers/install.sh"
+            );
+            eprintln!("skipped: {kind} is not installed (tests/peers/install.sh)");
+            return None;
         }
-        for name in ["chat", "callbacks", "namespaces", "simple_client"] {
-            run(name, Some(&peer.url()));
+        let mut command = match kind {
+            PeerKind::Node => {
+                let mut node = Command::new("node");
+                node.arg(root.join("examples/server/node/server.js"))
+                    .env("NODE_PATH", root.join("tests/peers/node/node_modules"));
+                node
+            }
+            PeerKind::Python => {
+                let mut python = Command::new(root.join("tests/peers/python/.venv/bin/python"));
+                python.arg(root.join("examples/server/python/server.py"));
+                python
+            }
+            other => panic!("no example server script for {other}"),
+        };
+        let mut child = command
+            .arg("0")
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .spawn()
+            .unwrap_or_else(|e| panic!("cannot start the {kind} example server: {e}"));
+        let mut line = String::new();
+        let stdout = child.stdout.take().expect("piped");
+        BufReader::new(stdout)
+            .read_line(&mut line)
+            .expect("the server's first line");
+        let Some(url) = line.trim().strip_prefix("listening on ") else {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!("the {kind} example server did not start: {line:?}");
+        };
+        let url = url.to_owned();
+        Some(ScriptServer { child, url })
+    }
+}
+
+impl Drop for ScriptServer {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+#[test]
+fn every_example_runs_against_the_node_and_python_example_servers() {
+    for kind in [PeerKind::Node, PeerKind::Python] {
+        let Some(server) = ScriptServer::start(kind) else {
+            continue;
+        };
+        for name in all_examples() {
+            let started = Instant::now();
+            run(&name, Some(&server.url));
+            eprintln!("{kind} {name}: {:?}", started.elapsed());
         }
     }
 }

@@ -3,6 +3,21 @@
 use std::fmt;
 
 /// Anything that can go wrong in this crate, as one type a caller can match.
+///
+/// ```no_run
+/// use std::time::Duration;
+/// use socketio::{AsyncClient, Error};
+///
+/// # async fn run(sio: AsyncClient) {
+/// match sio.call_timeout::<_, i64>("sum", (1, 2), Duration::from_secs(2)).await {
+///     Ok(sum) => println!("sum: {sum}"),
+///     Err(Error::Timeout) => println!("no answer in time"),
+///     Err(Error::NotConnected | Error::Disconnected) => println!("not connected"),
+///     Err(Error::Serde(error)) => println!("the answer is not a number: {error}"),
+///     Err(other) => println!("{other}"),
+/// }
+/// # }
+/// ```
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum Error {
@@ -52,6 +67,13 @@ pub enum Error {
     /// The client is already connected.
     #[error("already connected")]
     AlreadyConnected,
+    /// The blocking [`Client`](crate::Client) was called on a thread that drives an
+    /// async runtime (the body of `#[tokio::main]` or `#[tokio::test]`), which it would
+    /// block. Use [`AsyncClient`](crate::AsyncClient) there, or call the blocking client
+    /// from `tokio::task::spawn_blocking` or a thread of its own. The string is where
+    /// it was called (`file:line:column`).
+    #[error("the blocking Client was called at {0} on a thread that drives an async runtime (the body of #[tokio::main] or #[tokio::test]), which it would block: use AsyncClient there, or call the blocking Client from tokio::task::spawn_blocking or a thread of its own")]
+    InsideAsyncRuntime(String),
     /// Data could not be serialized or deserialized.
     #[error("serde: {0}")]
     Serde(#[from] serde_json::Error),

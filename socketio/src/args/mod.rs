@@ -8,6 +8,7 @@ pub(crate) mod de;
 pub(crate) mod payload;
 mod reply;
 pub(crate) mod ser;
+mod whole;
 
 use bytes::Bytes;
 use serde::Serialize;
@@ -17,6 +18,7 @@ use ser::{Collector, Shape};
 
 pub use payload::Payload;
 pub(crate) use reply::deserialize_reply;
+pub(crate) use whole::take as take_whole;
 
 /// Arguments encoded as JSON text (comma-separated, no brackets) plus attachments.
 #[derive(Debug, Clone)]

@@ -21,7 +21,9 @@ use crate::error::Error;
 /// attachments.
 ///
 /// A `Payload` serializes as its arguments again (a tuple), binary included, so it can
-/// be emitted or returned as an ack unchanged.
+/// be emitted or returned as an ack unchanged. As a handler's parameter (`|args:
+/// Payload|`), an ack callback's, or [`call`](crate::AsyncSocket::call)'s reply type
+/// (`call::<_, Payload>`), it takes every argument.
 ///
 /// ```
 /// # fn main() -> Result<(), socketio::Error> {

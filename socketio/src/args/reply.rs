@@ -13,11 +13,15 @@ use super::Payload;
 
 type Error = serde_json::Error;
 
-/// Deserializes what a `call()` returns: a tuple from all arguments (missing ones only
-/// fit `Option`s), `()` from none, anything else from the first argument.
+/// Deserializes what a `call()` returns: a [`Payload`] or a tuple from all arguments
+/// (missing ones only fit `Option`s), `()` from none, anything else from the first
+/// argument.
 pub(crate) fn deserialize_reply<R: serde::de::DeserializeOwned>(
     payload: &Payload,
 ) -> Result<R, serde_json::Error> {
+    if let Some(whole) = super::whole::take(payload) {
+        return whole;
+    }
     match probe_shape::<R>() {
         Shape::Nothing => R::deserialize(serde::de::value::UnitDeserializer::new()),
         Shape::Tuple if payload.attachments().is_empty() => R::deserialize(PayloadArgs {

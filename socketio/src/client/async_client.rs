@@ -14,7 +14,7 @@ use super::handler::{
     erase, erase_any, AckCallback, AnyHandler, BoxFuture, Call, ErasedHandler, Handler,
 };
 use super::handlers::ClassHandler;
-use super::options::{ClientConfig, ConnectOptions};
+use super::options::{namespace_path, ClientConfig, ConnectOptions};
 use super::state::ConnectionState;
 use crate::engineio::Transport;
 use crate::error::Error;
@@ -39,13 +39,45 @@ use crate::error::Error;
 /// # Ok(()) }
 /// ```
 ///
-/// # Hot loops on a current-thread runtime
+/// # Reserved events
 ///
-/// The client's I/O runs in tasks of its own. On a current-thread runtime, tokio polls
-/// the `block_on` future (the body of `#[tokio::main(flavor = "current_thread")]`) only
-/// after it has polled the I/O driver once more, so a loop there that a handler wakes
-/// for every batch (a window of emits, say) pays an extra `epoll_wait` per wake-up.
-/// Spawn such a loop as a task instead:
+/// The client raises these itself; register them with [`on`](AsyncSocket::on) like any
+/// event (a handler may take fewer parameters than the event has, or none).
+///
+/// | event | namespace | parameters |
+/// | --- | --- | --- |
+/// | `connect` | each | none: the namespace is connected (again, after a reconnection) |
+/// | `connect_error` | each | the server's refusal data (`serde_json::Value`: usually `{"message": …, "data": …}`), or `{"message": …}` when the connection failed |
+/// | `disconnect` | each | a [`DisconnectReason`](crate::DisconnectReason) (or its text as a `String`) |
+/// | `reconnect_attempt` | `/` | the attempt number (`u32`, from 1), before each attempt |
+/// | `reconnect` | `/` | the number (`u32`) of the attempt that reconnected |
+/// | `reconnect_error` | `/` | the error (`String`), after each failed reconnection attempt |
+/// | `reconnect_failed` | `/` | none: the client gave up (`reconnection_attempts`) |
+///
+/// The reconnection events are on the `/` namespace's socket (the client itself), even
+/// when `/` is not connected. See `examples/reconnection.rs`.
+///
+/// ```no_run
+/// use socketio::{AsyncClient, DisconnectReason};
+///
+/// # async fn run() -> Result<(), socketio::Error> {
+/// let sio = AsyncClient::builder().reconnection_attempts(5).build();
+/// sio.on("disconnect", |reason: DisconnectReason| async move {
+///     println!("disconnected: {reason} (will reconnect: {})", reason.is_accidental());
+/// });
+/// sio.on("reconnect_attempt", |attempt: u32| println!("attempt {attempt}"));
+/// sio.on("reconnect_error", |error: String| println!("attempt failed: {error}"));
+/// sio.on("reconnect", |attempt: u32| println!("back after {attempt} attempts"));
+/// sio.on("reconnect_failed", || println!("gave up"));
+/// sio.connect("http://localhost:5000").await?;
+/// # Ok(()) }
+/// ```
+///
+/// # Loops on a current-thread runtime
+///
+/// On a current-thread runtime, the body of `#[tokio::main(flavor = "current_thread")]`
+/// is polled only after the runtime's I/O, so a loop there that a handler wakes often
+/// runs slower than the same loop spawned as a task:
 ///
 /// ```no_run
 /// # async fn run(sio: socketio::AsyncClient) -> Result<(), socketio::Error> {
@@ -93,11 +125,17 @@ impl AsyncClient {
         }
     }
 
-    /// The socket of `namespace` (`"/chat"`), for its handlers, emits and calls.
+    /// The socket of `namespace` (`"/chat"`; `"chat"` is the same namespace), for its
+    /// handlers, emits and calls.
+    ///
+    /// ```
+    /// let sio = socketio::AsyncClient::new();
+    /// assert_eq!(sio.of("chat").namespace(), "/chat");
+    /// ```
     pub fn of(&self, namespace: &str) -> AsyncSocket {
         AsyncSocket {
             core: self.root.core.clone(),
-            namespace: Arc::from(namespace),
+            namespace: Arc::from(namespace_path(namespace)),
         }
     }
 
@@ -164,6 +202,28 @@ impl Deref for AsyncClient {
 }
 
 /// One namespace of an [`AsyncClient`]: its handlers, emits and calls.
+///
+/// A cheap `Clone` handle; the client itself derefs to the `/` namespace's socket, and
+/// [`AsyncClient::of`] gives the others. Every socket of a client shares its one
+/// connection.
+///
+/// ```no_run
+/// use socketio::AsyncClient;
+///
+/// # async fn run() -> Result<(), socketio::Error> {
+/// let sio = AsyncClient::new();
+/// let chat = sio.of("/chat");
+/// chat.on("message", |from: String, text: String| println!("{from}: {text}"));
+/// sio.connect_with(
+///     "http://localhost:5000",
+///     socketio::ConnectOptions::new().namespaces(["/", "/chat"]),
+/// )
+/// .await?;
+/// chat.emit("message", ("me", "hello")).await?;
+/// let members: Vec<String> = chat.call("members", ()).await?;
+/// chat.disconnect().await; // leaves /chat; / stays connected
+/// # Ok(()) }
+/// ```
 #[derive(Clone)]
 pub struct AsyncSocket {
     pub(crate) core: Arc<Core>,
@@ -198,8 +258,11 @@ impl AsyncSocket {
     }
 
     /// Registers the handler of `event`: a closure, sync or async, whose parameters
-    /// are the event's arguments, deserialized in order. What it returns is the ack
-    /// (a tuple is several arguments). Replaces an earlier handler of the same event.
+    /// are the event's arguments, deserialized in order into owned types (`String`,
+    /// not `&str`: rustc reports a `&str` parameter as "implementation of
+    /// `Deserialize` is not general enough"); a [`Payload`](crate::Payload) parameter
+    /// takes every argument. What it returns is the ack (a tuple is several
+    /// arguments). Replaces an earlier handler of the same event.
     ///
     /// The special events `connect` (no argument), `connect_error` (the server's
     /// data) and `disconnect` (a [`DisconnectReason`](crate::DisconnectReason)) are raised by the client,
@@ -287,7 +350,8 @@ impl AsyncSocket {
         self.emit("message", data).await
     }
 
-    /// Emits `event` and runs `callback` with the server's ack arguments.
+    /// Emits `event` and runs `callback` with the server's ack arguments, as a handler's
+    /// parameters (a [`Payload`](crate::Payload) parameter takes them all).
     pub async fn emit_with_ack<T, H, M>(
         &self,
         event: &str,
@@ -344,7 +408,25 @@ impl AsyncSocket {
     }
 
     /// Emits `event` and waits for the server's ack (up to the client's `ack_timeout`,
-    /// 60 s by default): a tuple `R` takes all ack arguments, any other type the first.
+    /// 60 s by default).
+    ///
+    /// The ack is read as the type you ask for, so `call` needs one: without it, rustc
+    /// cannot pick `R` (edition 2021 says "this function depends on never type fallback
+    /// being `()`", edition 2024 "the trait bound `!: DeserializeOwned` is not
+    /// satisfied"). The type's shape picks the arguments: a tuple takes them all (a
+    /// missing trailing one only fits an `Option`), `()` none (an ack you only wait
+    /// for), a [`Payload`](crate::Payload) every argument as received, any other type
+    /// the first.
+    ///
+    /// ```no_run
+    /// # async fn run(sio: socketio::AsyncClient) -> Result<(), socketio::Error> {
+    /// let sum: i64 = sio.call("sum", (1, 2)).await?; // the first argument
+    /// let () = sio.call("save", "draft").await?; // waits for the ack, reads nothing
+    /// let (ok, id): (bool, u64) = sio.call("create", "note").await?; // two arguments
+    /// let all: socketio::Payload = sio.call("echo", (1, "two")).await?; // all of them
+    /// let sum = sio.call::<_, i64>("sum", (1, 2)).await?; // the type given as turbofish
+    /// # Ok(()) }
+    /// ```
     pub async fn call<T, R>(&self, event: &str, data: T) -> Result<R, Error>
     where
         T: Serialize,

@@ -15,7 +15,7 @@ use super::core::Core;
 use super::dispatcher::DispatchMode;
 use super::handler::{BoxFuture, Call, ErasedHandler, SyncHandler};
 use super::handlers::ClassHandler;
-use super::options::{ClientConfig, ConnectOptions};
+use super::options::{namespace_path, ClientConfig, ConnectOptions};
 use super::state::ConnectionState;
 use crate::engineio::Transport;
 use crate::error::Error;
@@ -37,7 +37,13 @@ impl Runtime {
         Ok(Runtime(Some(runtime)))
     }
 
+    /// Runs `future` to completion on the client's runtime, blocking this thread; a
+    /// thread that drives an async runtime panics at the caller's line, saying why.
+    #[track_caller]
     pub(crate) fn block_on<F: std::future::Future>(&self, future: F) -> F::Output {
+        if let Err(error) = check_not_async() {
+            panic!("{error}");
+        }
         self.0
             .as_ref()
             .expect("present until dropped")
@@ -47,6 +53,22 @@ impl Runtime {
     pub(crate) fn enter(&self) -> tokio::runtime::EnterGuard<'_> {
         self.0.as_ref().expect("present until dropped").enter()
     }
+}
+
+/// Fails, naming the caller's line and the fix, on a thread that drives an async
+/// runtime: the body of `#[tokio::main]`, `#[tokio::test]` or `Runtime::block_on` (a
+/// runtime's context, outside any task). Inside a task, tokio's own check panics (at
+/// the caller's line too: every blocking method is `#[track_caller]`). A plain thread
+/// that only entered a runtime's context (`Handle::enter`) is taken for such a thread
+/// too: tokio does not tell them apart.
+#[track_caller]
+fn check_not_async() -> Result<(), Error> {
+    if tokio::runtime::Handle::try_current().is_ok() && tokio::task::try_id().is_none() {
+        return Err(Error::InsideAsyncRuntime(
+            std::panic::Location::caller().to_string(),
+        ));
+    }
+    Ok(())
 }
 
 impl Drop for Runtime {
@@ -63,7 +85,10 @@ impl Drop for Runtime {
 ///
 /// The same methods as [`AsyncClient`](crate::AsyncClient), without `.await`;
 /// handlers are plain closures run on the client's handler thread. A cheap `Clone`
-/// handle, usable from any thread (but not from inside an async runtime).
+/// handle, usable from any thread, but not from one that drives an async runtime:
+/// there, `connect` fails with [`Error::InsideAsyncRuntime`] and the other blocking
+/// methods panic at the caller's line, naming the fix (use
+/// [`AsyncClient`](crate::AsyncClient), or `tokio::task::spawn_blocking`).
 ///
 /// ```no_run
 /// use socketio::Client;
@@ -75,6 +100,24 @@ impl Drop for Runtime {
 /// sio.emit("my message", serde_json::json!({"foo": "bar"}))?;
 /// let sum: i64 = sio.call("sum", (1, 2))?;
 /// sio.disconnect();
+/// # Ok(()) }
+/// ```
+///
+/// # Reserved events
+///
+/// As on [`AsyncClient`](crate::AsyncClient#reserved-events), with plain closures:
+/// `connect` (no parameter), `connect_error` (the server's data, a
+/// `serde_json::Value`), `disconnect` (a [`DisconnectReason`](crate::DisconnectReason))
+/// on each namespace; `reconnect_attempt` (the attempt number, `u32`), `reconnect` (the
+/// attempt that reconnected, `u32`), `reconnect_error` (the error, a `String`, after
+/// each failed attempt) and `reconnect_failed` (no parameter) on `/`.
+///
+/// ```no_run
+/// # fn run() -> Result<(), socketio::Error> {
+/// let sio = socketio::Client::new();
+/// sio.on("reconnect_attempt", |attempt: u32| println!("attempt {attempt}"));
+/// sio.on("reconnect", |attempt: u32| println!("back after {attempt} attempts"));
+/// sio.on("reconnect_failed", || println!("gave up"));
 /// # Ok(()) }
 /// ```
 #[derive(Clone)]
@@ -126,21 +169,31 @@ impl Client {
         })
     }
 
-    /// The socket of `namespace` (`"/chat"`).
+    /// The socket of `namespace` (`"/chat"`; `"chat"` is the same namespace).
+    ///
+    /// ```
+    /// # fn main() -> Result<(), socketio::Error> {
+    /// let sio = socketio::Client::new();
+    /// assert_eq!(sio.of("chat").namespace(), "/chat");
+    /// # Ok(()) }
+    /// ```
     pub fn of(&self, namespace: &str) -> Socket {
         Socket {
-            namespace: Arc::from(namespace),
+            namespace: Arc::from(namespace_path(namespace)),
             ..self.root.clone()
         }
     }
 
     /// Connects with the default options.
+    #[track_caller]
     pub fn connect(&self, url: &str) -> Result<(), Error> {
         self.connect_with(url, ConnectOptions::new())
     }
 
     /// Connects (see [`AsyncClient::connect_with`](crate::AsyncClient::connect_with)).
+    #[track_caller]
     pub fn connect_with(&self, url: &str, options: ConnectOptions) -> Result<(), Error> {
+        check_not_async()?;
         let core = self.root.core.clone();
         let url = url.to_owned();
         self.root
@@ -164,6 +217,7 @@ impl Client {
     }
 
     /// Disconnects every namespace; returns once the server has been told.
+    #[track_caller]
     pub fn disconnect(&self) {
         let core = self.root.core.clone();
         self.root
@@ -172,6 +226,7 @@ impl Client {
     }
 
     /// Blocks until the client is disconnected for good.
+    #[track_caller]
     pub fn wait(&self) {
         let core = self.root.core.clone();
         self.root.runtime.block_on(async move { core.wait().await });
@@ -200,7 +255,22 @@ impl Deref for Client {
     }
 }
 
-/// One namespace of a [`Client`].
+/// One namespace of a [`Client`]: its handlers, emits and calls, without `.await`.
+///
+/// ```no_run
+/// # fn run() -> Result<(), socketio::Error> {
+/// let sio = socketio::Client::new();
+/// let chat = sio.of("/chat");
+/// chat.on("message", |from: String, text: String| println!("{from}: {text}"));
+/// sio.connect_with(
+///     "http://localhost:5000",
+///     socketio::ConnectOptions::new().namespaces(["/chat"]),
+/// )?;
+/// chat.emit("message", ("me", "hello"))?;
+/// let members: Vec<String> = chat.call("members", ())?;
+/// chat.disconnect();
+/// # Ok(()) }
+/// ```
 #[derive(Clone)]
 pub struct Socket {
     pub(crate) core: Arc<Core>,
@@ -321,7 +391,8 @@ impl Socket {
         self.emit("message", data)
     }
 
-    /// Emits `event`; `callback` runs on the handler thread with the ack's arguments.
+    /// Emits `event`; `callback` runs on the handler thread with the ack's arguments
+    /// (a [`Payload`](crate::Payload) parameter takes them all).
     pub fn emit_with_ack<T, H, M>(&self, event: &str, data: T, callback: H) -> Result<(), Error>
     where
         T: Serialize,
@@ -372,6 +443,20 @@ impl Socket {
 
     /// Emits `event` and blocks until the server's ack (up to `ack_timeout`).
     /// May be called from a handler.
+    ///
+    /// The ack is read as the type you ask for, so `call` needs one (see
+    /// [`AsyncSocket::call`](crate::AsyncSocket::call)): a tuple takes every argument,
+    /// `()` none, a [`Payload`](crate::Payload) all of them as received, any other type
+    /// the first.
+    ///
+    /// ```no_run
+    /// # fn run(sio: socketio::Client) -> Result<(), socketio::Error> {
+    /// let sum: i64 = sio.call("sum", (1, 2))?;
+    /// let () = sio.call("save", "draft")?;
+    /// let all: socketio::Payload = sio.call("echo", (1, "two"))?;
+    /// # Ok(()) }
+    /// ```
+    #[track_caller]
     pub fn call<T, R>(&self, event: &str, data: T) -> Result<R, Error>
     where
         T: Serialize,
@@ -381,6 +466,7 @@ impl Socket {
     }
 
     /// [`call`](Self::call) with its own timeout.
+    #[track_caller]
     pub fn call_timeout<T, R>(&self, event: &str, data: T, timeout: Duration) -> Result<R, Error>
     where
         T: Serialize,
@@ -389,16 +475,19 @@ impl Socket {
         self.call_with(event, data, Some(timeout))
     }
 
+    #[track_caller]
     fn call_with<T, R>(&self, event: &str, data: T, timeout: Option<Duration>) -> Result<R, Error>
     where
         T: Serialize,
         R: DeserializeOwned,
     {
+        check_not_async()?;
         self.runtime
             .block_on(self.core.call(&self.namespace, event, &data, timeout))
     }
 
     /// Leaves this namespace (the connection closes with the last namespace).
+    #[track_caller]
     pub fn disconnect(&self) {
         self.runtime
             .block_on(self.core.disconnect_namespace(&self.namespace));

@@ -26,6 +26,19 @@ impl Client {
 }
 
 /// Builds an [`AsyncClient`] with non-default settings.
+///
+/// ```
+/// use std::time::Duration;
+///
+/// let sio = socketio::AsyncClient::builder()
+///     .reconnection_attempts(10)
+///     .reconnection_delay_max(Duration::from_secs(30))
+///     .ack_timeout(Duration::from_secs(5))
+///     .send_buffer(100)
+///     .logger(true)
+///     .build();
+/// # drop(sio);
+/// ```
 #[derive(Debug, Clone, Default)]
 pub struct AsyncClientBuilder {
     config: ClientConfig,
@@ -213,7 +226,20 @@ impl AsyncClientBuilder {
     }
 }
 
-/// Builds a [`Client`] with non-default settings.
+/// Builds a [`Client`] with non-default settings (the same methods as
+/// [`AsyncClientBuilder`]).
+///
+/// ```
+/// # fn main() -> Result<(), socketio::Error> {
+/// use std::time::Duration;
+///
+/// let sio = socketio::Client::builder()
+///     .reconnection(false)
+///     .ack_timeout(Duration::from_secs(5))
+///     .build()?;
+/// # drop(sio);
+/// # Ok(()) }
+/// ```
 #[derive(Debug, Clone, Default)]
 pub struct ClientBuilder {
     inner: AsyncClientBuilder,

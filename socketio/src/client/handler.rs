@@ -38,9 +38,14 @@ impl Call {
         self.name.resolve(&self.payload)
     }
 
-    /// Deserializes argument `index`, logging (with the event name) what does not fit.
+    /// Deserializes argument `index` (every argument for a [`Payload`] parameter),
+    /// logging (with the event name) what does not fit.
     pub(crate) fn arg<T: DeserializeOwned>(&self, index: usize) -> Option<T> {
-        match self.payload.deserialize_arg(index) {
+        let result = match crate::args::take_whole(&self.payload) {
+            Some(whole) => whole,
+            None => self.payload.deserialize_arg(index),
+        };
+        match result {
             Ok(value) => Some(value),
             Err(error) => {
                 warn!(target: "socketio", event = %self.event(), index, %error,
@@ -64,6 +69,13 @@ pub enum IsAsync {}
 /// A handler usable by the async client: a synchronous or asynchronous closure.
 ///
 /// `M` is inferred; it only tells the implementations apart.
+#[diagnostic::on_unimplemented(
+    message = "this is not an event handler for `AsyncClient`: a parameter or the return value does not fit",
+    label = "not a handler",
+    note = "a handler is a closure (sync or async) of up to 8 parameters, the event's arguments in order",
+    note = "each parameter is an owned type that implements `serde::de::DeserializeOwned`: take `String`, not `&str` (a `&str` parameter is reported as \"implementation of `Deserialize` is not general enough\"), `Vec<T>`, not `&[T]`; derive `serde::Deserialize` on your own types; a `socketio::Payload` parameter takes every argument",
+    note = "the return value is the ack: a type that implements `serde::Serialize` (`()` for none, a tuple for several) (for an async closure, the future's output)"
+)]
 pub trait Handler<M>: Send + Sync + 'static {
     #[doc(hidden)]
     fn call(&self, call: Call) -> Option<BoxFuture>;
@@ -71,6 +83,13 @@ pub trait Handler<M>: Send + Sync + 'static {
 
 /// A synchronous handler, usable by both clients (the blocking client runs it on
 /// its handler thread, where it may block and even `call()` the server).
+#[diagnostic::on_unimplemented(
+    message = "this is not an event handler for the blocking `Client`: it is async, or a parameter or the return value does not fit",
+    label = "not a handler",
+    note = "the blocking `Client` takes plain closures of up to 8 parameters, run on its handler thread; an `async` closure (or one returning a future) works with `AsyncClient` only",
+    note = "each parameter is an owned type that implements `serde::de::DeserializeOwned`: take `String`, not `&str` (a `&str` parameter is reported as \"implementation of `Deserialize` is not general enough\"), `Vec<T>`, not `&[T]`; derive `serde::Deserialize` on your own types; a `socketio::Payload` parameter takes every argument",
+    note = "the return value is the ack: a type that implements `serde::Serialize` (`()` for none, a tuple for several)"
+)]
 pub trait SyncHandler<M>: Send + Sync + 'static {
     #[doc(hidden)]
     fn call_sync(&self, call: Call);
@@ -138,6 +157,12 @@ handlers!(A0: 0, A1: 1, A2: 2, A3: 3, A4: 4, A5: 5, A6: 6);
 handlers!(A0: 0, A1: 1, A2: 2, A3: 3, A4: 4, A5: 5, A6: 6, A7: 7);
 
 /// A catch-all handler: `(event name, all arguments)`, sync or async.
+#[diagnostic::on_unimplemented(
+    message = "this is not a catch-all handler: it must take `(String, socketio::Payload)` and return a `serde::Serialize` value",
+    label = "not a catch-all handler",
+    note = "a catch-all handler is a closure `|event: String, args: socketio::Payload|` (sync or, on `AsyncClient`, async)",
+    note = "the return value is the ack: a type that implements `serde::Serialize` (`()` for none, a tuple for several)"
+)]
 pub trait AnyHandler<M>: Send + Sync + 'static {
     #[doc(hidden)]
     fn call(&self, call: Call) -> Option<BoxFuture>;

@@ -27,17 +27,17 @@ impl Core {
         url: &str,
         options: ConnectOptions,
     ) -> Result<(), Error> {
+        let resolved = options.resolve(url)?;
         let previous = self.lifecycle.replace(Connecting);
         if previous != Disconnected {
             self.lifecycle.replace(previous);
             return Err(Error::AlreadyConnected);
         }
-        let namespaces = options
+        let namespaces = resolved
             .namespaces
-            .clone()
             .unwrap_or_else(|| self.handlers.namespaces());
         let target = Target {
-            url: url.to_owned(),
+            url: resolved.url,
             options,
         };
         self.connection().target = Some(target.clone());

@@ -24,6 +24,11 @@ use crate::error::Error;
 ///     .socketio_path("socket.io")
 ///     .wait_timeout(Duration::from_secs(1));
 /// ```
+///
+/// Two paths, not to be confused: a path in the URL given to `connect`
+/// (`http://host:5000/chat`) names the namespace to connect, as in socket.io-client;
+/// the server's Engine.IO endpoint is [`socketio_path`](Self::socketio_path)
+/// (`/socket.io/` by default), whatever the URL says.
 #[derive(Clone)]
 pub struct ConnectOptions {
     pub(crate) namespaces: Option<Vec<String>>,
@@ -33,6 +38,8 @@ pub struct ConnectOptions {
     pub(crate) auth_source: Option<Source<Option<serde_json::Value>>>,
     /// `headers_with`: added to `headers` on every attempt.
     pub(crate) headers_source: Option<Source<Vec<(String, String)>>>,
+    /// Why the auth given could not be used: reported by `connect()`.
+    pub(crate) auth_error: Option<String>,
     pub(crate) transports: Vec<Transport>,
     pub(crate) socketio_path: String,
     pub(crate) wait: bool,
@@ -74,6 +81,7 @@ impl Default for ConnectOptions {
             auth: None,
             auth_source: None,
             headers_source: None,
+            auth_error: None,
             transports: vec![Transport::Polling, Transport::WebSocket],
             socketio_path: "socket.io".into(),
             wait: true,
@@ -91,14 +99,18 @@ impl ConnectOptions {
         Self::default()
     }
 
-    /// The namespaces to connect. Without this, every namespace that has handlers is
-    /// connected, or `/` when none has.
+    /// The namespaces to connect (`"chat"` is `"/chat"`). Without this, the namespace
+    /// named by the URL's path (`http://host:5000/chat` connects `/chat`, as
+    /// socket.io-client does), else every namespace that has handlers, or `/` when none
+    /// has. Naming namespaces here and in the URL's path too makes `connect()` fail with
+    /// [`Error::InvalidUrl`].
     pub fn namespaces<I, S>(mut self, namespaces: I) -> Self
     where
         I: IntoIterator<Item = S>,
-        S: Into<String>,
+        S: AsRef<str>,
     {
-        self.namespaces = Some(namespaces.into_iter().map(Into::into).collect());
+        let namespaces = namespaces.into_iter();
+        self.namespaces = Some(namespaces.map(|n| namespace_path(n.as_ref())).collect());
         self
     }
 
@@ -122,18 +134,34 @@ impl ConnectOptions {
 
     /// The auth payload sent with every namespace's CONNECT packet.
     ///
-    /// Anything that serializes to a JSON object; other values are ignored with a warning
-    /// (Socket.IO only accepts objects).
+    /// Anything that serializes to a JSON object (a map, a struct, `json!({…})`);
+    /// `None` or `()` sends none. Socket.IO accepts nothing else: any other value (a
+    /// string, a number, an array) makes `connect()` fail with [`Error::Serde`], naming
+    /// what was given.
+    ///
+    /// ```
+    /// # async fn run() -> Result<(), socketio::Error> {
+    /// use socketio::{AsyncClient, ConnectOptions, Error};
+    ///
+    /// let sio = AsyncClient::new();
+    /// let options = ConnectOptions::new().auth("s3cret"); // not an object
+    /// let refused = sio.connect_with("http://localhost:5000", options).await;
+    /// assert!(matches!(refused, Err(Error::Serde(_))));
+    /// # Ok(()) }
+    /// ```
     pub fn auth(mut self, auth: impl Serialize) -> Self {
+        self.auth = None;
+        self.auth_error = None;
         match serde_json::to_value(auth) {
             Ok(value @ serde_json::Value::Object(_)) => self.auth = Some(value),
-            Ok(serde_json::Value::Null) => self.auth = None,
+            Ok(serde_json::Value::Null) => {}
             Ok(other) => {
-                tracing::warn!(target: "socketio", kind = %json_kind(&other), "auth must be a JSON object; ignored")
+                self.auth_error = Some(format!(
+                    "auth must serialize to a JSON object (a map or a struct), not {}",
+                    json_kind(&other)
+                ))
             }
-            Err(error) => {
-                tracing::warn!(target: "socketio", %error, "auth does not serialize; ignored")
-            }
+            Err(error) => self.auth_error = Some(format!("auth does not serialize: {error}")),
         }
         self
     }
@@ -292,11 +320,69 @@ fn auth_object<T: Serialize>(value: T) -> Result<Option<serde_json::Value>, Sour
 fn json_kind(value: &serde_json::Value) -> &'static str {
     match value {
         serde_json::Value::Null => "null",
-        serde_json::Value::Bool(_) => "bool",
-        serde_json::Value::Number(_) => "number",
-        serde_json::Value::String(_) => "string",
-        serde_json::Value::Array(_) => "array",
-        serde_json::Value::Object(_) => "object",
+        serde_json::Value::Bool(_) => "a bool",
+        serde_json::Value::Number(_) => "a number",
+        serde_json::Value::String(_) => "a string",
+        serde_json::Value::Array(_) => "an array",
+        serde_json::Value::Object(_) => "an object",
+    }
+}
+
+/// A namespace as the protocol writes it: `"chat"` is `"/chat"`, `""` is `"/"`.
+pub(crate) fn namespace_path(namespace: &str) -> String {
+    if namespace.starts_with('/') {
+        namespace.to_owned()
+    } else {
+        format!("/{namespace}")
+    }
+}
+
+/// What `connect()` connects to, once the options are checked against the URL.
+pub(crate) struct Resolved {
+    /// The URL without its path (the path named a namespace, not the Engine.IO path).
+    pub(crate) url: String,
+    /// The namespaces to connect; `None`: those that have handlers.
+    pub(crate) namespaces: Option<Vec<String>>,
+}
+
+impl ConnectOptions {
+    /// Checks the options and `url` before anything is sent: the auth, the scheme,
+    /// and the namespace a path in the URL names (socket.io-client's `io(url)`).
+    pub(crate) fn resolve(&self, url: &str) -> Result<Resolved, Error> {
+        if let Some(problem) = &self.auth_error {
+            return Err(Error::Serde(serde::ser::Error::custom(problem)));
+        }
+        if !url.contains("://") {
+            return Err(Error::InvalidUrl(format!(
+                "{url:?} has no scheme: write \"http://{url}\" (or https://, ws://, wss://)"
+            )));
+        }
+        let Ok(mut parsed) = url::Url::parse(url) else {
+            // EngineOptions says what is wrong with it.
+            return Ok(Resolved {
+                url: url.to_owned(),
+                namespaces: self.namespaces.clone(),
+            });
+        };
+        let path = parsed.path().trim_end_matches('/');
+        if path.is_empty() {
+            return Ok(Resolved {
+                url: url.to_owned(),
+                namespaces: self.namespaces.clone(),
+            });
+        }
+        if self.namespaces.is_some() {
+            return Err(Error::InvalidUrl(format!(
+                "the URL's path {path:?} names a namespace, and namespaces(…) names them too: \
+                 give the namespaces one way (the engine's path is socketio_path(…))"
+            )));
+        }
+        let namespace = path.to_owned();
+        parsed.set_path("/");
+        Ok(Resolved {
+            url: parsed.to_string(),
+            namespaces: Some(vec![namespace]),
+        })
     }
 }
 

@@ -7,6 +7,19 @@ use serde::{Deserialize, Serialize};
 /// It travels to handlers as one string argument, with socket.io-client's names
 /// (`"io client disconnect"`, `"ping timeout"`, …), so a handler may take it as a
 /// `DisconnectReason` or as a `String`.
+///
+/// ```no_run
+/// use socketio::{AsyncClient, DisconnectReason};
+///
+/// let sio = AsyncClient::new();
+/// sio.on("disconnect", |reason: DisconnectReason| async move {
+///     match reason {
+///         DisconnectReason::ServerDisconnect => println!("the server let us go"),
+///         reason if reason.is_accidental() => println!("{reason}: reconnecting"),
+///         reason => println!("{reason}"),
+///     }
+/// });
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub enum DisconnectReason {
     /// This client called `disconnect()`.

@@ -1,4 +1,4 @@
-//! TLS for `https` and `wss`: rustls (ring), the webpki roots by default, extra roots,
+//! TLS for `https` and `wss`: rustls (aws-lc-rs), the webpki roots by default, extra roots,
 //! client certificates (mutual TLS), and the explicit opt-out of verification.
 
 use std::sync::Arc;
@@ -91,7 +91,7 @@ impl TlsSettings {
                 std::sync::OnceLock::new();
             return Ok(DEFAULT.get_or_init(default_tls_config).clone());
         }
-        let provider = Arc::new(rustls::crypto::ring::default_provider());
+        let provider = Arc::new(rustls::crypto::aws_lc_rs::default_provider());
         let builder = rustls::ClientConfig::builder_with_provider(provider.clone())
             .with_safe_default_protocol_versions()
             .map_err(|e| Error::Tls(e.to_string()))?;
@@ -120,15 +120,15 @@ impl TlsSettings {
     }
 }
 
-/// rustls with the ring provider and the webpki roots.
+/// rustls with the aws-lc-rs provider (post-quantum key exchange first) and the webpki roots.
 pub fn default_tls_config() -> Arc<rustls::ClientConfig> {
     let mut roots = rustls::RootCertStore::empty();
     roots.extend(webpki_roots::TLS_SERVER_ROOTS.iter().cloned());
     let config = rustls::ClientConfig::builder_with_provider(Arc::new(
-        rustls::crypto::ring::default_provider(),
+        rustls::crypto::aws_lc_rs::default_provider(),
     ))
     .with_safe_default_protocol_versions()
-    .expect("ring supports the default protocol versions")
+    .expect("aws-lc-rs supports the default protocol versions")
     .with_root_certificates(roots)
     .with_no_client_auth();
     Arc::new(config)
