@@ -98,9 +98,10 @@ impl AsyncSocket {
         self.call_timeout(Q::EVENT, request.args(), timeout).await
     }
 
-    /// Answers the [`Request`] `Q` when the server sends it: `handler` takes a `Q` and
+    /// Answers a [`Request`] when the server sends it: `handler` takes the request and
     /// returns its [`Reply`](Request::Reply) (or a future of it), sent as the ack when
-    /// the server asked for one. Registered as the function handler of `Q::EVENT`.
+    /// the server asked for one. Registered as the function handler of the request's
+    /// [`EVENT`](Request::EVENT).
     ///
     /// ```no_run
     /// use socketio::Request;
@@ -113,12 +114,12 @@ impl AsyncSocket {
     /// sio.on_request(|Ping(n): Ping| format!("pong {n}"));
     /// # }
     /// ```
-    pub fn on_request<Q, H, M>(&self, handler: H) -> &Self
+    pub fn on_request<H, M>(&self, handler: H) -> &Self
     where
-        Q: Request,
-        H: RequestHandler<Q, M>,
+        H: RequestHandler<M>,
     {
-        self.on_erased(Q::EVENT, erase_request::<Q, M, H>(handler));
+        let event = <H::Request as Request>::EVENT;
+        self.on_erased(event, erase_request::<M, H>(handler));
         self
     }
 }
@@ -164,7 +165,7 @@ impl Socket {
         Q: Request,
         H: SyncRequestHandler<Q>,
     {
-        self.on_erased(Q::EVENT, erase_request::<Q, IsSync, H>(handler));
+        self.on_erased(Q::EVENT, erase_request::<(IsSync, Q), H>(handler));
         self
     }
 }

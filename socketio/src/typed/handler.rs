@@ -88,10 +88,12 @@ pub trait SyncRequestHandler<Q: Request>: Send + Sync + 'static {
     fn answer(&self, request: Q) -> Q::Reply;
 }
 
-impl<Q, F> SyncRequestHandler<Q> for F
+// The reply is a parameter of its own (not `Fn(Q) -> Q::Reply`) so that an async
+// closure is told apart before `Q` is known: its future is no request's reply.
+impl<Q, F, R> SyncRequestHandler<Q> for F
 where
-    Q: Request,
-    F: Fn(Q) -> Q::Reply + Send + Sync + 'static,
+    Q: Request<Reply = R>,
+    F: Fn(Q) -> R + Send + Sync + 'static,
 {
     fn answer(&self, request: Q) -> Q::Reply {
         (self)(request)
@@ -99,20 +101,28 @@ where
 }
 
 /// An answer to a [`Request`] the server sends, for the async client: a closure that
-/// takes `Q` and returns `Q::Reply`, or a future of it.
+/// takes the request and returns its [`Reply`](Request::Reply), or a future of it.
 ///
-/// `M` is inferred; it only tells the implementations apart.
+/// `M` is inferred (it holds the request type, so that a closure's parameter tells it).
 #[diagnostic::on_unimplemented(
-    message = "`{Self}` does not answer the request `{Q}`",
-    label = "expected a closure that takes `{Q}` and returns its `Request::Reply` (or a future of it)",
-    note = "an `on_request` handler returns the reply type of the request: `|request: {Q}| -> <{Q} as Request>::Reply`"
+    message = "`{Self}` does not answer a request",
+    label = "expected a closure that takes a `Request` type and returns its `Request::Reply` (or a future of it)",
+    note = "an `on_request` handler returns the reply type of its request: `|request: Sum| -> <Sum as Request>::Reply`"
 )]
-pub trait RequestHandler<Q: Request, M>: Send + Sync + 'static {
+pub trait RequestHandler<M>: Send + Sync + 'static {
+    /// The request answered.
+    type Request: Request;
+
     #[doc(hidden)]
-    fn call(&self, request: Q, ack: Option<Ack>) -> Option<BoxFuture>;
+    fn call(&self, request: Self::Request, ack: Option<Ack>) -> Option<BoxFuture>;
 }
 
-impl<Q: Request, H: SyncRequestHandler<Q>> RequestHandler<Q, IsSync> for H {
+impl<Q: Request, F> RequestHandler<(IsSync, Q)> for F
+where
+    F: SyncRequestHandler<Q>,
+{
+    type Request = Q;
+
     fn call(&self, request: Q, ack: Option<Ack>) -> Option<BoxFuture> {
         let reply = self.answer(request);
         if let Some(ack) = ack {
@@ -122,12 +132,14 @@ impl<Q: Request, H: SyncRequestHandler<Q>> RequestHandler<Q, IsSync> for H {
     }
 }
 
-impl<Q, F, Fut> RequestHandler<Q, IsAsync> for F
+impl<Q, F, Fut> RequestHandler<(IsAsync, Q)> for F
 where
     Q: Request,
     F: Fn(Q) -> Fut + Send + Sync + 'static,
     Fut: Future<Output = Q::Reply> + Send + 'static,
 {
+    type Request = Q;
+
     fn call(&self, request: Q, ack: Option<Ack>) -> Option<BoxFuture> {
         let future = (self)(request);
         Some(Box::pin(async move {
@@ -152,14 +164,10 @@ where
     })
 }
 
-/// The erased handler of the request `Q`'s event.
-pub(crate) fn erase_request<Q, M, H>(handler: H) -> ErasedHandler
-where
-    Q: Request,
-    H: RequestHandler<Q, M>,
-{
+/// The erased handler of the event of the request `H` answers.
+pub(crate) fn erase_request<M, H: RequestHandler<M>>(handler: H) -> ErasedHandler {
     Arc::new(move |call: Call| {
-        let request = decode_request::<Q>(&call)?;
+        let request = decode_request::<H::Request>(&call)?;
         handler.call(request, call.ack)
     })
 }
