@@ -88,12 +88,14 @@ pub trait SyncRequestHandler<Q: Request>: Send + Sync + 'static {
     fn answer(&self, request: Q) -> Q::Reply;
 }
 
-// The reply is a parameter of its own (not `Fn(Q) -> Q::Reply`) so that an async
-// closure is told apart before `Q` is known: its future is no request's reply.
+// The reply is a parameter of its own (not `Fn(Q) -> Q::Reply`), bound by `Serialize`,
+// so that an async closure is told apart before `Q` is known: its future does not
+// serialize.
 impl<Q, F, R> SyncRequestHandler<Q> for F
 where
-    Q: Request<Reply = R>,
     F: Fn(Q) -> R + Send + Sync + 'static,
+    R: Serialize,
+    Q: Request<Reply = R>,
 {
     fn answer(&self, request: Q) -> Q::Reply {
         (self)(request)
