@@ -15,6 +15,7 @@ enum ServerEvent {
     Fine(String),
     Message(String, NotData),
     Update { id: u32, extra: OnlyDeserialize },
+    Blob { data: NotData },
 }
 
 #[derive(Request)]

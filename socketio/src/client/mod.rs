@@ -32,7 +32,6 @@ mod retry;
 mod retry_worker;
 mod router;
 mod state;
-mod typed_api;
 
 pub use async_client::{AsyncClient, AsyncSocket};
 pub use blocking::{Client, Socket};

@@ -9,6 +9,7 @@
 //! are its arguments: none for a unit variant, the fields in order for a tuple variant,
 //! one object for a struct variant.
 
+mod api;
 pub(crate) mod handler;
 pub mod private;
 
@@ -55,7 +56,7 @@ use crate::error::Error;
 #[diagnostic::on_unimplemented(
     message = "`{Self}` is not an `Events` enum",
     label = "expected an enum of events here",
-    note = "derive it: `#[derive(socketio::Events)] enum {Self} {{ … }}`, one variant per event"
+    note = "`emit_event` and `on_events` take an enum with `#[derive(socketio::Events)]`, one variant per event; for a plain value, use `emit(\"event\", data)`"
 )]
 pub trait Events: Sized + Send + 'static {
     /// The event names, in the order of the variants.
@@ -120,7 +121,7 @@ pub trait Events: Sized + Send + 'static {
 #[diagnostic::on_unimplemented(
     message = "`{Self}` is not a `Request`",
     label = "expected a request type here",
-    note = "derive it: `#[derive(socketio::Request)] #[request(event = \"…\", reply = ReplyType)] struct {Self} …`"
+    note = "`request` takes a struct with `#[derive(socketio::Request)]` and `#[request(event = \"…\", reply = ReplyType)]`; for a plain value, use `call(\"event\", data)`"
 )]
 pub trait Request: Sized + Send + 'static {
     /// The event that carries the request.

@@ -6,15 +6,14 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use super::async_client::AsyncSocket;
-use super::blocking::Socket;
-use super::handler::{ErasedHandler, IsSync};
-use crate::error::Error;
-use crate::typed::handler::{
+use super::handler::{
     erase_events, erase_request, EventsHandler, RequestHandler, SyncEventsHandler,
     SyncRequestHandler,
 };
-use crate::typed::{Events, Request};
+use super::{Events, Request};
+use crate::client::handler::{ErasedHandler, IsSync};
+use crate::error::Error;
+use crate::{AsyncSocket, Socket};
 
 /// One erased handler per event of `E`, sharing `handler`.
 fn events_handlers<E, M, H>(handler: H) -> impl Iterator<Item = (&'static str, ErasedHandler)>
