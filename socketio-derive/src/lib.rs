@@ -1,6 +1,7 @@
 //! The `#[namespace]` and `#[event]` attributes of the [`socketio`] crate: class-based
 //! namespaces (python-socketio's `ClientNamespace` / `AsyncClientNamespace`) and named
-//! event functions (python's `@sio.event`).
+//! event functions (python's `@sio.event`); and `#[derive(Events)]` / `#[derive(Request)]`,
+//! typed event schemas (in `typed/`: one enum per direction, one struct per request).
 //!
 //! Use them through `socketio` (`use socketio::{event, namespace};`): the generated code
 //! names the runtime as `::socketio::…`.
