@@ -21,5 +21,6 @@ pub mod peers;
 pub mod raw_http;
 pub mod scripted_server;
 pub mod socketioxide_server;
+pub mod typed_chat;
 
 pub use example_server::{example_server, ExampleServer};

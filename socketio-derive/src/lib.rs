@@ -1,6 +1,7 @@
 //! The `#[namespace]` and `#[event]` attributes of the [`socketio`] crate: class-based
 //! namespaces (python-socketio's `ClientNamespace` / `AsyncClientNamespace`) and named
-//! event functions (python's `@sio.event`).
+//! event functions (python's `@sio.event`); and `#[derive(Events)]` / `#[derive(Request)]`,
+//! typed event schemas (in `typed/`: one enum per direction, one struct per request).
 //!
 //! Use them through `socketio` (`use socketio::{event, namespace};`): the generated code
 //! names the runtime as `::socketio::…`.
@@ -21,6 +22,7 @@ mod expand;
 mod fallback;
 mod model;
 mod parse;
+mod typed;
 mod validate;
 
 #[cfg(test)]
@@ -174,6 +176,25 @@ pub fn namespace(args: TokenStream, input: TokenStream) -> TokenStream {
 #[proc_macro_attribute]
 pub fn event(args: TokenStream, input: TokenStream) -> TokenStream {
     event_impl(args.into(), input.into()).into()
+}
+
+/// Implements `socketio::Events` for an enum: one variant per event, its fields the
+/// event's arguments. See the trait's documentation in `socketio` for the rules.
+///
+/// `#[events(rename_all = "camelCase")]` on the enum sets the style of the event names
+/// (snake_case by default, serde's styles); `#[event("any name")]` on a variant names its
+/// event.
+#[proc_macro_derive(Events, attributes(events, event))]
+pub fn derive_events(input: TokenStream) -> TokenStream {
+    typed::events::derive(input.into()).into()
+}
+
+/// Implements `socketio::Request` for a struct: its fields are the request's arguments,
+/// `#[request(event = "sum", reply = T)]` its event and the type of its reply. See the
+/// trait's documentation in `socketio` for the rules.
+#[proc_macro_derive(Request, attributes(request))]
+pub fn derive_request(input: TokenStream) -> TokenStream {
+    typed::request::derive(input.into()).into()
 }
 
 /// `#[namespace(args)] input`: the impl as written (without its `#[event]` attributes)

@@ -31,6 +31,7 @@ pub(crate) mod error;
 mod logging;
 pub mod namespace;
 pub(crate) mod packet;
+mod typed;
 mod wakeup;
 
 pub use args::Payload;
@@ -42,6 +43,16 @@ pub use client::{
 pub use engineio::{Protocol, Transport};
 pub use error::{DecodeError, Error};
 pub use namespace::{AsyncClientNamespace, AsyncEventFunction, ClientNamespace, EventFunction};
+pub use typed::handler::{EventsHandler, RequestHandler, SyncEventsHandler, SyncRequestHandler};
+pub use typed::{EventArgs, Events, Request, RequestArgs};
+
+/// Derives [`Events`](trait@Events) for an enum: one variant per event, its fields the
+/// event's arguments; see the trait for the rules.
+pub use socketio_derive::Events;
+
+/// Derives [`Request`](trait@Request) for a struct with `#[request(event = "…", reply =
+/// T)]`: its fields are the request's arguments; see the trait for the rules.
+pub use socketio_derive::Request;
 
 /// Not a public API: internals for the project's tests, fuzz targets and benchmarks; may
 /// change in any release.

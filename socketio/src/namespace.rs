@@ -24,6 +24,8 @@ pub mod __private {
 
     pub use crate::client::handler::{BoxFuture, Call};
     pub use crate::client::link::Ack;
+    /// What `#[derive(Events)]` and `#[derive(Request)]` call.
+    pub use crate::typed::private as typed;
     use crate::{AsyncSocket, Socket};
 
     /// The event being dispatched.

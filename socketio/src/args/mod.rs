@@ -17,7 +17,7 @@ use crate::packet::{encode_header, PacketType};
 use ser::{Collector, Shape};
 
 pub use payload::Payload;
-pub(crate) use reply::deserialize_reply;
+pub(crate) use reply::{deserialize_reply, with_payload_args};
 pub(crate) use whole::take as take_whole;
 
 /// Arguments encoded as JSON text (comma-separated, no brackets) plus attachments.

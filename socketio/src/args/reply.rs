@@ -39,6 +39,25 @@ pub(crate) fn deserialize_reply<R: serde::de::DeserializeOwned>(
     }
 }
 
+/// Runs `f` with a deserializer of all the payload's arguments as a sequence (a tuple),
+/// placeholders resolved: the typed events' and requests' `deserialize_args`.
+pub(crate) fn with_payload_args<T>(
+    payload: &Payload,
+    f: impl FnOnce(PayloadArgs<'_>) -> Result<T, Error>,
+) -> Result<T, Error> {
+    if payload.attachments().is_empty() {
+        return f(PayloadArgs {
+            payload,
+            values: None,
+        });
+    }
+    let values = payload.to_values();
+    f(PayloadArgs {
+        payload,
+        values: Some(&values),
+    })
+}
+
 /// Finds out whether `R` deserializes from a tuple, from unit, or from anything else.
 fn probe_shape<R: serde::de::DeserializeOwned>() -> Shape {
     let probe = ShapeProbe::default();
@@ -93,7 +112,7 @@ impl<'de> Deserializer<'de> for &ShapeProbe {
 
 /// All arguments of a payload as a sequence (for tuples); missing ones deserialize
 /// as [`Missing`], so trailing `Option`s may be left out by the sender.
-struct PayloadArgs<'a> {
+pub(crate) struct PayloadArgs<'a> {
     payload: &'a Payload,
     /// The arguments parsed, when placeholders must be resolved.
     values: Option<&'a [Value]>,
