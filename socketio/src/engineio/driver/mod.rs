@@ -10,10 +10,11 @@ use std::sync::Arc;
 
 use self::polling::Outcome;
 use self::state::Driver;
-use super::events::EngineHandler;
+use super::events::{CloseReason, EngineHandler};
 use super::open::Start;
 use super::options::EngineOptions;
 use super::shared::Shared;
+use super::transport::websocket::WebSocket;
 
 /// Starts the driver of an opened session on a task of the current runtime.
 pub(super) fn spawn(
@@ -26,19 +27,33 @@ pub(super) fn spawn(
 }
 
 async fn run(mut driver: Driver, start: Start) {
-    let reason = match start {
-        Start::Polling(polling, early) => match driver.on_early_packets(early) {
-            Some(reason) => reason,
-            // Boxed: the polling machinery is not kept in the task once upgraded.
-            None => match Box::pin(driver.run_polling(polling)).await {
-                Outcome::Upgraded(socket) => driver.run_websocket(socket).await,
-                Outcome::Closed(reason) => reason,
-            },
-        },
-        Start::WebSocket(socket, early) => match driver.on_early_packets(early) {
-            Some(reason) => reason,
-            None => driver.run_websocket(socket).await,
-        },
+    // One call of the websocket loop: each call site would have its own copy of its
+    // state in this task's future.
+    let reason = match until_websocket(&mut driver, start).await {
+        Ok(socket) => driver.run_websocket(socket).await,
+        Err(reason) => reason,
     };
     driver.finish(reason);
+}
+
+/// The websocket the session goes on with (at once, or once polling upgraded), or why
+/// it ended before.
+async fn until_websocket(driver: &mut Driver, start: Start) -> Result<Box<WebSocket>, CloseReason> {
+    let (polling, early) = match start {
+        Start::WebSocket(socket, early) => {
+            return match driver.on_early_packets(early) {
+                Some(reason) => Err(reason),
+                None => Ok(socket),
+            }
+        }
+        Start::Polling(polling, early) => (polling, early),
+    };
+    if let Some(reason) = driver.on_early_packets(early) {
+        return Err(reason);
+    }
+    // Boxed: the polling machinery is not kept in the task once upgraded.
+    match Box::pin(driver.run_polling(polling)).await {
+        Outcome::Upgraded(socket) => Ok(socket),
+        Outcome::Closed(reason) => Err(reason),
+    }
 }
