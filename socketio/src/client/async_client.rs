@@ -2,7 +2,7 @@
 
 use std::future::Future;
 use std::ops::Deref;
-use std::sync::Arc;
+use std::sync::{Arc, Weak};
 use std::time::Duration;
 
 use serde::de::DeserializeOwned;
@@ -10,6 +10,7 @@ use serde::Serialize;
 
 use super::core::Core;
 use super::dispatcher::DispatchMode;
+use super::handle::Guard;
 use super::handler::{
     erase, erase_any, AckCallback, AnyHandler, BoxFuture, Call, ErasedHandler, Handler,
 };
@@ -85,19 +86,22 @@ impl AsyncClient {
     }
 
     pub(crate) fn with_config(config: ClientConfig) -> Self {
-        AsyncClient {
-            root: AsyncSocket {
-                core: Core::new(config, DispatchMode::Task),
-                namespace: Arc::from("/"),
-            },
-        }
+        let core = Core::new(config, DispatchMode::Task);
+        let guard = Guard::new(core.clone(), None);
+        AsyncClient::from_socket(AsyncSocket::guarded(core, "/", guard))
     }
 
-    /// The socket of `namespace` (`"/chat"`), for its handlers, emits and calls.
+    fn from_socket(root: AsyncSocket) -> Self {
+        AsyncClient { root }
+    }
+
+    /// The socket of `namespace` (`"/chat"`), for its handlers, emits and calls. It
+    /// keeps the client open as the client does (see [`AsyncClient`]).
     pub fn of(&self, namespace: &str) -> AsyncSocket {
         AsyncSocket {
             core: self.root.core.clone(),
             namespace: Arc::from(namespace),
+            guard: self.root.guard.clone(),
         }
     }
 
@@ -168,6 +172,8 @@ impl Deref for AsyncClient {
 pub struct AsyncSocket {
     pub(crate) core: Arc<Core>,
     pub(crate) namespace: Arc<str>,
+    /// Shared by the user's handles (none in the socket a class namespace is given).
+    pub(crate) guard: Option<Arc<Guard>>,
 }
 
 impl std::fmt::Debug for AsyncSocket {
@@ -180,6 +186,22 @@ impl std::fmt::Debug for AsyncSocket {
 }
 
 impl AsyncSocket {
+    fn guarded(core: Arc<Core>, namespace: &str, guard: Arc<Guard>) -> Self {
+        AsyncSocket {
+            core,
+            namespace: Arc::from(namespace),
+            guard: Some(guard),
+        }
+    }
+
+    /// The same socket, not keeping the client open (for what the client holds).
+    fn unguarded(&self) -> Self {
+        AsyncSocket {
+            guard: None,
+            ..self.clone()
+        }
+    }
+
     /// Installs the handler of `event`, already erased.
     pub(crate) fn on_erased(&self, event: &str, handler: ErasedHandler) {
         self.core
@@ -413,7 +435,7 @@ impl AsyncClient {
         let socket = self.of(N::NAMESPACE);
         socket.set_class(Arc::new(AsyncClass {
             namespace: Arc::new(namespace),
-            socket: socket.clone(),
+            socket: socket.unguarded(),
         }));
     }
 }
@@ -438,5 +460,53 @@ impl<N: AsyncClientNamespace> ClassHandler for AsyncClass<N> {
 
     fn dispatch(&self, call: Call) -> Option<BoxFuture> {
         self.namespace.clone().dispatch(call, self.socket.clone())
+    }
+}
+
+/// A handle to an [`AsyncClient`] that does not keep it open: what a handler captures
+/// to reach its own client (a clone of the client there would keep the client open
+/// until [`disconnect`](AsyncClient::disconnect), since the client holds its handlers).
+///
+/// ```no_run
+/// # async fn run() -> Result<(), socketio::Error> {
+/// let sio = socketio::AsyncClient::new();
+/// let weak = sio.downgrade();
+/// sio.on("ping", move || {
+///     let weak = weak.clone();
+///     async move {
+///         if let Some(sio) = weak.upgrade() {
+///             let _ = sio.emit("pong", ()).await;
+///         }
+///     }
+/// });
+/// sio.connect("http://localhost:5000").await?;
+/// // …
+/// drop(sio); // the last handle: the client disconnects
+/// # Ok(()) }
+/// ```
+#[derive(Clone, Debug)]
+pub struct WeakAsyncClient {
+    guard: Weak<Guard>,
+}
+
+impl WeakAsyncClient {
+    /// The client, unless every handle of it was dropped.
+    pub fn upgrade(&self) -> Option<AsyncClient> {
+        let guard = self.guard.upgrade()?;
+        let socket = AsyncSocket::guarded(guard.core.clone(), "/", guard);
+        Some(AsyncClient::from_socket(socket))
+    }
+}
+
+impl AsyncClient {
+    /// A handle that does not keep the client open (see [`WeakAsyncClient`]).
+    pub fn downgrade(&self) -> WeakAsyncClient {
+        WeakAsyncClient {
+            guard: self
+                .root
+                .guard
+                .as_ref()
+                .map_or_else(Weak::new, Arc::downgrade),
+        }
     }
 }

@@ -10,7 +10,9 @@ use serde::de::DeserializeOwned;
 use serde::Serialize;
 use tracing::warn;
 
+use super::handler_error::{HandlerErrorKind, Site};
 use super::link::Ack;
+use super::reply::Responder;
 use crate::args::payload::EventName;
 use crate::args::Payload;
 
@@ -22,6 +24,8 @@ pub struct Call {
     pub(crate) name: EventName,
     pub(crate) payload: Payload,
     pub(crate) ack: Option<Ack>,
+    /// Where its errors go (none for the client's own callbacks).
+    pub(crate) site: Option<Site>,
 }
 
 impl Call {
@@ -30,7 +34,20 @@ impl Call {
     }
 
     pub(crate) fn named(name: EventName, payload: Payload, ack: Option<Ack>) -> Self {
-        Call { name, payload, ack }
+        Call {
+            name,
+            payload,
+            ack,
+            site: None,
+        }
+    }
+
+    /// The call, its errors reported at `site`.
+    pub(crate) fn at(self, site: Site) -> Self {
+        Call {
+            site: Some(site),
+            ..self
+        }
     }
 
     /// The event's name.
@@ -38,16 +55,29 @@ impl Call {
         self.name.resolve(&self.payload)
     }
 
-    /// Deserializes argument `index`, logging (with the event name) what does not fit.
+    /// Deserializes argument `index`, reporting (with the namespace and event) what
+    /// does not fit.
     pub(crate) fn arg<T: DeserializeOwned>(&self, index: usize) -> Option<T> {
         match self.payload.deserialize_arg(index) {
             Ok(value) => Some(value),
             Err(error) => {
-                warn!(target: "socketio", event = %self.event(), index, %error,
-                    "argument does not fit the handler's parameter; event skipped");
+                let message = error.to_string();
+                match &self.site {
+                    Some(site) => {
+                        site.report(HandlerErrorKind::ArgumentsDidNotFit { index, message })
+                    }
+                    None => warn!(target: "socketio", event = %self.event(), index, %message,
+                        "argument does not fit the handler's parameter; event skipped"),
+                }
                 None
             }
         }
+    }
+
+    /// Takes what answers the call: the ack the server asked for, if any, and where an
+    /// `Err` returned by the handler goes.
+    pub(crate) fn responder(&mut self) -> Responder {
+        Responder::new(self.ack.take(), self.site.clone())
     }
 }
 
@@ -95,12 +125,10 @@ macro_rules! handlers {
             $($arg: DeserializeOwned,)*
         {
             #[allow(non_snake_case)]
-            fn call_sync(&self, call: Call) {
+            fn call_sync(&self, mut call: Call) {
                 $(let Some($arg) = call.arg::<$arg>($index) else { return };)*
                 let reply = (self)($($arg),*);
-                if let Some(ack) = call.ack {
-                    ack.send(&reply);
-                }
+                call.responder().send(&reply);
             }
         }
 
@@ -112,15 +140,12 @@ macro_rules! handlers {
             $($arg: DeserializeOwned,)*
         {
             #[allow(non_snake_case)]
-            fn call(&self, call: Call) -> Option<BoxFuture> {
+            fn call(&self, mut call: Call) -> Option<BoxFuture> {
                 $(let $arg = call.arg::<$arg>($index)?;)*
                 let future = (self)($($arg),*);
-                let ack = call.ack;
+                let responder = call.responder();
                 Some(Box::pin(async move {
-                    let reply = future.await;
-                    if let Some(ack) = ack {
-                        ack.send(&reply);
-                    }
+                    responder.send(&future.await);
                 }))
             }
         }
@@ -148,12 +173,11 @@ where
     F: Fn(String, Payload) -> R + Send + Sync + 'static,
     R: Serialize,
 {
-    fn call(&self, call: Call) -> Option<BoxFuture> {
+    fn call(&self, mut call: Call) -> Option<BoxFuture> {
         let event = call.event().to_owned();
+        let responder = call.responder();
         let reply = (self)(event, call.payload.detached());
-        if let Some(ack) = call.ack {
-            ack.send(&reply);
-        }
+        responder.send(&reply);
         None
     }
 }
@@ -164,15 +188,12 @@ where
     Fut: Future + Send + 'static,
     Fut::Output: Serialize,
 {
-    fn call(&self, call: Call) -> Option<BoxFuture> {
+    fn call(&self, mut call: Call) -> Option<BoxFuture> {
         let event = call.event().to_owned();
+        let responder = call.responder();
         let future = (self)(event, call.payload.detached());
-        let ack = call.ack;
         Some(Box::pin(async move {
-            let reply = future.await;
-            if let Some(ack) = ack {
-                ack.send(&reply);
-            }
+            responder.send(&future.await);
         }))
     }
 }
