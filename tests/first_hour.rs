@@ -9,7 +9,8 @@ use std::time::{Duration, Instant};
 use futures_util::FutureExt;
 use serde_json::{json, Value};
 use socketio::{
-    AsyncClient, Client, ConnectOptions, DisconnectReason, HandlerError, HandlerErrorKind,
+    AsyncClient, AsyncSimpleClient, Client, ConnectOptions, DisconnectReason, HandlerError,
+    HandlerErrorKind,
 };
 use socketio_suite::peers::{Peer, PeerKind, PeerOptions};
 
@@ -207,6 +208,17 @@ async fn dropping_the_last_handle_closes_the_connection() {
             peer.kind(),
             alive() - before
         );
+
+        let simple = AsyncSimpleClient::connect_with(&peer.url(), options())
+            .await
+            .unwrap();
+        assert!(server_sees(&observer, 2).await, "{}", peer.kind());
+        drop(simple);
+        assert!(
+            server_sees(&observer, 1).await,
+            "{}: the dropped AsyncSimpleClient is still connected",
+            peer.kind()
+        );
         observer.disconnect().await;
     }
 }
@@ -230,6 +242,22 @@ async fn dropping_a_blocking_client_closes_the_connection() {
         assert!(
             server_sees(&observer, 1).await,
             "{}: the server still has the dropped client's connection",
+            peer.kind()
+        );
+        // Dropped inside the runtime, where it may not block: a thread disconnects it.
+        let url = peer.url();
+        let sio = tokio::task::spawn_blocking(move || {
+            let sio = Client::new();
+            sio.connect_with(&url, options()).unwrap();
+            sio
+        })
+        .await
+        .unwrap();
+        assert!(server_sees(&observer, 2).await, "{}", peer.kind());
+        drop(sio);
+        assert!(
+            server_sees(&observer, 1).await,
+            "{}: a client dropped in a runtime is still connected",
             peer.kind()
         );
         observer.disconnect().await;

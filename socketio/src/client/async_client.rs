@@ -40,6 +40,15 @@ use crate::error::Error;
 /// # Ok(()) }
 /// ```
 ///
+/// # Dropping
+///
+/// When the last handle is dropped (the client, its clones and every socket from
+/// [`of`](Self::of)), the client disconnects as by [`disconnect`](Self::disconnect)
+/// (on a task of the runtime) and does not reconnect. The client holds its handlers,
+/// so a handler that captures a clone of the client keeps it open until
+/// `disconnect()`: capture a [`WeakAsyncClient`] ([`downgrade`](Self::downgrade))
+/// instead. The socket a class namespace's method is given does not keep it open.
+///
 /// # Hot loops on a current-thread runtime
 ///
 /// The client's I/O runs in tasks of its own. On a current-thread runtime, tokio polls
@@ -132,9 +141,14 @@ impl AsyncClient {
         self.root.core.connected_namespaces()
     }
 
-    /// Disconnects every namespace and closes the connection; returns once the server
-    /// has been told. The `disconnect` handlers run with
-    /// [`DisconnectReason::ClientDisconnect`](crate::DisconnectReason::ClientDisconnect).
+    /// Disconnects every namespace and closes the connection. The `disconnect`
+    /// handlers run with
+    /// [`DisconnectReason::ClientDisconnect`](crate::DisconnectReason::ClientDisconnect);
+    /// this returns once the server has been told and the handlers queued before, the
+    /// `disconnect` handlers of every namespace included, have run (with
+    /// `handler_concurrency(n)`, the running ones finished or were cancelled). A handler
+    /// that does not return is waited for 5 seconds at most. Called from a handler, it
+    /// does not wait for the handlers (which would wait for itself).
     pub async fn disconnect(&self) {
         self.root.core.disconnect().await;
     }
@@ -222,6 +236,24 @@ impl AsyncSocket {
     /// Registers the handler of `event`: a closure, sync or async, whose parameters
     /// are the event's arguments, deserialized in order. What it returns is the ack
     /// (a tuple is several arguments). Replaces an earlier handler of the same event.
+    ///
+    /// A handler may return a `Result<T, E>` (`T: Serialize`, and `E: Serialize`, such
+    /// as `String`: map other errors with `.map_err(|e| e.to_string())`): `Ok(v)` acks
+    /// `v`; `Err(e)` sends no ack and goes to the
+    /// [`on_error`](crate::AsyncClientBuilder::on_error) hook and the log, as do
+    /// arguments that do not fit the parameters and a panic (see
+    /// [`HandlerError`](crate::HandlerError), which also says what the server sees).
+    ///
+    /// ```no_run
+    /// # async fn run(sio: socketio::AsyncClient) {
+    /// sio.on("double", |n: i64| async move {
+    ///     if n > i64::MAX / 2 {
+    ///         return Err(format!("{n} is too large"));
+    ///     }
+    ///     Ok(n * 2)
+    /// });
+    /// # }
+    /// ```
     ///
     /// The special events `connect` (no argument), `connect_error` (the server's
     /// data) and `disconnect` (a [`DisconnectReason`](crate::DisconnectReason)) are raised by the client,

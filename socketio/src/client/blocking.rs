@@ -39,6 +39,15 @@ use crate::error::Error;
 /// sio.disconnect();
 /// # Ok(()) }
 /// ```
+///
+/// # Dropping
+///
+/// When the last handle is dropped (the client, its clones and every socket from
+/// [`of`](Self::of)), the client disconnects as by [`disconnect`](Self::disconnect)
+/// (the drop blocks until it has; inside an async runtime a thread of its own does
+/// it), then its runtime stops. A handler that captures a clone of the client keeps it
+/// open until `disconnect()`: capture a [`WeakClient`] ([`downgrade`](Self::downgrade))
+/// instead.
 #[derive(Clone)]
 pub struct Client {
     root: Socket,
@@ -128,7 +137,10 @@ impl Client {
         self.root.core.connected_namespaces()
     }
 
-    /// Disconnects every namespace; returns once the server has been told.
+    /// Disconnects every namespace; returns once the server has been told and the
+    /// `disconnect` handlers of every namespace ran (at most 5 seconds for a handler
+    /// that does not return; at once when called from a handler), as
+    /// [`AsyncClient::disconnect`](crate::AsyncClient::disconnect) does.
     pub fn disconnect(&self) {
         let core = self.root.core.clone();
         self.root
@@ -227,7 +239,9 @@ impl Socket {
     }
 
     /// Registers the handler of `event`: a closure whose parameters are the event's
-    /// arguments and whose return value is the ack. It runs on the handler thread.
+    /// arguments and whose return value is the ack (a `Result`'s `Ok` value; an `Err`
+    /// sends no ack and goes to the `on_error` hook, see
+    /// [`AsyncSocket::on`](crate::AsyncSocket::on)). It runs on the handler thread.
     /// The client raises the same special events as
     /// [`AsyncSocket::on`](crate::AsyncSocket::on) (`connect`, `reconnect_error`, …).
     pub fn on<H, M>(&self, event: &str, handler: H) -> &Self
@@ -459,7 +473,7 @@ impl<N: ClientNamespace> ClassHandler for BlockingClass<N> {
 }
 
 /// A handle to a blocking [`Client`] that does not keep it open: what a handler
-/// captures to reach its own client (see [`WeakAsyncClient`]).
+/// captures to reach its own client (see [`WeakAsyncClient`](crate::WeakAsyncClient)).
 ///
 /// ```no_run
 /// # fn run() -> Result<(), socketio::Error> {

@@ -1,7 +1,9 @@
 //! Typed handlers, the axum way: any closure of 0 to 8 parameters whose parameters
 //! deserialize from the event's arguments (positionally) is a handler. A handler
 //! may be synchronous or return a future; its return value is the ack the server
-//! asked for (a tuple is several arguments, `()` none).
+//! asked for (a tuple is several arguments, `()` none; a `Result`'s `Ok` value, its
+//! `Err` reported instead, see `reply.rs`). Arguments that do not fit are reported
+//! (`HandlerError`) with their index, and the handler does not run.
 
 use std::future::Future;
 use std::pin::Pin;

@@ -204,7 +204,7 @@ mod tests {
 
     #[test]
     fn a_result_is_recognised_and_nothing_else() {
-        #[derive(Serialize)]
+        #[derive(serde::Serialize)]
         enum Kind {
             NotFound(String),
         }
