@@ -541,3 +541,55 @@ async fn handlers_holding_a_weak_handle_do_not_keep_the_client_open() {
         observer.disconnect().await;
     }
 }
+
+/// With `handler_concurrency(n)`, the concurrent loops (tasks; worker threads for the
+/// blocking client) report a handler's panic the same way.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn concurrent_handlers_report_panics_too() {
+    for peer in peers() {
+        let (seen, hook) = collector();
+        let sio = AsyncClient::builder()
+            .handler_concurrency(4)
+            .on_error(hook)
+            .build();
+        sio.on("echo", |n: i64| async move {
+            tokio::task::yield_now().await;
+            assert!(n < 0, "async boom {n}");
+        });
+        sio.connect_with(&peer.url(), options()).await.unwrap();
+        sio.emit("echo", 1).await.unwrap();
+        let error = errors(&seen, 1).await.remove(0);
+        let panicked = HandlerErrorKind::Panicked {
+            message: "async boom 1".into(),
+        };
+        assert_eq!(error.kind(), &panicked, "{}", peer.kind());
+        sio.disconnect().await;
+
+        let (seen, hook) = collector();
+        let url = peer.url();
+        tokio::task::spawn_blocking(move || {
+            let sio = Client::builder()
+                .handler_concurrency(4)
+                .on_error(hook)
+                .build()
+                .unwrap();
+            sio.on("echo", |n: i64| assert!(n < 0, "sync boom {n}"));
+            sio.connect_with(&url, options()).unwrap();
+            // The server emits `echo` before it acks; disconnect() waits for the handlers.
+            let _: i64 = sio.call("echo", 2).unwrap();
+            sio.disconnect();
+        })
+        .await
+        .unwrap();
+        let error = errors(&seen, 1).await.remove(0);
+        let panicked = HandlerErrorKind::Panicked {
+            message: "sync boom 2".into(),
+        };
+        assert_eq!(
+            (error.event(), error.kind()),
+            ("echo", &panicked),
+            "{}",
+            peer.kind()
+        );
+    }
+}
