@@ -38,7 +38,8 @@ pub use args::Payload;
 pub use client::{
     AckCallback, AnyHandler, AsyncClient, AsyncClientBuilder, AsyncSimpleClient, AsyncSocket, Call,
     Client, ClientBuilder, ConnectOptions, ConnectionState, DisconnectReason, Event, Handler,
-    Parser, SimpleClient, Socket, SyncHandler,
+    HandlerError, HandlerErrorKind, Parser, SimpleClient, Socket, SyncHandler, WeakAsyncClient,
+    WeakClient,
 };
 pub use engineio::{Protocol, Transport};
 pub use error::{DecodeError, Error};

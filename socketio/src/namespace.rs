@@ -26,6 +26,7 @@ pub mod __private {
     pub use crate::client::link::Ack;
     /// What `#[derive(Events)]` and `#[derive(Request)]` call.
     pub use crate::typed::private as typed;
+    pub use crate::client::reply::Responder;
     use crate::{AsyncSocket, Socket};
 
     /// The event being dispatched.
@@ -38,16 +39,16 @@ pub mod __private {
         call.arg(index)
     }
 
-    /// Takes the ack the server asked for, if any.
-    pub fn take_ack(call: &mut Call) -> Option<Ack> {
-        call.ack.take()
+    /// Takes what answers the call: the ack the server asked for, if any, and where an
+    /// `Err` returned by the method goes.
+    pub fn take_ack(call: &mut Call) -> Responder {
+        call.responder()
     }
 
-    /// Sends a method's return value as the ack, if one was asked for.
-    pub fn reply<R: Serialize + ?Sized>(ack: Option<Ack>, reply: &R) {
-        if let Some(ack) = ack {
-            ack.send(reply);
-        }
+    /// Sends a method's return value: the ack (a `Result`'s `Ok` value), or an `Err`
+    /// to the error hook.
+    pub fn reply<R: Serialize + ?Sized>(responder: Responder, reply: &R) {
+        responder.send(reply);
     }
 
     /// Registers the handler of an `#[event]` function on `socket`'s namespace, for the

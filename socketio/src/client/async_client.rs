@@ -2,7 +2,7 @@
 
 use std::future::Future;
 use std::ops::Deref;
-use std::sync::Arc;
+use std::sync::{Arc, Weak};
 use std::time::Duration;
 
 use serde::de::DeserializeOwned;
@@ -10,6 +10,7 @@ use serde::Serialize;
 
 use super::core::Core;
 use super::dispatcher::DispatchMode;
+use super::handle::Guard;
 use super::handler::{
     erase, erase_any, AckCallback, AnyHandler, BoxFuture, Call, ErasedHandler, Handler,
 };
@@ -38,6 +39,15 @@ use crate::error::Error;
 /// sio.disconnect().await;
 /// # Ok(()) }
 /// ```
+///
+/// # Dropping
+///
+/// When the last handle is dropped (the client, its clones and every socket from
+/// [`of`](Self::of)), the client disconnects as by [`disconnect`](Self::disconnect)
+/// (on a task of the runtime) and does not reconnect. The client holds its handlers,
+/// so a handler that captures a clone of the client keeps it open until
+/// `disconnect()`: capture a [`WeakAsyncClient`] ([`downgrade`](Self::downgrade))
+/// instead. The socket a class namespace's method is given does not keep it open.
 ///
 /// # Reserved events
 ///
@@ -117,16 +127,18 @@ impl AsyncClient {
     }
 
     pub(crate) fn with_config(config: ClientConfig) -> Self {
-        AsyncClient {
-            root: AsyncSocket {
-                core: Core::new(config, DispatchMode::Task),
-                namespace: Arc::from("/"),
-            },
-        }
+        let core = Core::new(config, DispatchMode::Task);
+        let guard = Guard::new(core.clone(), None);
+        AsyncClient::from_socket(AsyncSocket::guarded(core, "/", guard))
+    }
+
+    fn from_socket(root: AsyncSocket) -> Self {
+        AsyncClient { root }
     }
 
     /// The socket of `namespace` (`"/chat"`; `"chat"` is the same namespace), for its
-    /// handlers, emits and calls.
+    /// handlers, emits and calls. It keeps the client open as the client does (see
+    /// [`AsyncClient`]).
     ///
     /// ```
     /// let sio = socketio::AsyncClient::new();
@@ -136,6 +148,7 @@ impl AsyncClient {
         AsyncSocket {
             core: self.root.core.clone(),
             namespace: Arc::from(namespace_path(namespace)),
+            guard: self.root.guard.clone(),
         }
     }
 
@@ -166,9 +179,14 @@ impl AsyncClient {
         self.root.core.connected_namespaces()
     }
 
-    /// Disconnects every namespace and closes the connection; returns once the server
-    /// has been told. The `disconnect` handlers run with
-    /// [`DisconnectReason::ClientDisconnect`](crate::DisconnectReason::ClientDisconnect).
+    /// Disconnects every namespace and closes the connection. The `disconnect`
+    /// handlers run with
+    /// [`DisconnectReason::ClientDisconnect`](crate::DisconnectReason::ClientDisconnect);
+    /// this returns once the server has been told and the handlers queued before, the
+    /// `disconnect` handlers of every namespace included, have run (with
+    /// `handler_concurrency(n)`, the running ones finished or were cancelled). A handler
+    /// that does not return is waited for 5 seconds at most. Called from a handler, it
+    /// does not wait for the handlers (which would wait for itself).
     pub async fn disconnect(&self) {
         self.root.core.disconnect().await;
     }
@@ -228,6 +246,8 @@ impl Deref for AsyncClient {
 pub struct AsyncSocket {
     pub(crate) core: Arc<Core>,
     pub(crate) namespace: Arc<str>,
+    /// Shared by the user's handles (none in the socket a class namespace is given).
+    pub(crate) guard: Option<Arc<Guard>>,
 }
 
 impl std::fmt::Debug for AsyncSocket {
@@ -240,6 +260,22 @@ impl std::fmt::Debug for AsyncSocket {
 }
 
 impl AsyncSocket {
+    fn guarded(core: Arc<Core>, namespace: &str, guard: Arc<Guard>) -> Self {
+        AsyncSocket {
+            core,
+            namespace: Arc::from(namespace),
+            guard: Some(guard),
+        }
+    }
+
+    /// The same socket, not keeping the client open (for what the client holds).
+    fn unguarded(&self) -> Self {
+        AsyncSocket {
+            guard: None,
+            ..self.clone()
+        }
+    }
+
     /// Installs the handler of `event`, already erased.
     pub(crate) fn on_erased(&self, event: &str, handler: ErasedHandler) {
         self.core
@@ -263,6 +299,24 @@ impl AsyncSocket {
     /// `Deserialize` is not general enough"); a [`Payload`](crate::Payload) parameter
     /// takes every argument. What it returns is the ack (a tuple is several
     /// arguments). Replaces an earlier handler of the same event.
+    ///
+    /// A handler may return a `Result<T, E>` (`T: Serialize`, and `E: Serialize`, such
+    /// as `String`: map other errors with `.map_err(|e| e.to_string())`): `Ok(v)` acks
+    /// `v`; `Err(e)` sends no ack and goes to the
+    /// [`on_error`](crate::AsyncClientBuilder::on_error) hook and the log, as do
+    /// arguments that do not fit the parameters and a panic (see
+    /// [`HandlerError`](crate::HandlerError), which also says what the server sees).
+    ///
+    /// ```no_run
+    /// # async fn run(sio: socketio::AsyncClient) {
+    /// sio.on("double", |n: i64| async move {
+    ///     if n > i64::MAX / 2 {
+    ///         return Err(format!("{n} is too large"));
+    ///     }
+    ///     Ok(n * 2)
+    /// });
+    /// # }
+    /// ```
     ///
     /// The special events `connect` (no argument), `connect_error` (the server's
     /// data) and `disconnect` (a [`DisconnectReason`](crate::DisconnectReason)) are raised by the client,
@@ -495,7 +549,7 @@ impl AsyncClient {
         let socket = self.of(N::NAMESPACE);
         socket.set_class(Arc::new(AsyncClass {
             namespace: Arc::new(namespace),
-            socket: socket.clone(),
+            socket: socket.unguarded(),
         }));
     }
 }
@@ -520,5 +574,53 @@ impl<N: AsyncClientNamespace> ClassHandler for AsyncClass<N> {
 
     fn dispatch(&self, call: Call) -> Option<BoxFuture> {
         self.namespace.clone().dispatch(call, self.socket.clone())
+    }
+}
+
+/// A handle to an [`AsyncClient`] that does not keep it open: what a handler captures
+/// to reach its own client (a clone of the client there would keep the client open
+/// until [`disconnect`](AsyncClient::disconnect), since the client holds its handlers).
+///
+/// ```no_run
+/// # async fn run() -> Result<(), socketio::Error> {
+/// let sio = socketio::AsyncClient::new();
+/// let weak = sio.downgrade();
+/// sio.on("ping", move || {
+///     let weak = weak.clone();
+///     async move {
+///         if let Some(sio) = weak.upgrade() {
+///             let _ = sio.emit("pong", ()).await;
+///         }
+///     }
+/// });
+/// sio.connect("http://localhost:5000").await?;
+/// // …
+/// drop(sio); // the last handle: the client disconnects
+/// # Ok(()) }
+/// ```
+#[derive(Clone, Debug)]
+pub struct WeakAsyncClient {
+    guard: Weak<Guard>,
+}
+
+impl WeakAsyncClient {
+    /// The client, unless every handle of it was dropped.
+    pub fn upgrade(&self) -> Option<AsyncClient> {
+        let guard = self.guard.upgrade()?;
+        let socket = AsyncSocket::guarded(guard.core.clone(), "/", guard);
+        Some(AsyncClient::from_socket(socket))
+    }
+}
+
+impl AsyncClient {
+    /// A handle that does not keep the client open (see [`WeakAsyncClient`]).
+    pub fn downgrade(&self) -> WeakAsyncClient {
+        WeakAsyncClient {
+            guard: self
+                .root
+                .guard
+                .as_ref()
+                .map_or_else(Weak::new, Arc::downgrade),
+        }
     }
 }

@@ -5,7 +5,7 @@
 //! server.
 
 use std::ops::Deref;
-use std::sync::Arc;
+use std::sync::{Arc, Weak};
 use std::time::Duration;
 
 use serde::de::DeserializeOwned;
@@ -13,73 +13,13 @@ use serde::Serialize;
 
 use super::core::Core;
 use super::dispatcher::DispatchMode;
+use super::handle::{check_not_async, Guard, Runtime};
 use super::handler::{BoxFuture, Call, ErasedHandler, SyncHandler};
 use super::handlers::ClassHandler;
 use super::options::{namespace_path, ClientConfig, ConnectOptions};
 use super::state::ConnectionState;
 use crate::engineio::Transport;
 use crate::error::Error;
-
-/// The runtime a blocking client runs its I/O on (also the [`SimpleClient`]'s).
-///
-/// [`SimpleClient`]: crate::SimpleClient
-pub(crate) struct Runtime(Option<tokio::runtime::Runtime>);
-
-impl Runtime {
-    /// One worker thread, which does all the I/O.
-    pub(crate) fn new() -> Result<Runtime, Error> {
-        let runtime = tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(1)
-            .thread_name("socketio-io")
-            .enable_all()
-            .build()
-            .map_err(Error::transport)?;
-        Ok(Runtime(Some(runtime)))
-    }
-
-    /// Runs `future` to completion on the client's runtime, blocking this thread; a
-    /// thread that drives an async runtime panics at the caller's line, saying why.
-    #[track_caller]
-    pub(crate) fn block_on<F: std::future::Future>(&self, future: F) -> F::Output {
-        if let Err(error) = check_not_async() {
-            panic!("{error}");
-        }
-        self.0
-            .as_ref()
-            .expect("present until dropped")
-            .block_on(future)
-    }
-
-    pub(crate) fn enter(&self) -> tokio::runtime::EnterGuard<'_> {
-        self.0.as_ref().expect("present until dropped").enter()
-    }
-}
-
-/// Fails, naming the caller's line and the fix, on a thread that drives an async
-/// runtime: the body of `#[tokio::main]`, `#[tokio::test]` or `Runtime::block_on` (a
-/// runtime's context, outside any task). Inside a task, tokio's own check panics (at
-/// the caller's line too: every blocking method is `#[track_caller]`). A plain thread
-/// that only entered a runtime's context (`Handle::enter`) is taken for such a thread
-/// too: tokio does not tell them apart.
-#[track_caller]
-fn check_not_async() -> Result<(), Error> {
-    if tokio::runtime::Handle::try_current().is_ok() && tokio::task::try_id().is_none() {
-        return Err(Error::InsideAsyncRuntime(
-            std::panic::Location::caller().to_string(),
-        ));
-    }
-    Ok(())
-}
-
-impl Drop for Runtime {
-    fn drop(&mut self) {
-        // The last handle may be dropped on a runtime thread (by a handler that held
-        // a clone): shutting down in the background is allowed everywhere.
-        if let Some(runtime) = self.0.take() {
-            runtime.shutdown_background();
-        }
-    }
-}
 
 /// A blocking Socket.IO client: python-socketio's `Client`.
 ///
@@ -102,6 +42,15 @@ impl Drop for Runtime {
 /// sio.disconnect();
 /// # Ok(()) }
 /// ```
+///
+/// # Dropping
+///
+/// When the last handle is dropped (the client, its clones and every socket from
+/// [`of`](Self::of)), the client disconnects as by [`disconnect`](Self::disconnect)
+/// (the drop blocks until it has; inside an async runtime a thread of its own does
+/// it), then its runtime stops. A handler that captures a clone of the client keeps it
+/// open until `disconnect()`: capture a [`WeakClient`] ([`downgrade`](Self::downgrade))
+/// instead.
 ///
 /// # Reserved events
 ///
@@ -159,17 +108,20 @@ impl Client {
     }
 
     pub(crate) fn with_config(config: ClientConfig) -> Result<Self, Error> {
-        let runtime = Runtime::new()?;
-        Ok(Client {
-            root: Socket {
-                core: Core::new(config, DispatchMode::Thread),
-                namespace: Arc::from("/"),
-                runtime: Arc::new(runtime),
-            },
-        })
+        let runtime = Arc::new(Runtime::new()?);
+        let core = Core::new(config, DispatchMode::Thread);
+        let guard = Guard::new(core.clone(), Some(runtime.clone()));
+        Ok(Client::from_socket(Socket::guarded(
+            core, "/", runtime, guard,
+        )))
     }
 
-    /// The socket of `namespace` (`"/chat"`; `"chat"` is the same namespace).
+    fn from_socket(root: Socket) -> Self {
+        Client { root }
+    }
+
+    /// The socket of `namespace` (`"/chat"`; `"chat"` is the same namespace). It keeps
+    /// the client open as the client does (see [`Client`]).
     ///
     /// ```
     /// # fn main() -> Result<(), socketio::Error> {
@@ -216,7 +168,10 @@ impl Client {
         self.root.core.connected_namespaces()
     }
 
-    /// Disconnects every namespace; returns once the server has been told.
+    /// Disconnects every namespace; returns once the server has been told and the
+    /// `disconnect` handlers of every namespace ran (at most 5 seconds for a handler
+    /// that does not return; at once when called from a handler), as
+    /// [`AsyncClient::disconnect`](crate::AsyncClient::disconnect) does.
     #[track_caller]
     pub fn disconnect(&self) {
         let core = self.root.core.clone();
@@ -276,6 +231,8 @@ pub struct Socket {
     pub(crate) core: Arc<Core>,
     pub(crate) namespace: Arc<str>,
     runtime: Arc<Runtime>,
+    /// Shared by the user's handles (none in the socket a class namespace is given).
+    guard: Option<Arc<Guard>>,
 }
 
 impl std::fmt::Debug for Socket {
@@ -295,6 +252,23 @@ pub(crate) fn erase_sync<M, H: SyncHandler<M>>(handler: H) -> ErasedHandler {
 }
 
 impl Socket {
+    fn guarded(core: Arc<Core>, namespace: &str, runtime: Arc<Runtime>, guard: Arc<Guard>) -> Self {
+        Socket {
+            core,
+            namespace: Arc::from(namespace),
+            runtime,
+            guard: Some(guard),
+        }
+    }
+
+    /// The same socket, not keeping the client open (for what the client holds).
+    fn unguarded(&self) -> Self {
+        Socket {
+            guard: None,
+            ..self.clone()
+        }
+    }
+
     /// Installs the handler of `event`, already erased.
     pub(crate) fn on_erased(&self, event: &str, handler: ErasedHandler) {
         self.core
@@ -313,7 +287,9 @@ impl Socket {
     }
 
     /// Registers the handler of `event`: a closure whose parameters are the event's
-    /// arguments and whose return value is the ack. It runs on the handler thread.
+    /// arguments and whose return value is the ack (a `Result`'s `Ok` value; an `Err`
+    /// sends no ack and goes to the `on_error` hook, see
+    /// [`AsyncSocket::on`](crate::AsyncSocket::on)). It runs on the handler thread.
     /// The client raises the same special events as
     /// [`AsyncSocket::on`](crate::AsyncSocket::on) (`connect`, `reconnect_error`, …).
     pub fn on<H, M>(&self, event: &str, handler: H) -> &Self
@@ -534,7 +510,7 @@ impl Client {
         let socket = self.of(N::NAMESPACE);
         socket.set_class(Arc::new(BlockingClass {
             namespace,
-            socket: socket.clone(),
+            socket: socket.unguarded(),
         }));
     }
 }
@@ -560,5 +536,48 @@ impl<N: ClientNamespace> ClassHandler for BlockingClass<N> {
     fn dispatch(&self, call: Call) -> Option<BoxFuture> {
         self.namespace.dispatch(call, &self.socket);
         None
+    }
+}
+
+/// A handle to a blocking [`Client`] that does not keep it open: what a handler
+/// captures to reach its own client (see [`WeakAsyncClient`](crate::WeakAsyncClient)).
+///
+/// ```no_run
+/// # fn run() -> Result<(), socketio::Error> {
+/// let sio = socketio::Client::new();
+/// let weak = sio.downgrade();
+/// sio.on("ping", move || {
+///     if let Some(sio) = weak.upgrade() {
+///         let _ = sio.emit("pong", ());
+///     }
+/// });
+/// sio.connect("http://localhost:5000")?;
+/// # Ok(()) }
+/// ```
+#[derive(Clone, Debug)]
+pub struct WeakClient {
+    guard: Weak<Guard>,
+}
+
+impl WeakClient {
+    /// The client, unless every handle of it was dropped.
+    pub fn upgrade(&self) -> Option<Client> {
+        let guard = self.guard.upgrade()?;
+        let runtime = guard.runtime.clone()?;
+        let socket = Socket::guarded(guard.core.clone(), "/", runtime, guard);
+        Some(Client::from_socket(socket))
+    }
+}
+
+impl Client {
+    /// A handle that does not keep the client open (see [`WeakClient`]).
+    pub fn downgrade(&self) -> WeakClient {
+        WeakClient {
+            guard: self
+                .root
+                .guard
+                .as_ref()
+                .map_or_else(Weak::new, Arc::downgrade),
+        }
     }
 }

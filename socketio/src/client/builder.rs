@@ -7,6 +7,7 @@ use std::time::Duration;
 
 use super::async_client::AsyncClient;
 use super::blocking::Client;
+use super::handler_error::{HandlerError, OnError};
 use super::options::{ClientConfig, Parser};
 use crate::engineio::ProxySettings;
 use crate::error::Error;
@@ -220,6 +221,33 @@ impl AsyncClientBuilder {
         self
     }
 
+    /// Calls `hook` for every event a handler could not take (an argument that does
+    /// not fit its parameter) and every handler that panicked or returned `Err`, on
+    /// the thread or task that ran the handler (keep it short). See [`HandlerError`]
+    /// for what the server sees when it asked for an ack.
+    ///
+    /// These are always logged with `tracing` too (target `socketio`, WARN). Without a
+    /// hook and without a `tracing` subscriber, they are written to standard error, at
+    /// most once a second per namespace and event.
+    ///
+    /// ```
+    /// let sio = socketio::AsyncClient::builder()
+    ///     .on_error(|error| eprintln!("{error}"))
+    ///     .build();
+    /// sio.on("question", |text: String| println!("{text}"));
+    /// // The server emits `question` with a number: the hook prints
+    /// // handler of event "question" on namespace "/": argument 0 does not fit …
+    /// ```
+    ///
+    /// [`HandlerError`]: crate::HandlerError
+    pub fn on_error<F>(mut self, hook: F) -> Self
+    where
+        F: Fn(&HandlerError) + Send + Sync + 'static,
+    {
+        self.config.on_error = OnError(Some(Arc::new(hook)));
+        self
+    }
+
     /// The client.
     pub fn build(self) -> AsyncClient {
         AsyncClient::with_config(self.config)
@@ -405,6 +433,22 @@ impl ClientBuilder {
     /// ```
     pub fn handler_concurrency(self, n: usize) -> Self {
         self.with_inner(|inner| inner.handler_concurrency(n))
+    }
+
+    /// Calls `hook` for every event a handler could not take and every handler that
+    /// panicked or returned `Err` (see [`AsyncClientBuilder::on_error`]).
+    ///
+    /// ```no_run
+    /// let sio = socketio::Client::builder()
+    ///     .on_error(|error| eprintln!("{error}"))
+    ///     .build()?;
+    /// # Ok::<(), socketio::Error>(())
+    /// ```
+    pub fn on_error<F>(self, hook: F) -> Self
+    where
+        F: Fn(&HandlerError) + Send + Sync + 'static,
+    {
+        self.with_inner(|inner| inner.on_error(hook))
     }
 
     /// The client.

@@ -14,16 +14,17 @@ use tokio::sync::{watch, OwnedSemaphorePermit, Semaphore};
 pub(crate) const GRACE: Duration = Duration::from_secs(5);
 
 tokio::task_local! {
-    /// Set in the tasks that run handlers.
+    /// Set in the tasks that run handlers (and the loop's own task).
     static IN_HANDLER: ();
 }
 
 thread_local! {
-    /// Set on the worker threads that run blocking handlers.
+    /// Set on the threads that run blocking handlers (and the loop's own thread).
     static ON_WORKER: Cell<bool> = const { Cell::new(false) };
 }
 
-/// Whether the caller is a handler run by a concurrent dispatcher.
+/// Whether the caller is a handler (run by the dispatcher's loop, or by the tasks or
+/// worker threads of a concurrent one).
 fn in_handler() -> bool {
     IN_HANDLER.try_with(|_| ()).is_ok() || ON_WORKER.with(Cell::get)
 }
@@ -78,16 +79,24 @@ impl Concurrency {
         async move { finished.await.is_ok() }
     }
 
-    /// Waits until the loop has run what was queued and its running handlers finished
-    /// or were cancelled (at most [`GRACE`] and a little more); at once with n = 1 or
-    /// when called from a handler.
+    /// Waits until the loop of a closed queue has run what was queued (the
+    /// `disconnect` handlers included) and its running handlers finished or were
+    /// cancelled: at most [`GRACE`] (and a little more with n > 1, for the
+    /// cancelling); at once when called from a handler, which would wait for itself.
     pub(crate) async fn settled(&self) {
-        if self.limit <= 1 || in_handler() {
+        if in_handler() {
             return;
         }
+        let limit = if self.limit <= 1 {
+            GRACE
+        } else {
+            GRACE + Duration::from_secs(1)
+        };
         let mut loops = self.loops.subscribe();
         let ended = loops.wait_for(|n| *n == 0);
-        let _ = tokio::time::timeout(GRACE + Duration::from_secs(1), ended).await;
+        if tokio::time::timeout(limit, ended).await.is_err() {
+            tracing::warn!(target: "socketio", ?limit, "a handler is still running; disconnect() returns without it");
+        }
     }
 
     /// Returns once no loop runs (a closed queue's loop ends when drained).

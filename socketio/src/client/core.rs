@@ -26,6 +26,7 @@ use super::acks::PendingAck;
 use super::connection::Connection;
 use super::dispatcher::{DispatchMode, Dispatcher, Job, Refused};
 use super::handler::{BoxFuture, Call, ErasedHandler};
+use super::handler_error::{Reporter, Site};
 use super::handlers::HandlerTable;
 use super::link::Ack;
 use super::options::ClientConfig;
@@ -57,6 +58,8 @@ pub(crate) struct Core {
     runtime: OnceLock<tokio::runtime::Handle>,
     pub(crate) retry: Arc<RetryQueue>,
     pub(crate) dispatcher: Arc<Dispatcher>,
+    /// Where handler errors go (`on_error`, tracing, standard error).
+    pub(crate) reporter: Arc<Reporter>,
 }
 
 impl Drop for Core {
@@ -83,6 +86,7 @@ impl Core {
             runtime: OnceLock::new(),
             retry: Arc::default(),
             dispatcher: Dispatcher::new(mode, config.max_buffered, config.handler_concurrency),
+            reporter: Arc::new(Reporter::new(config.on_error.0.clone())),
             config,
         })
     }
@@ -157,10 +161,16 @@ impl Core {
         payload: Payload,
         ack: Option<Ack>,
     ) {
-        let Some(target) = self.handlers.find(namespace, name.resolve(&payload)) else {
+        let event = name.resolve(&payload);
+        let Some(target) = self.handlers.find(namespace, event) else {
             return;
         };
-        self.queue(Job::new(target, Call::named(name, payload, ack)));
+        let site = Site {
+            reporter: self.reporter.clone(),
+            namespace: Arc::from(namespace),
+            event: Arc::from(event),
+        };
+        self.queue(Job::new(target, Call::named(name, payload, ack).at(site)));
     }
 
     /// Runs `namespace`'s `disconnect` handler with `reason`.
@@ -338,9 +348,9 @@ impl Core {
             let job = Job::Once(Box::new(move || callback(result)));
             if let Err(job) = core.dispatcher.push_or_return(job) {
                 // The client was disconnected meanwhile: the callback still runs, here.
-                let future = tokio::task::spawn_blocking(move || job.run()).await;
-                if let Ok(Some(future)) = future {
-                    future.await;
+                let running = tokio::task::spawn_blocking(move || job.run()).await;
+                if let Ok(Some(running)) = running {
+                    running.finish().await;
                 }
             }
         });

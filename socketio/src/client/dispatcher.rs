@@ -22,6 +22,7 @@ use tracing::warn;
 
 use super::concurrent::{as_handler, mark_worker, Concurrency, GRACE};
 use super::handler::{BoxFuture, Call, ErasedHandler};
+use super::handler_error::Site;
 use super::handlers::{ClassHandler, Target};
 use crate::wakeup::Wakeup;
 
@@ -62,17 +63,40 @@ impl Job {
         }
     }
 
-    /// Runs the job; a panicking handler is logged and the dispatcher goes on.
-    pub(crate) fn run(self) -> Option<BoxFuture> {
-        std::panic::catch_unwind(AssertUnwindSafe(|| match self {
+    /// Runs the job, and gives back the future it returned, if any; a panicking
+    /// handler is reported (`HandlerError`) and the dispatcher goes on.
+    pub(crate) fn run(self) -> Option<Running> {
+        let site = match &self {
+            Job::Handler(_, call) | Job::Class(_, call) => call.site.clone(),
+            Job::Once(_) => None,
+        };
+        let ran = std::panic::catch_unwind(AssertUnwindSafe(|| match self {
             Job::Handler(handler, call) => handler(call),
             Job::Class(class, call) => class.dispatch(call),
             Job::Once(callback) => callback(),
-        }))
-        .unwrap_or_else(|panic| {
-            log_panic(panic);
-            None
-        })
+        }));
+        match ran {
+            Ok(future) => future.map(|future| Running { future, site }),
+            Err(panic) => {
+                report_panic(site.as_ref(), panic);
+                None
+            }
+        }
+    }
+}
+
+/// The future a handler returned, and where a panic in it is reported.
+pub(crate) struct Running {
+    future: BoxFuture,
+    site: Option<Site>,
+}
+
+impl Running {
+    /// Runs the handler's future to its end; a panic is reported.
+    pub(crate) async fn finish(self) {
+        if let Err(panic) = AssertUnwindSafe(self.future).catch_unwind().await {
+            report_panic(self.site.as_ref(), panic);
+        }
     }
 }
 
@@ -194,12 +218,17 @@ impl Dispatcher {
         let this = self.clone();
         self.concurrency.loop_started();
         match self.mode {
-            DispatchMode::Task => drop(tokio::spawn(this.run(None))),
+            // The loop runs handlers itself (n = 1): marked as a handler, so that a
+            // `disconnect()` called from one does not wait for the loop to end.
+            DispatchMode::Task => drop(tokio::spawn(as_handler(this.run(None)))),
             DispatchMode::Thread => {
                 let runtime = tokio::runtime::Handle::current();
                 let spawned = std::thread::Builder::new()
                     .name("socketio-handlers".into())
-                    .spawn(move || park_on(this.run(Some(runtime))));
+                    .spawn(move || {
+                        mark_worker();
+                        park_on(this.run(Some(runtime)))
+                    });
                 if let Err(error) = spawned {
                     self.lock().running = false;
                     self.concurrency.loop_ended();
@@ -226,13 +255,11 @@ impl Dispatcher {
         while self.next_batch(&mut batch).await {
             while let Some(job) = batch.pop_front() {
                 self.taken(&job);
-                let Some(future) = job.run() else { continue };
-                let future = AssertUnwindSafe(future).catch_unwind();
-                let finished = match &runtime {
-                    None => future.await,
-                    Some(runtime) => runtime.block_on(future),
-                };
-                let _ = finished.map_err(log_panic);
+                let Some(running) = job.run() else { continue };
+                match &runtime {
+                    None => running.finish().await,
+                    Some(runtime) => runtime.block_on(running.finish()),
+                }
             }
         }
     }
@@ -268,13 +295,10 @@ async fn run_concurrently(dispatcher: &Dispatcher, runtime: Option<tokio::runtim
     }
 }
 
-/// Runs a job and the future it returns; a panic is logged.
+/// Runs a job and the future it returns; a panic is reported.
 async fn run_job(job: Job) {
-    if let Some(future) = job.run() {
-        let _ = AssertUnwindSafe(future)
-            .catch_unwind()
-            .await
-            .map_err(log_panic);
+    if let Some(running) = job.run() {
+        running.finish().await;
     }
 }
 
@@ -352,11 +376,10 @@ fn work(queue: &WorkQueue, runtime: &tokio::runtime::Handle) {
 }
 
 /// Runs a job on this thread, outside the runtime (so that it may block on it, as a
-/// `call()` does), then its future on `runtime`; a panic is logged.
+/// `call()` does), then its future on `runtime`; a panic is reported.
 fn run_blocking(job: Job, runtime: &tokio::runtime::Handle) {
-    if let Some(future) = job.run() {
-        let future = AssertUnwindSafe(future).catch_unwind();
-        let _ = runtime.block_on(future).map_err(log_panic);
+    if let Some(running) = job.run() {
+        runtime.block_on(running.finish());
     }
 }
 
@@ -380,13 +403,15 @@ fn park_on<F: std::future::Future>(future: F) -> F::Output {
     }
 }
 
-fn log_panic(panic: Box<dyn std::any::Any + Send>) {
-    let message = panic
-        .downcast_ref::<&str>()
-        .map(|s| s.to_string())
-        .or_else(|| panic.downcast_ref::<String>().cloned())
-        .unwrap_or_default();
-    warn!(target: "socketio", %message, "a handler panicked");
+/// Reports a handler's panic where its errors go (a callback's is only logged).
+fn report_panic(site: Option<&Site>, panic: Box<dyn std::any::Any + Send>) {
+    match site {
+        Some(site) => site.report_panic(&*panic),
+        None => {
+            let message = super::handler_error::panic_message(&*panic);
+            warn!(target: "socketio", %message, "a callback panicked");
+        }
+    }
 }
 
 #[cfg(test)]

@@ -1,7 +1,9 @@
 //! Typed handlers, the axum way: any closure of 0 to 8 parameters whose parameters
 //! deserialize from the event's arguments (positionally) is a handler. A handler
 //! may be synchronous or return a future; its return value is the ack the server
-//! asked for (a tuple is several arguments, `()` none).
+//! asked for (a tuple is several arguments, `()` none; a `Result`'s `Ok` value, its
+//! `Err` reported instead, see `reply.rs`). Arguments that do not fit are reported
+//! (`HandlerError`) with their index, and the handler does not run.
 
 use std::future::Future;
 use std::pin::Pin;
@@ -10,7 +12,9 @@ use serde::de::DeserializeOwned;
 use serde::Serialize;
 use tracing::warn;
 
+use super::handler_error::{HandlerErrorKind, Site};
 use super::link::Ack;
+use super::reply::Responder;
 use crate::args::payload::EventName;
 use crate::args::Payload;
 
@@ -22,6 +26,8 @@ pub struct Call {
     pub(crate) name: EventName,
     pub(crate) payload: Payload,
     pub(crate) ack: Option<Ack>,
+    /// Where its errors go (none for the client's own callbacks).
+    pub(crate) site: Option<Site>,
 }
 
 impl Call {
@@ -30,7 +36,20 @@ impl Call {
     }
 
     pub(crate) fn named(name: EventName, payload: Payload, ack: Option<Ack>) -> Self {
-        Call { name, payload, ack }
+        Call {
+            name,
+            payload,
+            ack,
+            site: None,
+        }
+    }
+
+    /// The call, its errors reported at `site`.
+    pub(crate) fn at(self, site: Site) -> Self {
+        Call {
+            site: Some(site),
+            ..self
+        }
     }
 
     /// The event's name.
@@ -39,7 +58,7 @@ impl Call {
     }
 
     /// Deserializes argument `index` (every argument for a [`Payload`] parameter),
-    /// logging (with the event name) what does not fit.
+    /// reporting (with the namespace and event) what does not fit.
     pub(crate) fn arg<T: DeserializeOwned>(&self, index: usize) -> Option<T> {
         let result = match crate::args::take_whole(&self.payload) {
             Some(whole) => whole,
@@ -48,11 +67,23 @@ impl Call {
         match result {
             Ok(value) => Some(value),
             Err(error) => {
-                warn!(target: "socketio", event = %self.event(), index, %error,
-                    "argument does not fit the handler's parameter; event skipped");
+                let message = error.to_string();
+                match &self.site {
+                    Some(site) => {
+                        site.report(HandlerErrorKind::ArgumentsDidNotFit { index, message })
+                    }
+                    None => warn!(target: "socketio", event = %self.event(), index, %message,
+                        "argument does not fit the handler's parameter; event skipped"),
+                }
                 None
             }
         }
+    }
+
+    /// Takes what answers the call: the ack the server asked for, if any, and where an
+    /// `Err` returned by the handler goes.
+    pub(crate) fn responder(&mut self) -> Responder {
+        Responder::new(self.ack.take(), self.site.clone())
     }
 }
 
@@ -114,12 +145,10 @@ macro_rules! handlers {
             $($arg: DeserializeOwned,)*
         {
             #[allow(non_snake_case)]
-            fn call_sync(&self, call: Call) {
+            fn call_sync(&self, mut call: Call) {
                 $(let Some($arg) = call.arg::<$arg>($index) else { return };)*
                 let reply = (self)($($arg),*);
-                if let Some(ack) = call.ack {
-                    ack.send(&reply);
-                }
+                call.responder().send(&reply);
             }
         }
 
@@ -131,15 +160,12 @@ macro_rules! handlers {
             $($arg: DeserializeOwned,)*
         {
             #[allow(non_snake_case)]
-            fn call(&self, call: Call) -> Option<BoxFuture> {
+            fn call(&self, mut call: Call) -> Option<BoxFuture> {
                 $(let $arg = call.arg::<$arg>($index)?;)*
                 let future = (self)($($arg),*);
-                let ack = call.ack;
+                let responder = call.responder();
                 Some(Box::pin(async move {
-                    let reply = future.await;
-                    if let Some(ack) = ack {
-                        ack.send(&reply);
-                    }
+                    responder.send(&future.await);
                 }))
             }
         }
@@ -173,12 +199,11 @@ where
     F: Fn(String, Payload) -> R + Send + Sync + 'static,
     R: Serialize,
 {
-    fn call(&self, call: Call) -> Option<BoxFuture> {
+    fn call(&self, mut call: Call) -> Option<BoxFuture> {
         let event = call.event().to_owned();
+        let responder = call.responder();
         let reply = (self)(event, call.payload.detached());
-        if let Some(ack) = call.ack {
-            ack.send(&reply);
-        }
+        responder.send(&reply);
         None
     }
 }
@@ -189,15 +214,12 @@ where
     Fut: Future + Send + 'static,
     Fut::Output: Serialize,
 {
-    fn call(&self, call: Call) -> Option<BoxFuture> {
+    fn call(&self, mut call: Call) -> Option<BoxFuture> {
         let event = call.event().to_owned();
+        let responder = call.responder();
         let future = (self)(event, call.payload.detached());
-        let ack = call.ack;
         Some(Box::pin(async move {
-            let reply = future.await;
-            if let Some(ack) = ack {
-                ack.send(&reply);
-            }
+            responder.send(&future.await);
         }))
     }
 }

@@ -330,7 +330,9 @@ impl Core {
         // Both end once they ran what is queued (the disconnect handlers included).
         self.dispatcher.close();
         self.retry.close();
-        // With handler_concurrency(n > 1), the running handlers finish or are cancelled.
+        // Returns once the handlers queued so far ran, the `disconnect` ones included
+        // (with handler_concurrency(n > 1), the running ones finish or are cancelled),
+        // at most GRACE; at once from a handler.
         self.dispatcher.concurrency.settled().await;
         if previous == Disconnected {
             return;

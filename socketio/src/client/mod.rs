@@ -10,7 +10,10 @@
 //! - `reconnect.rs`: the backoff schedule; `retry.rs`, `retry_worker.rs`: `retries`;
 //! - `handlers.rs`, `dispatcher.rs`, `concurrent.rs`, `handler.rs`: the handler table,
 //!   the queue that runs handlers (n at a time with `handler_concurrency`), typed
-//!   handlers;
+//!   handlers; `reply.rs`: what a handler returns (a `Result` looked into);
+//!   `handler_error.rs`: [`HandlerError`] and where it goes (hook, tracing, stderr);
+//! - `handle.rs`: what the user's handles share (dropped with the last, the client
+//!   disconnects), and the blocking clients' runtime;
 //! - `credentials.rs`: `auth_with` / `headers_with`, fetched for every attempt;
 //! - `link.rs`: the engine as the client sees it, and [`Ack`](link::Ack);
 //! - `simple.rs`, `simple_blocking.rs`: the pull-style clients, on top of the others.
@@ -25,7 +28,9 @@ mod connection;
 pub(crate) mod core;
 mod credentials;
 pub(crate) mod dispatcher;
+pub(crate) mod handle;
 pub(crate) mod handler;
+pub(crate) mod handler_error;
 pub(crate) mod handlers;
 mod lifecycle;
 pub(crate) mod link;
@@ -33,6 +38,7 @@ pub(crate) mod options;
 pub(crate) mod reason;
 mod reconnect;
 mod recovery;
+pub(crate) mod reply;
 mod retry;
 mod retry_worker;
 mod router;
@@ -40,10 +46,11 @@ mod simple;
 mod simple_blocking;
 mod state;
 
-pub use async_client::{AsyncClient, AsyncSocket};
-pub use blocking::{Client, Socket};
+pub use async_client::{AsyncClient, AsyncSocket, WeakAsyncClient};
+pub use blocking::{Client, Socket, WeakClient};
 pub use builder::{AsyncClientBuilder, ClientBuilder};
 pub use handler::{AckCallback, AnyHandler, Call, Handler, SyncHandler};
+pub use handler_error::{HandlerError, HandlerErrorKind};
 pub use options::{ConnectOptions, Parser};
 pub use reason::DisconnectReason;
 pub use simple::{AsyncSimpleClient, Event};

@@ -7,6 +7,7 @@ use std::time::Duration;
 use serde::Serialize;
 
 use super::credentials::{Credentials, Source, SourceError};
+use super::handler_error::OnError;
 use crate::engineio::{EngineOptions, Protocol, ProxySettings, TlsSettings, Transport};
 use crate::error::Error;
 
@@ -404,6 +405,8 @@ pub struct ClientConfig {
     pub(crate) retries: u32,
     /// How many handlers may run at once (1: one at a time, in order).
     pub(crate) handler_concurrency: usize,
+    /// Where handler errors go besides `tracing` (`on_error`).
+    pub(crate) on_error: OnError,
 }
 
 /// How Socket.IO packets are written on the wire; it must match the server's parser.
@@ -473,6 +476,7 @@ impl Default for ClientConfig {
             parser: Parser::Json,
             retries: 0,
             handler_concurrency: 1,
+            on_error: OnError::default(),
         }
     }
 }

@@ -6,8 +6,8 @@ use std::time::Duration;
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 
-use super::blocking::Runtime;
 use super::builder::ClientBuilder;
+use super::handle::Runtime;
 use super::options::ConnectOptions;
 use super::simple::{AsyncSimpleClient, Event};
 use crate::engineio::Transport;

@@ -155,6 +155,12 @@ function onConnection(socket) {
     });
   });
 
+  // `engine_clients`: acks how many Engine.IO connections the server has open (tests/first_hour.rs:
+  // a dropped client's connection is closed).
+  on("engine_clients", (_args, ack) => {
+    if (ack) ack(io.engine.clientsCount);
+  });
+
   on("disconnect_me", (_args, ack) => {
     if (ack) ack();
     socket.disconnect();

@@ -149,6 +149,11 @@ def build(options):
         await sio.emit(event, args, to=sid, namespace=ns, callback=callback)
         return tuple(await reply)
 
+    # `engine_clients`: how many Engine.IO connections the server has open.
+    @sio.on("engine_clients", namespace="*")
+    async def on_engine_clients(ns, sid, *_args):
+        return len(sio.eio.sockets)
+
     @sio.on("disconnect_me", namespace="*")
     async def on_disconnect_me(ns, sid, *_args):
         later(sio.disconnect(sid, namespace=ns))
