@@ -24,9 +24,9 @@ pub mod __private {
 
     pub use crate::client::handler::{BoxFuture, Call};
     pub use crate::client::link::Ack;
+    pub use crate::client::reply::Responder;
     /// What `#[derive(Events)]` and `#[derive(Request)]` call.
     pub use crate::typed::private as typed;
-    pub use crate::client::reply::Responder;
     use crate::{AsyncSocket, Socket};
 
     /// The event being dispatched.

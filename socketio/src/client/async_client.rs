@@ -2,7 +2,7 @@
 
 use std::future::Future;
 use std::ops::Deref;
-use std::sync::{Arc, Weak};
+use std::sync::Arc;
 use std::time::Duration;
 
 use serde::de::DeserializeOwned;
@@ -102,7 +102,7 @@ use crate::error::Error;
 /// ```
 #[derive(Clone)]
 pub struct AsyncClient {
-    root: AsyncSocket,
+    pub(crate) root: AsyncSocket,
 }
 
 impl std::fmt::Debug for AsyncClient {
@@ -132,7 +132,7 @@ impl AsyncClient {
         AsyncClient::from_socket(AsyncSocket::guarded(core, "/", guard))
     }
 
-    fn from_socket(root: AsyncSocket) -> Self {
+    pub(crate) fn from_socket(root: AsyncSocket) -> Self {
         AsyncClient { root }
     }
 
@@ -260,7 +260,7 @@ impl std::fmt::Debug for AsyncSocket {
 }
 
 impl AsyncSocket {
-    fn guarded(core: Arc<Core>, namespace: &str, guard: Arc<Guard>) -> Self {
+    pub(crate) fn guarded(core: Arc<Core>, namespace: &str, guard: Arc<Guard>) -> Self {
         AsyncSocket {
             core,
             namespace: Arc::from(namespace),
@@ -574,53 +574,5 @@ impl<N: AsyncClientNamespace> ClassHandler for AsyncClass<N> {
 
     fn dispatch(&self, call: Call) -> Option<BoxFuture> {
         self.namespace.clone().dispatch(call, self.socket.clone())
-    }
-}
-
-/// A handle to an [`AsyncClient`] that does not keep it open: what a handler captures
-/// to reach its own client (a clone of the client there would keep the client open
-/// until [`disconnect`](AsyncClient::disconnect), since the client holds its handlers).
-///
-/// ```no_run
-/// # async fn run() -> Result<(), socketio::Error> {
-/// let sio = socketio::AsyncClient::new();
-/// let weak = sio.downgrade();
-/// sio.on("ping", move || {
-///     let weak = weak.clone();
-///     async move {
-///         if let Some(sio) = weak.upgrade() {
-///             let _ = sio.emit("pong", ()).await;
-///         }
-///     }
-/// });
-/// sio.connect("http://localhost:5000").await?;
-/// // …
-/// drop(sio); // the last handle: the client disconnects
-/// # Ok(()) }
-/// ```
-#[derive(Clone, Debug)]
-pub struct WeakAsyncClient {
-    guard: Weak<Guard>,
-}
-
-impl WeakAsyncClient {
-    /// The client, unless every handle of it was dropped.
-    pub fn upgrade(&self) -> Option<AsyncClient> {
-        let guard = self.guard.upgrade()?;
-        let socket = AsyncSocket::guarded(guard.core.clone(), "/", guard);
-        Some(AsyncClient::from_socket(socket))
-    }
-}
-
-impl AsyncClient {
-    /// A handle that does not keep the client open (see [`WeakAsyncClient`]).
-    pub fn downgrade(&self) -> WeakAsyncClient {
-        WeakAsyncClient {
-            guard: self
-                .root
-                .guard
-                .as_ref()
-                .map_or_else(Weak::new, Arc::downgrade),
-        }
     }
 }

@@ -5,7 +5,7 @@
 //! server.
 
 use std::ops::Deref;
-use std::sync::{Arc, Weak};
+use std::sync::Arc;
 use std::time::Duration;
 
 use serde::de::DeserializeOwned;
@@ -71,7 +71,7 @@ use crate::error::Error;
 /// ```
 #[derive(Clone)]
 pub struct Client {
-    root: Socket,
+    pub(crate) root: Socket,
 }
 
 impl std::fmt::Debug for Client {
@@ -116,7 +116,7 @@ impl Client {
         )))
     }
 
-    fn from_socket(root: Socket) -> Self {
+    pub(crate) fn from_socket(root: Socket) -> Self {
         Client { root }
     }
 
@@ -232,7 +232,7 @@ pub struct Socket {
     pub(crate) namespace: Arc<str>,
     runtime: Arc<Runtime>,
     /// Shared by the user's handles (none in the socket a class namespace is given).
-    guard: Option<Arc<Guard>>,
+    pub(crate) guard: Option<Arc<Guard>>,
 }
 
 impl std::fmt::Debug for Socket {
@@ -252,7 +252,12 @@ pub(crate) fn erase_sync<M, H: SyncHandler<M>>(handler: H) -> ErasedHandler {
 }
 
 impl Socket {
-    fn guarded(core: Arc<Core>, namespace: &str, runtime: Arc<Runtime>, guard: Arc<Guard>) -> Self {
+    pub(crate) fn guarded(
+        core: Arc<Core>,
+        namespace: &str,
+        runtime: Arc<Runtime>,
+        guard: Arc<Guard>,
+    ) -> Self {
         Socket {
             core,
             namespace: Arc::from(namespace),
@@ -536,48 +541,5 @@ impl<N: ClientNamespace> ClassHandler for BlockingClass<N> {
     fn dispatch(&self, call: Call) -> Option<BoxFuture> {
         self.namespace.dispatch(call, &self.socket);
         None
-    }
-}
-
-/// A handle to a blocking [`Client`] that does not keep it open: what a handler
-/// captures to reach its own client (see [`WeakAsyncClient`](crate::WeakAsyncClient)).
-///
-/// ```no_run
-/// # fn run() -> Result<(), socketio::Error> {
-/// let sio = socketio::Client::new();
-/// let weak = sio.downgrade();
-/// sio.on("ping", move || {
-///     if let Some(sio) = weak.upgrade() {
-///         let _ = sio.emit("pong", ());
-///     }
-/// });
-/// sio.connect("http://localhost:5000")?;
-/// # Ok(()) }
-/// ```
-#[derive(Clone, Debug)]
-pub struct WeakClient {
-    guard: Weak<Guard>,
-}
-
-impl WeakClient {
-    /// The client, unless every handle of it was dropped.
-    pub fn upgrade(&self) -> Option<Client> {
-        let guard = self.guard.upgrade()?;
-        let runtime = guard.runtime.clone()?;
-        let socket = Socket::guarded(guard.core.clone(), "/", runtime, guard);
-        Some(Client::from_socket(socket))
-    }
-}
-
-impl Client {
-    /// A handle that does not keep the client open (see [`WeakClient`]).
-    pub fn downgrade(&self) -> WeakClient {
-        WeakClient {
-            guard: self
-                .root
-                .guard
-                .as_ref()
-                .map_or_else(Weak::new, Arc::downgrade),
-        }
     }
 }

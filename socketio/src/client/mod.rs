@@ -45,9 +45,10 @@ mod router;
 mod simple;
 mod simple_blocking;
 mod state;
+pub(crate) mod weak;
 
-pub use async_client::{AsyncClient, AsyncSocket, WeakAsyncClient};
-pub use blocking::{Client, Socket, WeakClient};
+pub use async_client::{AsyncClient, AsyncSocket};
+pub use blocking::{Client, Socket};
 pub use builder::{AsyncClientBuilder, ClientBuilder};
 pub use handler::{AckCallback, AnyHandler, Call, Handler, SyncHandler};
 pub use handler_error::{HandlerError, HandlerErrorKind};
@@ -56,3 +57,4 @@ pub use reason::DisconnectReason;
 pub use simple::{AsyncSimpleClient, Event};
 pub use simple_blocking::SimpleClient;
 pub use state::ConnectionState;
+pub use weak::{WeakAsyncClient, WeakClient};
