@@ -5,10 +5,11 @@
 
 use std::cell::Cell;
 use std::future::Future;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
-use tokio::sync::{watch, OwnedSemaphorePermit, Semaphore};
+use tokio::sync::{Notify, OwnedSemaphorePermit, Semaphore};
 
 /// How long `disconnect()` lets running handlers finish before cancelling them.
 pub(crate) const GRACE: Duration = Duration::from_secs(5);
@@ -44,7 +45,10 @@ pub(crate) fn mark_worker() {
 pub(crate) struct Concurrency {
     limit: usize,
     permits: Arc<Semaphore>,
-    loops: watch::Sender<usize>,
+    /// How many loops run; `loops_changed` wakes who waits for none. (A watch channel
+    /// would do, at ~340 bytes per client: its eight notifiers.)
+    loops: AtomicUsize,
+    loops_changed: Notify,
 }
 
 impl Concurrency {
@@ -53,7 +57,8 @@ impl Concurrency {
         Concurrency {
             limit,
             permits: Arc::new(Semaphore::new(limit)),
-            loops: watch::Sender::new(0),
+            loops: AtomicUsize::new(0),
+            loops_changed: Notify::new(),
         }
     }
 
@@ -63,11 +68,29 @@ impl Concurrency {
     }
 
     pub(crate) fn loop_started(&self) {
-        self.loops.send_modify(|n| *n += 1);
+        self.loops.fetch_add(1, Ordering::SeqCst);
+        self.loops_changed.notify_waiters();
     }
 
     pub(crate) fn loop_ended(&self) {
-        self.loops.send_modify(|n| *n = n.saturating_sub(1));
+        let _ = self
+            .loops
+            .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| n.checked_sub(1));
+        self.loops_changed.notify_waiters();
+    }
+
+    /// Returns once no loop runs.
+    async fn no_loop_runs(&self) {
+        loop {
+            // Registered before the count is read, so a change in between wakes it.
+            let changed = self.loops_changed.notified();
+            tokio::pin!(changed);
+            changed.as_mut().enable();
+            if self.loops.load(Ordering::SeqCst) == 0 {
+                return;
+            }
+            changed.await;
+        }
     }
 
     /// Waits, up to [`GRACE`], until no handler runs; whether none does. The timer is
@@ -92,16 +115,17 @@ impl Concurrency {
         } else {
             GRACE + Duration::from_secs(1)
         };
-        let mut loops = self.loops.subscribe();
-        let ended = loops.wait_for(|n| *n == 0);
-        if tokio::time::timeout(limit, ended).await.is_err() {
+        if tokio::time::timeout(limit, self.no_loop_runs())
+            .await
+            .is_err()
+        {
             tracing::warn!(target: "socketio", ?limit, "a handler is still running; disconnect() returns without it");
         }
     }
 
     /// Returns once no loop runs (a closed queue's loop ends when drained).
     pub(crate) async fn stopped(&self) {
-        let _ = self.loops.subscribe().wait_for(|n| *n == 0).await;
+        self.no_loop_runs().await;
     }
 
     /// Waits until one more handler may run.

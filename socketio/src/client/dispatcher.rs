@@ -242,7 +242,8 @@ impl Dispatcher {
     /// `runtime` runs the futures handlers return.
     async fn run(self: Arc<Self>, runtime: Option<tokio::runtime::Handle>) {
         if self.concurrency.limit() > 1 {
-            run_concurrently(&self, runtime).await;
+            // Boxed: the default, in-order loop does not carry its state.
+            Box::pin(run_concurrently(&self, runtime)).await;
         } else {
             self.run_in_order(runtime).await;
         }
