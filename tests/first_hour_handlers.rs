@@ -593,3 +593,23 @@ async fn concurrent_handlers_report_panics_too() {
         );
     }
 }
+
+/// A `disconnect` handler that never returns holds `disconnect()` 5 seconds at most
+/// (both peers at once).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn disconnect_waits_for_a_stuck_handler_five_seconds_at_most() {
+    let rounds = peers().into_iter().map(|peer| async move {
+        let sio = AsyncClient::new();
+        sio.on("disconnect", std::future::pending::<()>);
+        sio.connect_with(&peer.url(), options()).await.unwrap();
+        let started = Instant::now();
+        sio.disconnect().await;
+        (peer.kind(), started.elapsed())
+    });
+    for (kind, elapsed) in futures_util::future::join_all(rounds).await {
+        assert!(
+            (Duration::from_millis(4900)..Duration::from_secs(7)).contains(&elapsed),
+            "{kind}: {elapsed:?}"
+        );
+    }
+}
