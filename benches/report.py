@@ -833,7 +833,13 @@ written from one buffer, the response's head read into one of 256 bytes, then
 (`engineio/transport/stream.rs`), so a plain connection's stream is 40 bytes and its
 websocket 320 instead of 1,392: the connect future is 3,580 bytes, the heap's peak with
 1,000 at once 10.5 MB against 10.0 MB live at idle, and the heap per connection at once
-10.5 KiB against 10.4 paced.
+10.5 KiB against 10.4 paced (4044b10, other builds running on the machine). Not yet within
+reach on every run: the features merged since (credentials sources, handler concurrency,
+handler errors, the drop guard) grew the connect future to 4,216 bytes and the idle
+connection by ~0.6 KiB, and on a machine busy with other work (the table's runs: 100 %
+background CPU) fewer freed connect futures are reused, so the figures above are 1.3× the
+paced heap and 1.6× its VmRSS. Next: a smaller connect future (the engine's opening boxed
+apart from what waits for the namespaces) and a run on a quiet machine.
 
 ## Connect time
 
