@@ -74,11 +74,14 @@ impl Core {
     async fn open(self: &Arc<Self>, target: &Target, namespaces: &[String]) -> Result<u64, Error> {
         // Handlers may run from here on (connect_error included).
         self.start_tasks();
+        // Boxed: the engine's opening is most of a connecting client's state, and the
+        // caller holds this future until the namespaces answer.
+        let opening = Box::pin(self.open_engine(target));
         let Attempt {
             engine,
             session: engine_session,
             auth,
-        } = match self.open_engine(target).await {
+        } = match opening.await {
             Ok(opened) => opened,
             Err(error) => {
                 let data = serde_json::json!({ "message": error.to_string() });
