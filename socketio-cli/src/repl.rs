@@ -19,6 +19,9 @@ use crate::output;
 const HELP: &str = "commands: emit EVENT ARG…   call EVENT ARG…   ns /NAMESPACE   quit\n\
                     (each ARG is JSON; a bare word is a string)";
 
+/// How many emits wait for a lost connection to come back.
+const SEND_BUFFER: usize = 1024;
+
 /// The session: one client per namespace visited, and where output lines go.
 struct Repl {
     args: ReplArgs,
@@ -164,7 +167,10 @@ impl Repl {
             )));
         }
         if !self.clients.contains_key(namespace) {
-            let client = connect::builder(&self.args.common)?.build();
+            // Commands typed while the connection is lost go out once it is back.
+            let client = connect::builder(&self.args.common)?
+                .send_buffer(SEND_BUFFER)
+                .build();
             let lines = self.lines.clone();
             let name = namespace.to_owned();
             client

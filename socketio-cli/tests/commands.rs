@@ -169,94 +169,101 @@ fn emit_ack_prints_the_reply_and_times_out_with_status_1() {
     silent.assert_error(1, "no ack for 'nothing' within 300ms");
 }
 
+/// `sio emit URL -n NAMESPACE ARGS… EVENT --ack`: the reply's lines.
+fn ask(url: &str, namespace: &str, args: &[&str]) -> common::Run {
+    let mut command = sio(&["emit", url, "-n", namespace, "--ack"]);
+    command.args(args);
+    run(command)
+}
+
 #[test]
-fn a_namespace_with_auth_and_with_a_fresh_auth_command() {
+fn a_namespace_with_auth() {
     let Some(peer) = node() else { return };
     let url = peer.url();
     // `/once` accepts each token once; `handshake` acks what the server saw.
-    let seen = run(sio(&[
-        "emit",
+    let seen = ask(
         &url,
-        "-n",
         "/once",
-        "--auth",
-        r#"{"token": "a1"}"#,
-        "handshake",
-        "--ack",
-    ]));
+        &["--auth", r#"{"token": "a1"}"#, "handshake"],
+    );
     assert_eq!(seen.code(), 0, "{seen:?}");
     let reply = &seen.stdout_lines()[0][0];
     assert_eq!(
         (reply["namespace"].clone(), reply["auth"].clone()),
         (json!("/once"), json!({"token": "a1"}))
     );
-    let again = run(sio(&[
-        "emit",
+    ask(
         &url,
-        "-n",
         "/once",
-        "--auth",
-        r#"{"token": "a1"}"#,
-        "handshake",
-        "--ack",
-    ]));
-    again.assert_error(1, "the server refused namespace /once: token already used");
+        &["--auth", r#"{"token": "a1"}"#, "handshake"],
+    )
+    .assert_error(1, "the server refused namespace /once: token already used");
+    let tokens = ask(
+        &url,
+        "/once",
+        &["--auth", r#"{"token": "b"}"#, "once_tokens"],
+    );
+    assert_eq!(tokens.stdout_lines()[0], json!([["auth:a1", "auth:b"]]));
+}
 
-    // --auth-cmd runs before every attempt: a counter in a file makes each token new.
+#[test]
+fn auth_cmd_runs_before_every_connection_attempt() {
+    let Some(peer) = node() else { return };
+    let url = peer.url();
+    // A counter in a file makes each token new.
     let dir = std::env::temp_dir().join(format!("sio-auth-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
-    let counter = dir.join("n");
     let command = format!(
         "n=$(cat {0} 2>/dev/null || echo 0); n=$((n+1)); echo $n > {0}; echo '{{\"token\": \"cmd-'$n'\"}}'",
-        counter.display()
+        dir.join("n").display()
     );
-    for expected in ["cmd-1", "cmd-2"] {
-        let seen = run(sio(&[
-            "emit",
-            &url,
-            "-n",
-            "/once",
-            "--auth-cmd",
-            &command,
-            "handshake",
-            "--ack",
-        ]));
-        assert_eq!(seen.code(), 0, "{seen:?}");
-        assert_eq!(
-            seen.stdout_lines()[0][0]["auth"],
-            json!({"token": expected})
-        );
-    }
-    let tokens = run(sio(&[
-        "emit",
-        &url,
-        "-n",
-        "/once",
-        "--auth",
-        r#"{"token": "last"}"#,
-        "once_tokens",
-        "--ack",
-    ]));
-    assert_eq!(
-        tokens.stdout_lines()[0],
-        json!([["auth:a1", "auth:cmd-1", "auth:cmd-2", "auth:last"]])
-    );
-    let failing = run(sio(&[
-        "emit",
-        &url,
-        "-n",
-        "/once",
-        "--auth-cmd",
-        "echo not-json",
-        "handshake",
-    ]));
-    assert_eq!(failing.code(), 1, "{failing:?}");
+    // The first connection of the listener uses cmd-1; the server restarts (forgetting
+    // every token), and the reconnection runs the command again: cmd-2.
+    let listener = Listener::start(&url, &["-n", "/once", "--auth-cmd", &command]);
+    let tokens = |n: u32| {
+        let token = format!(r#"{{"token": "probe-{n}"}}"#);
+        ask(&url, "/once", &["--auth", &token, "once_tokens"]).stdout_lines()[0][0].clone()
+    };
+    assert_eq!(tokens(1), json!(["auth:cmd-1", "auth:probe-1"]));
+    let mut peer = peer;
+    peer.restart();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    let mut n = 2;
+    let seen = loop {
+        let seen = tokens(n);
+        let reconnected = seen.as_array().unwrap().contains(&json!("auth:cmd-2"));
+        if reconnected || std::time::Instant::now() > deadline {
+            break seen;
+        }
+        n += 1;
+        std::thread::sleep(std::time::Duration::from_millis(200));
+    };
+    // The new server saw cmd-2 (and never cmd-1, which it would have accepted as well).
+    let seen: Vec<&str> = seen
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|t| t.as_str())
+        .collect();
     assert!(
-        failing.stderr.starts_with("error: cannot connect to ")
-            && failing.stderr.lines().count() == 1,
-        "{failing:?}"
+        seen.contains(&"auth:cmd-2") && !seen.contains(&"auth:cmd-1"),
+        "{seen:?}"
     );
+    drop(listener);
     let _ = std::fs::remove_dir_all(dir);
+
+    let failing = ask(&url, "/once", &["--auth-cmd", "echo not-json", "handshake"]);
+    failing.assert_error(
+        1,
+        &format!(
+            "cannot connect to {url}: connection failed: auth source failed: \
+             --auth-cmd did not print JSON (expected ident at line 1 column 2)"
+        ),
+    );
+    ask(&url, "/once", &["--auth-cmd", "exit 3", "handshake"]).assert_error(
+        1,
+        &format!("cannot connect to {url}: connection failed: auth source failed: --auth-cmd failed (exit status: 3)"),
+    );
 }
 
 #[test]

@@ -98,8 +98,9 @@ fn usage_errors_exit_with_status_2() {
     assert!(out.stderr.starts_with("error: invalid value '5x' for '--timeout <D>': unknown unit 'x' in '5x': use ms, s, m or h\n"), "{out:?}");
 }
 
-#[test]
-fn a_tls_failure_is_named_and_ca_fixes_it() {
+/// The Node peer serving HTTPS with a self-signed certificate for `localhost`, and the
+/// certificate's PEM.
+fn self_signed_peer() -> Option<(Peer, String)> {
     let key = KeyPair::generate().unwrap();
     let cert = CertificateParams::new(vec!["localhost".to_owned()])
         .unwrap()
@@ -115,7 +116,12 @@ fn a_tls_failure_is_named_and_ca_fixes_it() {
         tls: Some(tls),
         ..Default::default()
     };
-    let Some(peer) = Peer::start(PeerKind::Node, options) else {
+    Peer::start(PeerKind::Node, options).map(|peer| (peer, cert.pem()))
+}
+
+#[test]
+fn a_tls_failure_is_named_and_ca_fixes_it() {
+    let Some((peer, cert)) = self_signed_peer() else {
         return;
     };
     let url = peer.url();
@@ -137,7 +143,7 @@ fn a_tls_failure_is_named_and_ca_fixes_it() {
     let dir = std::env::temp_dir().join(format!("sio-ca-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     let ca = dir.join("ca.pem");
-    std::fs::write(&ca, cert.pem()).unwrap();
+    std::fs::write(&ca, cert).unwrap();
     let trusted = run(sio(&[
         "emit",
         &url,
