@@ -52,7 +52,8 @@ pub async fn run(args: BenchArgs) -> Result<()> {
     json::check_binary(std::slice::from_ref(&payload))?;
     raise_file_limit(u64::from(args.clients));
     let builder = connect::builder(&args.common)?.reconnection(false);
-    let options = connect::options(&args.common, std::slice::from_ref(&args.namespace))?;
+    let options = connect::options(&args.common, std::slice::from_ref(&args.namespace))?
+        .wait_timeout(args.timeout);
     let (phase_tx, phase) = watch::channel(Phase::Ramp);
     let shared = Arc::new(Shared {
         args,
@@ -91,7 +92,11 @@ fn report(shared: &Shared, elapsed: Duration) -> Result<()> {
     match errors + disconnects {
         0 => Ok(()),
         _ => Err(CliError::new(format!(
-            "{errors} error(s) and {disconnects} unexpected disconnection(s) during the bench"
+            "{errors} error(s) and {disconnects} unexpected disconnection(s) during the bench{}",
+            shared
+                .stats
+                .first_error()
+                .map_or(String::new(), |first| format!(" (the first: {first})"))
         ))),
     }
 }
@@ -150,12 +155,11 @@ async fn client(shared: Arc<Shared>, index: u32) {
     let client = shared.builder.clone().build();
     let stats = &shared.stats;
     let started = Instant::now();
-    if client
+    let connected = client
         .connect_with(&shared.args.url, shared.options.clone())
-        .await
-        .is_err()
-    {
-        stats.connect_errors.fetch_add(1, Relaxed);
+        .await;
+    if let Err(error) = connected {
+        stats.error(&stats.connect_errors, "connect", &error);
         return;
     }
     Stats::record(&stats.connect_us, started.elapsed());
@@ -199,9 +203,9 @@ async fn emit_one(shared: &Arc<Shared>, socket: &AsyncSocket, args: &[Value]) {
     let (stats, event) = (&shared.stats, shared.args.event.as_str());
     if !shared.args.ack {
         match socket.emit(event, OutArgs(args)).await {
-            Ok(()) => stats.sent.fetch_add(1, Relaxed),
-            Err(_) => stats.emit_errors.fetch_add(1, Relaxed),
-        };
+            Ok(()) => drop(stats.sent.fetch_add(1, Relaxed)),
+            Err(error) => stats.error(&stats.emit_errors, "emit", &error),
+        }
         return;
     }
     let (counted, at) = (shared.clone(), Instant::now());
@@ -210,21 +214,20 @@ async fn emit_one(shared: &Arc<Shared>, socket: &AsyncSocket, args: &[Value]) {
         match result {
             Ok(()) => {
                 Stats::record(&stats.ack_us, at.elapsed());
-                stats.acked.fetch_add(1, Relaxed)
+                stats.acked.fetch_add(1, Relaxed);
             }
-            Err(_) => stats.ack_errors.fetch_add(1, Relaxed),
-        };
+            Err(error) => stats.error(&stats.ack_errors, "ack", &error),
+        }
     };
     // Counted first: the ack may come before the emit returns.
     stats.sent.fetch_add(1, Relaxed);
     let timeout = shared.args.timeout;
-    if (socket
+    let emitted = socket
         .emit_with_ack_timeout(event, OutArgs(args), timeout, on_ack)
-        .await)
-        .is_err()
-    {
+        .await;
+    if let Err(error) = emitted {
         stats.sent.fetch_sub(1, Relaxed);
-        stats.emit_errors.fetch_add(1, Relaxed);
+        stats.error(&stats.emit_errors, "emit", &error);
     }
 }
 

@@ -20,6 +20,8 @@ pub struct Stats {
     pub connect_us: Mutex<Histogram<u64>>,
     /// Ack latencies, in microseconds.
     pub ack_us: Mutex<Histogram<u64>>,
+    /// The first error, said for a person (`connect: timed out`).
+    pub first_error: Mutex<Option<String>>,
 }
 
 fn histogram() -> Histogram<u64> {
@@ -39,7 +41,22 @@ impl Stats {
             disconnects: AtomicU64::new(0),
             connect_us: Mutex::new(histogram()),
             ack_us: Mutex::new(histogram()),
+            first_error: Mutex::new(None),
         }
+    }
+
+    /// Counts an error in `counter`, and keeps it if it is the first.
+    pub fn error(&self, counter: &AtomicU64, what: &str, error: &socketio::Error) {
+        counter.fetch_add(1, Relaxed);
+        let mut first = self.first_error.lock().unwrap_or_else(|e| e.into_inner());
+        first.get_or_insert_with(|| format!("{what}: {error}"));
+    }
+
+    pub fn first_error(&self) -> Option<String> {
+        self.first_error
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
     }
 
     pub fn record(histogram: &Mutex<Histogram<u64>>, elapsed: Duration) {
@@ -95,6 +112,7 @@ pub fn json_report(clients: u32, stats: &Stats, elapsed: Duration) -> Value {
         "ack_errors": stats.ack_errors.load(Relaxed),
         "errors": stats.errors(),
         "disconnects": stats.disconnects.load(Relaxed),
+        "first_error": stats.first_error(),
         "duration_s": (seconds * 1000.0).round() / 1000.0,
         "events_per_second": (per_second * 10.0).round() / 10.0,
         "connect_ms": percentiles(&stats.connect_us),
@@ -140,6 +158,9 @@ pub fn table(report: &Value) -> String {
         n("ack_errors")
     );
     out += &format!("disconnects   {}\n", n("disconnects"));
+    if let Some(first) = report["first_error"].as_str() {
+        out += &format!("first error   {first}\n");
+    }
     out += &format!(
         "{:<14}{:>10}{:>10}{:>10}{:>10}\n",
         "", "p50", "p90", "p99", "max"

@@ -94,6 +94,7 @@ pub struct ListenArgs {
     #[arg(long, value_name = "D", value_parser = parse_duration)]
     pub timeout: Option<Duration>,
     /// Answer events that ask for an ack with this value (JSON; an array is several arguments).
+    /// Without it, such an event gets an empty ack (as from python-socketio's client).
     #[arg(long, value_name = "JSON")]
     pub ack_reply: Option<String>,
     #[command(flatten)]
@@ -166,7 +167,7 @@ pub struct BenchArgs {
     /// Ask for an ack with every emit and measure its latency.
     #[arg(long)]
     pub ack: bool,
-    /// How long an ack may take before it counts as an error (500ms, 10s, 2m).
+    /// How long an ack, or a namespace's connection, may take before it counts as an error.
     #[arg(long, value_name = "D", value_parser = parse_duration, default_value = "10s")]
     pub timeout: Duration,
     /// The namespace (default /).
