@@ -15,7 +15,7 @@
 // Exits when stdin reaches EOF (unless stdin is a TTY) and on SIGTERM/SIGINT.
 // The behaviour is shared with ../python/server.py and src/socketioxide_server.rs: keep them in sync
 // (except the `soak_*` events, which only this peer has: they are for the chaos soak, tests/soak.rs,
-// and need connection state recovery).
+// and need connection state recovery; and `relay`, for the `sio` command's tests, socketio-cli/tests).
 "use strict";
 
 const http = require("http");
@@ -297,6 +297,15 @@ function onConnection(socket) {
   on("message", (args, ack) => {
     socket.broadcast.emit("message", ...args);
     if (ack) ack("delivered");
+  });
+
+  // `relay` (event, ...args): emits `event` with the args to every other socket of the
+  // namespace (Node peer only: the `sio` tests, socketio-cli/tests). With an ack, the
+  // broadcast asks each socket for one (within 5 s) and the ack is the array of their
+  // answers' first arguments (null when one did not answer in time).
+  on("relay", ([event, ...rest], ack) => {
+    if (!ack) return socket.broadcast.emit(String(event), ...rest);
+    socket.broadcast.timeout(5000).emit(String(event), ...rest, (err, answers) => ack(err ? null : answers));
   });
 
   socket.on("disconnect", (reason) => log("disconnect", socket.nsp.name, socket.id, reason));
