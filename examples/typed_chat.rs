@@ -13,7 +13,8 @@
 //! side.
 //!
 //! ```text
-//! cargo run --example typed_chat [-- URL of a typed chat server]
+//! cargo run --example typed_chat                          # against its in-process server
+//! cargo run --example typed_chat -- http://127.0.0.1:5000 # examples/server/ speaks it too
 //! ```
 
 use std::time::Duration;

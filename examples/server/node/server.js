@@ -16,6 +16,15 @@
 //   disconnect_me()        acks, then disconnects the sender's namespace
 //   close_transport()      acks, then closes the sender's connection (as a network failure
 //                          would: the client reconnects)
+//
+// The typed chat (examples/typed_chat.rs; its Rust protocol is in src/typed_chat.rs):
+//   join({room, name})     joins room; emits `welcome` {name, history}, then asks the client
+//                          `are_you_there`(1) and, on (true, status), emits
+//                          `chat message`("server", "<name> is there: <status>")
+//   say(text)              keeps "<name>: <text>" in this socket's history; emits `chat message`(name, text)
+//   typing()               emits `user_typing`(name)
+//   upload(file, bytes)    emits `file_shared`(file, bytes)
+//   history({limit})       acks the last `limit` lines of the history
 "use strict";
 
 const http = require("http");
@@ -70,6 +79,27 @@ function onConnection(socket) {
     ack();
     setImmediate(() => socket.conn.close());
   });
+  typedChat(socket, on);
+}
+
+function typedChat(socket, on) {
+  const session = { name: undefined, history: [] };
+  on("join", ([{ room, name }]) => {
+    socket.join(room);
+    session.name = name;
+    socket.emit("welcome", { name, history: session.history.length });
+    socket.emit("are_you_there", 1, (there, status) => {
+      if (there === true) socket.emit("chat message", "server", `${name} is there: ${status}`);
+    });
+  });
+  on("say", ([text]) => {
+    const name = session.name ?? "anonymous";
+    session.history.push(`${name}: ${text}`);
+    socket.emit("chat message", name, text);
+  });
+  on("typing", () => socket.emit("user_typing", session.name ?? ""));
+  on("upload", ([file, data]) => socket.emit("file_shared", file, data));
+  on("history", ([{ limit }], ack) => ack(session.history.slice(-limit)));
 }
 
 // "/" and every other namespace, created when a client asks for it.

@@ -17,6 +17,15 @@ refused. Events, in every namespace (the same in ../node/server.js):
   disconnect_me()       acks, then disconnects the sender's namespace
   close_transport()     acks, then closes the sender's connection (as a network failure would:
                         the client reconnects)
+
+The typed chat (examples/typed_chat.rs; its Rust protocol is in src/typed_chat.rs):
+  join({room, name})    joins room; emits `welcome` {name, history}, then asks the client
+                        `are_you_there`(1) and, on (true, status), emits
+                        `chat message`("server", "<name> is there: <status>")
+  say(text)             keeps "<name>: <text>" in this socket's history; emits `chat message`(name, text)
+  typing()              emits `user_typing`(name)
+  upload(file, bytes)   emits `file_shared`(file, bytes)
+  history({limit})      acks the last `limit` lines of the history
 """
 
 import asyncio
@@ -44,6 +53,7 @@ async def connect(ns, sid, environ, auth):
 @sio.on("disconnect", namespace="*")
 async def disconnect(ns, sid, *_reason):
     auths.pop((ns, sid), None)
+    sessions.pop((ns, sid), None)
 
 
 @sio.on("echo", namespace="*")
@@ -115,6 +125,51 @@ async def disconnect_me(ns, sid, *_args):
 @sio.on("close_transport", namespace="*")
 async def close_transport(ns, sid, *_args):
     later(sio.eio.disconnect(sio.manager.eio_sid_from_sid(sid, ns)))
+
+
+sessions = {}
+
+
+def session(ns, sid):
+    return sessions.setdefault((ns, sid), {"name": None, "history": []})
+
+
+@sio.on("join", namespace="*")
+async def join(ns, sid, data, *_rest):
+    await sio.enter_room(sid, data["room"], namespace=ns)
+    state = session(ns, sid)
+    state["name"] = name = data["name"]
+    await sio.emit("welcome", {"name": name, "history": len(state["history"])}, to=sid, namespace=ns)
+
+    async def answered(there=None, status=None, *_rest):
+        if there is True:
+            await sio.emit("chat message", ("server", f"{name} is there: {status}"), to=sid, namespace=ns)
+
+    await sio.emit("are_you_there", 1, to=sid, namespace=ns, callback=answered)
+
+
+@sio.on("say", namespace="*")
+async def say(ns, sid, text, *_rest):
+    state = session(ns, sid)
+    name = state["name"] or "anonymous"
+    state["history"].append(f"{name}: {text}")
+    await sio.emit("chat message", (name, text), to=sid, namespace=ns)
+
+
+@sio.on("typing", namespace="*")
+async def typing(ns, sid, *_rest):
+    await sio.emit("user_typing", session(ns, sid)["name"] or "", to=sid, namespace=ns)
+
+
+@sio.on("upload", namespace="*")
+async def upload(ns, sid, file, data, *_rest):
+    await sio.emit("file_shared", (file, data), to=sid, namespace=ns)
+
+
+@sio.on("history", namespace="*")
+async def history(ns, sid, data, *_rest):
+    limit = data["limit"]
+    return session(ns, sid)["history"][-limit:] if limit else []
 
 
 async def main(port):
