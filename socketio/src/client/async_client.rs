@@ -46,7 +46,7 @@ use crate::error::Error;
 /// [`of`](Self::of)), the client disconnects as by [`disconnect`](Self::disconnect)
 /// (on a task of the runtime) and does not reconnect. The client holds its handlers,
 /// so a handler that captures a clone of the client keeps it open until
-/// `disconnect()`: capture a [`WeakAsyncClient`] ([`downgrade`](Self::downgrade))
+/// `disconnect()`: capture a [`WeakAsyncClient`](crate::WeakAsyncClient) ([`downgrade`](Self::downgrade))
 /// instead. The socket a class namespace's method is given does not keep it open.
 ///
 /// # Reserved events

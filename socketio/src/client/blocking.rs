@@ -49,7 +49,7 @@ use crate::error::Error;
 /// [`of`](Self::of)), the client disconnects as by [`disconnect`](Self::disconnect)
 /// (the drop blocks until it has; inside an async runtime a thread of its own does
 /// it), then its runtime stops. A handler that captures a clone of the client keeps it
-/// open until `disconnect()`: capture a [`WeakClient`] ([`downgrade`](Self::downgrade))
+/// open until `disconnect()`: capture a [`WeakClient`](crate::WeakClient) ([`downgrade`](Self::downgrade))
 /// instead.
 ///
 /// # Reserved events
