@@ -20,6 +20,7 @@ pub mod hostile_server;
 pub mod peers;
 pub mod raw_http;
 pub mod scripted_server;
+pub mod server_thread;
 pub mod socketioxide_server;
 pub mod typed_chat;
 

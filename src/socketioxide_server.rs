@@ -27,7 +27,6 @@ use std::io;
 use std::pin::Pin;
 use std::sync::{Arc, Mutex, OnceLock};
 use std::task::{Context, Poll, Waker};
-use std::thread::JoinHandle;
 use std::time::Duration;
 
 use bytes::Bytes;
@@ -46,6 +45,7 @@ use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::{broadcast, oneshot};
 
 use crate::peers::PeerOptions;
+use crate::server_thread::{Ready, ServerThread};
 
 /// Default `maxHttpBufferSize` of the Node.js and Python servers (socketioxide's own default is
 /// 100 kB), so that the three peers accept the same payloads by default.
@@ -53,16 +53,14 @@ const DEFAULT_MAX_PAYLOAD: u64 = 1_000_000;
 
 /// A running in-process socketioxide server. It is stopped by [`SocketioxideServer::stop`] or on drop.
 pub struct SocketioxideServer {
-    port: u16,
-    shutdown: Option<oneshot::Sender<()>>,
-    thread: Option<JoinHandle<()>>,
+    server: ServerThread,
 }
 
 impl fmt::Debug for SocketioxideServer {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("SocketioxideServer")
-            .field("port", &self.port)
-            .field("running", &self.thread.is_some())
+            .field("port", &self.server.port())
+            .field("running", &self.server.is_running())
             .finish()
     }
 }
@@ -73,69 +71,26 @@ impl SocketioxideServer {
     /// accepts connections.
     pub fn start(options: &PeerOptions) -> io::Result<Self> {
         let options = options.clone();
-        let (ready_tx, ready_rx) = std::sync::mpsc::channel::<io::Result<u16>>();
-        let (shutdown_tx, shutdown_rx) = oneshot::channel::<()>();
-        let thread = std::thread::Builder::new()
-            .name("socketioxide-peer".into())
-            .spawn(move || {
-                let rt = match tokio::runtime::Builder::new_current_thread()
-                    .enable_all()
-                    .build()
-                {
-                    Ok(rt) => rt,
-                    Err(e) => {
-                        let _ = ready_tx.send(Err(e));
-                        return;
-                    }
-                };
-                rt.block_on(serve(options, ready_tx, shutdown_rx));
-                rt.shutdown_timeout(Duration::from_secs(1));
-            })?;
-        let port = match ready_rx.recv() {
-            Ok(Ok(port)) => port,
-            Ok(Err(e)) => {
-                let _ = thread.join();
-                return Err(e);
-            }
-            Err(_) => {
-                let _ = thread.join();
-                return Err(io::Error::other(
-                    "the socketioxide peer thread died during startup",
-                ));
-            }
-        };
-        Ok(Self {
-            port,
-            shutdown: Some(shutdown_tx),
-            thread: Some(thread),
-        })
+        let server = ServerThread::start("socketioxide-peer", move |ready, shutdown| {
+            serve(options, ready, shutdown)
+        })?;
+        Ok(Self { server })
     }
 
     /// The TCP port the server listens on (on `127.0.0.1`).
     pub fn port(&self) -> u16 {
-        self.port
+        self.server.port()
     }
 
     /// The base URL of the server: `http://127.0.0.1:<port>`.
     pub fn url(&self) -> String {
-        format!("http://127.0.0.1:{}", self.port)
+        format!("http://127.0.0.1:{}", self.port())
     }
 
     /// Stops the server: every connection is dropped and the server thread is joined.
     /// Calling it again does nothing.
     pub fn stop(&mut self) {
-        if let Some(tx) = self.shutdown.take() {
-            let _ = tx.send(());
-        }
-        if let Some(thread) = self.thread.take() {
-            let _ = thread.join();
-        }
-    }
-}
-
-impl Drop for SocketioxideServer {
-    fn drop(&mut self) {
-        self.stop();
+        self.server.stop();
     }
 }
 
@@ -176,11 +131,7 @@ enum Closing {
     Delivered,
 }
 
-async fn serve(
-    options: PeerOptions,
-    ready: std::sync::mpsc::Sender<io::Result<u16>>,
-    mut shutdown: oneshot::Receiver<()>,
-) {
+async fn serve(options: PeerOptions, ready: Ready, mut shutdown: oneshot::Receiver<()>) {
     // Binds `options.port` when given (Peer::restart); tokio sets SO_REUSEADDR on Unix.
     let listener = match TcpListener::bind(("127.0.0.1", options.port.unwrap_or(0))).await {
         Ok(l) => l,

@@ -17,8 +17,6 @@
 
 use std::io;
 use std::sync::{Arc, Mutex};
-use std::thread::JoinHandle;
-use std::time::Duration;
 
 use serde::de::{self as de, Deserialize, Deserializer, MapAccess, SeqAccess, Visitor};
 use serde_json::Value;
@@ -27,6 +25,8 @@ use socketioxide::extract::{AckSender, Data, SocketRef};
 use socketioxide::SocketIo;
 use tokio::net::TcpListener;
 use tokio::sync::oneshot;
+
+use crate::server_thread::{Ready, ServerThread};
 
 pub use protocol::{AreYouThere, ClientEvent, History, ServerEvent, Sum};
 
@@ -187,68 +187,23 @@ impl AllArgs {
 /// A running typed chat server on `127.0.0.1` (an ephemeral port); stopped on drop.
 #[derive(Debug)]
 pub struct TypedChatServer {
-    port: u16,
-    shutdown: Option<oneshot::Sender<()>>,
-    thread: Option<JoinHandle<()>>,
+    server: ServerThread,
 }
 
 impl TypedChatServer {
     /// Starts the server on its own thread; returns once it accepts connections.
     pub fn start() -> io::Result<Self> {
-        let (ready_tx, ready_rx) = std::sync::mpsc::channel::<io::Result<u16>>();
-        let (shutdown_tx, shutdown_rx) = oneshot::channel::<()>();
-        let thread = std::thread::Builder::new()
-            .name("typed-chat-server".into())
-            .spawn(move || {
-                let rt = match tokio::runtime::Builder::new_current_thread()
-                    .enable_all()
-                    .build()
-                {
-                    Ok(rt) => rt,
-                    Err(e) => {
-                        let _ = ready_tx.send(Err(e));
-                        return;
-                    }
-                };
-                rt.block_on(serve(ready_tx, shutdown_rx));
-                rt.shutdown_timeout(Duration::from_secs(1));
-            })?;
-        let port = match ready_rx.recv() {
-            Ok(result) => result,
-            Err(_) => Err(io::Error::other("the typed chat server thread died")),
-        };
-        let port = match port {
-            Ok(port) => port,
-            Err(e) => {
-                let _ = thread.join();
-                return Err(e);
-            }
-        };
-        Ok(TypedChatServer {
-            port,
-            shutdown: Some(shutdown_tx),
-            thread: Some(thread),
-        })
+        let server = ServerThread::start("typed-chat-server", serve)?;
+        Ok(TypedChatServer { server })
     }
 
     /// `http://127.0.0.1:<port>`.
     pub fn url(&self) -> String {
-        format!("http://127.0.0.1:{}", self.port)
+        format!("http://127.0.0.1:{}", self.server.port())
     }
 }
 
-impl Drop for TypedChatServer {
-    fn drop(&mut self) {
-        if let Some(tx) = self.shutdown.take() {
-            let _ = tx.send(());
-        }
-        if let Some(thread) = self.thread.take() {
-            let _ = thread.join();
-        }
-    }
-}
-
-async fn serve(ready: std::sync::mpsc::Sender<io::Result<u16>>, shutdown: oneshot::Receiver<()>) {
+async fn serve(ready: Ready, shutdown: oneshot::Receiver<()>) {
     let listener = match TcpListener::bind(("127.0.0.1", 0)).await {
         Ok(listener) => listener,
         Err(e) => {
