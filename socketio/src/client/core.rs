@@ -35,7 +35,7 @@ use super::retry::{Completion, Queued, RetryQueue};
 use super::state::{ConnectionState, Lifecycle};
 use crate::args::payload::EventName;
 use crate::args::{encode_event, Payload};
-use crate::engineio::Transport;
+use crate::engineio::{Cookies, TlsConfig, Transport};
 use crate::error::Error;
 
 /// An answer waited for: an ack id (none with `retries`: the queue answers) and the
@@ -47,10 +47,10 @@ struct Awaited {
 
 pub(crate) struct Core {
     pub(crate) config: ClientConfig,
-    /// The TLS configuration, built once (or why it could not be).
-    pub(crate) tls: Result<Arc<rustls::ClientConfig>, String>,
+    /// The TLS configuration, built when a connection first needs it.
+    pub(crate) tls: TlsConfig,
     /// This client's cookies (load-balancer affinity), kept across reconnections.
-    pub(crate) cookies: Arc<reqwest::cookie::Jar>,
+    pub(crate) cookies: Arc<Cookies>,
     pub(crate) handlers: HandlerTable,
     connection: Mutex<Connection>,
     pub(crate) lifecycle: Lifecycle,
@@ -73,13 +73,10 @@ impl Drop for Core {
 impl Core {
     pub(crate) fn new(config: ClientConfig, mode: DispatchMode) -> Arc<Core> {
         crate::logging::install(config.logger, config.engineio_logger);
-        let tls = config.tls.build().map_err(|error| match error {
-            Error::Tls(message) => message,
-            other => other.to_string(),
-        });
+        let tls = TlsConfig::new(config.tls.clone());
         Arc::new(Core {
             tls,
-            cookies: Arc::new(reqwest::cookie::Jar::default()),
+            cookies: Arc::default(),
             handlers: HandlerTable::default(),
             connection: Mutex::new(Connection::new(config.send_buffer)),
             lifecycle: Lifecycle::default(),

@@ -116,13 +116,13 @@ impl Core {
 
     /// This attempt's credentials, then the Engine.IO session opened with them.
     async fn open_engine(&self, target: &Target) -> Result<Attempt, Error> {
-        let tls = self.tls.clone().map_err(Error::Tls)?;
+        self.tls.check()?;
         let Credentials { auth, headers } = target.options.credentials().await?;
         let engine_options = self.config.engine_options(
             &target.url,
             &target.options,
             headers,
-            tls,
+            self.tls.clone(),
             self.cookies.clone(),
         )?;
         info!(target: "socketio", url = %crate::engineio::options::redacted_url(&engine_options.url), "connecting");

@@ -8,7 +8,9 @@ use serde::Serialize;
 
 use super::credentials::{Credentials, Source, SourceError};
 use super::handler_error::OnError;
-use crate::engineio::{EngineOptions, Protocol, ProxySettings, TlsSettings, Transport};
+use crate::engineio::{
+    Cookies, EngineOptions, Protocol, ProxySettings, TlsConfig, TlsSettings, Transport,
+};
 use crate::error::Error;
 
 /// How to connect: namespaces, headers, auth, transports, path and how long to wait.
@@ -487,8 +489,8 @@ impl ClientConfig {
         url: &str,
         options: &ConnectOptions,
         headers: Vec<(String, String)>,
-        tls: Arc<rustls::ClientConfig>,
-        cookies: Arc<reqwest::cookie::Jar>,
+        tls: TlsConfig,
+        cookies: Arc<Cookies>,
     ) -> Result<EngineOptions, Error> {
         let mut engine = EngineOptions::new(url)?;
         engine.path = options.socketio_path.clone();
@@ -523,8 +525,8 @@ mod tests {
                 "http://user:pw-s3cr3t@localhost:1/?token=s3cr3t-query",
                 &options,
                 options.headers.clone(),
-                crate::engineio::tls::default_tls_config(),
-                Arc::new(reqwest::cookie::Jar::default()),
+                TlsConfig::default(),
+                Arc::default(),
             )
             .unwrap();
         let shown = format!("{engine:?}");

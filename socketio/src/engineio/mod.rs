@@ -11,6 +11,7 @@
 //!
 //! See the protocol: <https://socket.io/docs/v4/engine-io-protocol/>.
 
+mod cookies;
 mod driver;
 mod error;
 mod events;
@@ -28,11 +29,12 @@ pub(crate) mod text;
 pub(crate) mod tls;
 pub(crate) mod transport;
 
+pub use cookies::Cookies;
 pub use events::{CloseReason, EngineEvent, EngineEvents, EngineHandler};
 pub use options::{EngineOptions, Limits};
 pub use protocol::Protocol;
 pub use proxy::ProxySettings;
 pub use socket::EngineSocket;
 pub use text::Text;
-pub use tls::TlsSettings;
+pub use tls::{TlsConfig, TlsSettings};
 pub use transport::Transport;

@@ -5,9 +5,10 @@ use std::time::Duration;
 
 use url::Url;
 
+use super::cookies::Cookies;
 use super::protocol::{Dialect, Protocol};
 use super::proxy::ProxySettings;
-use super::tls::TlsSettings;
+use super::tls::TlsConfig;
 use super::transport::Transport;
 use crate::error::Error;
 
@@ -42,15 +43,15 @@ pub struct EngineOptions {
     pub request_timeout: Duration,
     /// Limits on what the server may send.
     pub limits: Limits,
-    /// The TLS configuration for `https` and `wss`.
-    pub tls: Arc<rustls::ClientConfig>,
+    /// The TLS configuration for `https` and `wss` (built when first needed).
+    pub tls: TlsConfig,
     /// The proxy to go through.
     pub proxy: ProxySettings,
     /// The protocol revision.
     pub protocol: Protocol,
     /// Cookies set by the server (load-balancer affinity), sent on every polling request
     /// and on the websocket upgrade.
-    pub cookies: Option<Arc<reqwest::cookie::Jar>>,
+    pub cookies: Option<Arc<Cookies>>,
 }
 
 impl std::fmt::Debug for EngineOptions {
@@ -110,7 +111,7 @@ impl EngineOptions {
             transports: vec![Transport::Polling, Transport::WebSocket],
             request_timeout: Duration::from_secs(20),
             limits: Limits::default(),
-            tls: TlsSettings::default().build()?,
+            tls: TlsConfig::default(),
             proxy: ProxySettings::default(),
             protocol: Protocol::default(),
             cookies: None,

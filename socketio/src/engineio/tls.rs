@@ -1,7 +1,7 @@
 //! TLS for `https` and `wss`: rustls (aws-lc-rs), the webpki roots by default, extra roots,
 //! client certificates (mutual TLS), and the explicit opt-out of verification.
 
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
 use rustls::pki_types::pem::PemObject;
@@ -120,8 +120,57 @@ impl TlsSettings {
     }
 }
 
+/// A client's TLS configuration, built the first time a connection needs one (`https`,
+/// `wss`, or the polling transport's HTTP client) and then shared by its clones.
+///
+/// Built lazily because building it is not free: it maps aws-lc-rs and parses the
+/// webpki roots, about 1 MB of code and data that a `ws://` client never needs.
+#[derive(Clone, Default)]
+pub struct TlsConfig(Arc<LazyTls>);
+
+#[derive(Default)]
+struct LazyTls {
+    settings: TlsSettings,
+    built: OnceLock<Result<Arc<rustls::ClientConfig>, String>>,
+}
+
+impl TlsConfig {
+    /// The configuration `settings` describe, built when first asked for.
+    pub fn new(settings: TlsSettings) -> Self {
+        TlsConfig(Arc::new(LazyTls {
+            settings,
+            built: OnceLock::new(),
+        }))
+    }
+
+    /// What is wrong with the settings that can be told without building them (a PEM
+    /// that did not parse): `connect()` reports it whatever the URL's scheme.
+    pub fn check(&self) -> Result<(), Error> {
+        match &self.0.settings.error {
+            Some(error) => Err(Error::Tls(error.clone())),
+            None => Ok(()),
+        }
+    }
+
+    /// The rustls configuration, built on the first call.
+    pub fn get(&self) -> Result<Arc<rustls::ClientConfig>, Error> {
+        let built = self.0.built.get_or_init(|| {
+            self.0.settings.build().map_err(|error| match error {
+                Error::Tls(message) => message,
+                other => other.to_string(),
+            })
+        });
+        built.clone().map_err(Error::Tls)
+    }
+
+    /// Whether the configuration has been built (tests: a `ws://` client builds none).
+    pub fn is_built(&self) -> bool {
+        self.0.built.get().is_some()
+    }
+}
+
 /// rustls with the aws-lc-rs provider (post-quantum key exchange first) and the webpki roots.
-pub fn default_tls_config() -> Arc<rustls::ClientConfig> {
+fn default_tls_config() -> Arc<rustls::ClientConfig> {
     let mut roots = rustls::RootCertStore::empty();
     roots.extend(webpki_roots::TLS_SERVER_ROOTS.iter().cloned());
     let config = rustls::ClientConfig::builder_with_provider(Arc::new(
@@ -180,5 +229,41 @@ impl ServerCertVerifier for NoVerification {
 
     fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
         self.0.signature_verification_algorithms.supported_schemes()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_configuration_is_built_when_first_asked_for_and_shared_by_clones() {
+        let config = TlsConfig::new(TlsSettings::default());
+        let clone = config.clone();
+        assert!(!config.is_built());
+        config.check().unwrap();
+        assert!(!config.is_built(), "checking does not build");
+        let built = clone.get().unwrap();
+        assert!(config.is_built());
+        assert!(Arc::ptr_eq(&built, &config.get().unwrap()));
+    }
+
+    #[test]
+    fn a_bad_pem_is_reported_without_building() {
+        let mut settings = TlsSettings::default();
+        settings.add_root_pem(b"not a pem");
+        let config = TlsConfig::new(settings);
+        assert!(matches!(config.check(), Err(Error::Tls(_))));
+        assert!(!config.is_built());
+        assert!(matches!(config.get(), Err(Error::Tls(_))));
+    }
+
+    #[test]
+    fn a_custom_configuration_is_used_as_given() {
+        let custom = default_tls_config();
+        let mut settings = TlsSettings::default();
+        settings.custom(custom.clone());
+        let config = TlsConfig::new(settings);
+        assert!(Arc::ptr_eq(&custom, &config.get().unwrap()));
     }
 }

@@ -26,7 +26,7 @@ pub(crate) fn http_client(
 ) -> Result<reqwest::Client, Error> {
     let mut builder = reqwest::Client::builder()
         .default_headers(header_map(&options.headers)?)
-        .tls_backend_preconfigured((*options.tls).clone())
+        .tls_backend_preconfigured((*options.tls.get()?).clone())
         .http1_only()
         .tcp_nodelay(true)
         .connect_timeout(options.request_timeout);

@@ -91,7 +91,7 @@ async fn open_stream(
 async fn tls(options: &EngineOptions, host: String, tcp: TcpStream) -> Result<Stream, EngineError> {
     let name = ServerName::try_from(host)
         .map_err(|e| Error::InvalidUrl(format!("not a TLS server name: {e}")))?;
-    let stream = tokio_rustls::TlsConnector::from(options.tls.clone())
+    let stream = tokio_rustls::TlsConnector::from(options.tls.get()?)
         .connect(name, tcp)
         .await
         .map_err(|e| Error::ConnectionFailed(format!("TLS: {}", describe(&e))))?;
