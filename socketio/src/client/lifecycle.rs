@@ -36,6 +36,8 @@ impl Core {
         let namespaces = resolved
             .namespaces
             .unwrap_or_else(|| self.handlers.namespaces());
+        // The options once in this future (it is held until the namespaces answer, by
+        // every client connecting at once): the connection keeps its own copy.
         let target = Target {
             url: resolved.url,
             options,
@@ -55,12 +57,13 @@ impl Core {
             }
             Err(error) => {
                 self.close_connection(None).await;
-                if target.options.retry
+                if target.options.settings.retry
                     && self.config.reconnection.enabled
                     && self.lifecycle.advance(Connecting, Reconnecting)
                 {
                     info!(target: "socketio", %error, "connect failed; retrying");
-                    return self.reconnect(namespaces, error).await;
+                    // Boxed: the reconnection loop would otherwise double this future.
+                    return Box::pin(self.reconnect(namespaces, error)).await;
                 }
                 self.lifecycle.advance(Connecting, Disconnected);
                 Err(error)
@@ -105,10 +108,10 @@ impl Core {
             link,
             Core::engine_closed,
         ));
-        if !target.options.wait {
+        if !target.options.settings.wait {
             return Ok(session);
         }
-        tokio::time::timeout(target.options.wait_timeout, wait_for(waiters))
+        tokio::time::timeout(target.options.settings.wait_timeout, wait_for(waiters))
             .await
             .map_err(|_| Error::Timeout)??;
         Ok(session)
@@ -406,4 +409,36 @@ enum Settled {
     /// The engine closed right after the namespaces connected; `resume` holds the
     /// namespaces to reconnect (None: not to reconnect; the client is disconnected).
     Lost { resume: Option<Vec<String>> },
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// What a connecting client holds until its namespaces answer: with a thousand
+    /// clients connecting at once, these are a thousand live futures, whose memory the
+    /// allocator keeps after they end (measured in BENCHMARKS.md). The options are
+    /// boxed, the reconnection loop, the proxy tunnel and the TLS session are boxed
+    /// apart, and the engine's options are behind their Arc before its opening starts.
+    #[test]
+    fn a_connecting_client_holds_little() {
+        let client = crate::AsyncClient::new();
+        let connect = client.connect_with("http://localhost:1", ConnectOptions::new());
+        assert!(
+            std::mem::size_of_val(&connect) <= 1024,
+            "{}",
+            std::mem::size_of_val(&connect)
+        );
+        let core = &client.root.core;
+        let target = Target {
+            url: "http://localhost:1".into(),
+            options: ConnectOptions::new(),
+        };
+        let opening = core.open_engine(&target);
+        assert!(
+            std::mem::size_of_val(&opening) <= 2560,
+            "{}",
+            std::mem::size_of_val(&opening)
+        );
+    }
 }

@@ -34,6 +34,14 @@ use crate::error::Error;
 /// (`/socket.io/` by default), whatever the URL says.
 #[derive(Clone)]
 pub struct ConnectOptions {
+    /// Boxed: a `connect()` future keeps its options for as long as the connection
+    /// opens, at every layer of async functions it passes through.
+    pub(crate) settings: Box<Settings>,
+}
+
+/// What [`ConnectOptions`] holds.
+#[derive(Clone)]
+pub(crate) struct Settings {
     pub(crate) namespaces: Option<Vec<String>>,
     pub(crate) headers: Vec<(String, String)>,
     pub(crate) auth: Option<serde_json::Value>,
@@ -55,30 +63,33 @@ impl std::fmt::Debug for ConnectOptions {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         // Auth payloads and header values carry credentials: never logged.
         f.debug_struct("ConnectOptions")
-            .field("namespaces", &self.namespaces)
+            .field("namespaces", &self.settings.namespaces)
             .field(
                 "headers",
-                &crate::engineio::options::redacted_headers(&self.headers),
+                &crate::engineio::options::redacted_headers(&self.settings.headers),
             )
-            .field("auth", &self.auth.as_ref().map(|_| "<redacted>"))
-            .field("auth_with", &self.auth_source.as_ref().map(|_| "<fn>"))
+            .field("auth", &self.settings.auth.as_ref().map(|_| "<redacted>"))
+            .field(
+                "auth_with",
+                &self.settings.auth_source.as_ref().map(|_| "<fn>"),
+            )
             .field(
                 "headers_with",
-                &self.headers_source.as_ref().map(|_| "<fn>"),
+                &self.settings.headers_source.as_ref().map(|_| "<fn>"),
             )
-            .field("transports", &self.transports)
-            .field("socketio_path", &self.socketio_path)
-            .field("wait", &self.wait)
-            .field("wait_timeout", &self.wait_timeout)
-            .field("retry", &self.retry)
-            .field("protocol", &self.protocol)
+            .field("transports", &self.settings.transports)
+            .field("socketio_path", &self.settings.socketio_path)
+            .field("wait", &self.settings.wait)
+            .field("wait_timeout", &self.settings.wait_timeout)
+            .field("retry", &self.settings.retry)
+            .field("protocol", &self.settings.protocol)
             .finish()
     }
 }
 
 impl Default for ConnectOptions {
     fn default() -> Self {
-        ConnectOptions {
+        let settings = Settings {
             namespaces: None,
             headers: Vec::new(),
             auth: None,
@@ -91,6 +102,9 @@ impl Default for ConnectOptions {
             wait_timeout: Duration::from_secs(5),
             retry: false,
             protocol: Protocol::Auto,
+        };
+        ConnectOptions {
+            settings: Box::new(settings),
         }
     }
 }
@@ -113,13 +127,13 @@ impl ConnectOptions {
         S: AsRef<str>,
     {
         let namespaces = namespaces.into_iter();
-        self.namespaces = Some(namespaces.map(|n| namespace_path(n.as_ref())).collect());
+        self.settings.namespaces = Some(namespaces.map(|n| namespace_path(n.as_ref())).collect());
         self
     }
 
     /// Adds a header to every HTTP request and to the websocket upgrade.
     pub fn header(mut self, name: impl Into<String>, value: impl Into<String>) -> Self {
-        self.headers.push((name.into(), value.into()));
+        self.settings.headers.push((name.into(), value.into()));
         self
     }
 
@@ -130,7 +144,8 @@ impl ConnectOptions {
         K: Into<String>,
         V: Into<String>,
     {
-        self.headers
+        self.settings
+            .headers
             .extend(headers.into_iter().map(|(k, v)| (k.into(), v.into())));
         self
     }
@@ -153,18 +168,20 @@ impl ConnectOptions {
     /// # Ok(()) }
     /// ```
     pub fn auth(mut self, auth: impl Serialize) -> Self {
-        self.auth = None;
-        self.auth_error = None;
+        self.settings.auth = None;
+        self.settings.auth_error = None;
         match serde_json::to_value(auth) {
-            Ok(value @ serde_json::Value::Object(_)) => self.auth = Some(value),
+            Ok(value @ serde_json::Value::Object(_)) => self.settings.auth = Some(value),
             Ok(serde_json::Value::Null) => {}
             Ok(other) => {
-                self.auth_error = Some(format!(
+                self.settings.auth_error = Some(format!(
                     "auth must serialize to a JSON object (a map or a struct), not {}",
                     json_kind(&other)
                 ))
             }
-            Err(error) => self.auth_error = Some(format!("auth does not serialize: {error}")),
+            Err(error) => {
+                self.settings.auth_error = Some(format!("auth does not serialize: {error}"))
+            }
         }
         self
     }
@@ -216,7 +233,7 @@ impl ConnectOptions {
         T: Serialize + 'static,
         E: Into<Box<dyn std::error::Error + Send + Sync>> + 'static,
     {
-        self.auth_source = Some(Source::new("auth", f, auth_object));
+        self.settings.auth_source = Some(Source::new("auth", f, auth_object));
         self
     }
 
@@ -247,19 +264,19 @@ impl ConnectOptions {
         Fut: std::future::Future<Output = Result<Vec<(String, String)>, E>> + Send + 'static,
         E: Into<Box<dyn std::error::Error + Send + Sync>> + 'static,
     {
-        self.headers_source = Some(Source::new("headers", f, Ok));
+        self.settings.headers_source = Some(Source::new("headers", f, Ok));
         self
     }
 
     /// What this attempt sends: the static auth and headers, or what the sources
     /// return now.
     pub(crate) async fn credentials(&self) -> Result<Credentials, Error> {
-        let auth = match &self.auth_source {
+        let auth = match &self.settings.auth_source {
             Some(source) => source.fetch().await?,
-            None => self.auth.clone(),
+            None => self.settings.auth.clone(),
         };
-        let mut headers = self.headers.clone();
-        if let Some(source) = &self.headers_source {
+        let mut headers = self.settings.headers.clone();
+        if let Some(source) = &self.settings.headers_source {
             headers.extend(source.fetch().await?);
         }
         Ok(Credentials { auth, headers })
@@ -269,25 +286,25 @@ impl ConnectOptions {
     /// (`[Transport::WebSocket]` connects with websocket only, `[Transport::Polling]`
     /// never upgrades).
     pub fn transports(mut self, transports: impl IntoIterator<Item = Transport>) -> Self {
-        self.transports = transports.into_iter().collect();
+        self.settings.transports = transports.into_iter().collect();
         self
     }
 
     /// The Engine.IO path on the server (`socket.io` by default).
     pub fn socketio_path(mut self, path: impl Into<String>) -> Self {
-        self.socketio_path = path.into();
+        self.settings.socketio_path = path.into();
         self
     }
 
     /// Whether `connect()` waits for the namespaces to be connected (default `true`).
     pub fn wait(mut self, wait: bool) -> Self {
-        self.wait = wait;
+        self.settings.wait = wait;
         self
     }
 
     /// How long `connect()` waits for every namespace (default 5 s).
     pub fn wait_timeout(mut self, timeout: Duration) -> Self {
-        self.wait_timeout = timeout;
+        self.settings.wait_timeout = timeout;
         self
     }
 
@@ -298,7 +315,7 @@ impl ConnectOptions {
     /// skips the moment `Auto` waits after an `open` packet without `maxPayload`, which
     /// socket.io 3.0 to 4.4 servers send).
     pub fn protocol(mut self, protocol: Protocol) -> Self {
-        self.protocol = protocol;
+        self.settings.protocol = protocol;
         self
     }
 
@@ -306,7 +323,7 @@ impl ConnectOptions {
     /// (python's `retry=True`); `connect()` then returns once connected, or with the
     /// last error when the client gives up (`reconnection_attempts`).
     pub fn retry(mut self, retry: bool) -> Self {
-        self.retry = retry;
+        self.settings.retry = retry;
         self
     }
 }
@@ -352,7 +369,7 @@ impl ConnectOptions {
     /// Checks the options and `url` before anything is sent: the auth, the scheme,
     /// and the namespace a path in the URL names (socket.io-client's `io(url)`).
     pub(crate) fn resolve(&self, url: &str) -> Result<Resolved, Error> {
-        if let Some(problem) = &self.auth_error {
+        if let Some(problem) = &self.settings.auth_error {
             return Err(Error::Serde(serde::ser::Error::custom(problem)));
         }
         if !url.contains("://") {
@@ -364,17 +381,17 @@ impl ConnectOptions {
             // EngineOptions says what is wrong with it.
             return Ok(Resolved {
                 url: url.to_owned(),
-                namespaces: self.namespaces.clone(),
+                namespaces: self.settings.namespaces.clone(),
             });
         };
         let path = parsed.path().trim_end_matches('/');
         if path.is_empty() {
             return Ok(Resolved {
                 url: url.to_owned(),
-                namespaces: self.namespaces.clone(),
+                namespaces: self.settings.namespaces.clone(),
             });
         }
-        if self.namespaces.is_some() {
+        if self.settings.namespaces.is_some() {
             return Err(Error::InvalidUrl(format!(
                 "the URL's path {path:?} names a namespace, and namespaces(…) names them too: \
                  give the namespaces one way (the engine's path is socketio_path(…))"
@@ -493,13 +510,13 @@ impl ClientConfig {
         cookies: Arc<Cookies>,
     ) -> Result<EngineOptions, Error> {
         let mut engine = EngineOptions::new(url)?;
-        engine.path = options.socketio_path.clone();
+        engine.path = options.settings.socketio_path.clone();
         engine.headers = headers;
-        engine.transports = options.transports.clone();
+        engine.transports = options.settings.transports.clone();
         engine.request_timeout = self.request_timeout;
         engine.limits.max_payload = self.max_payload;
         engine.tls = tls;
-        engine.protocol = options.protocol;
+        engine.protocol = options.settings.protocol;
         engine.proxy = self.proxy.clone();
         engine.cookies = Some(cookies);
         Ok(engine)
@@ -524,7 +541,7 @@ mod tests {
             .engine_options(
                 "http://user:pw-s3cr3t@localhost:1/?token=s3cr3t-query",
                 &options,
-                options.headers.clone(),
+                options.settings.headers.clone(),
                 TlsConfig::default(),
                 Arc::default(),
             )

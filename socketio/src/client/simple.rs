@@ -153,6 +153,7 @@ impl AsyncSimpleClient {
     ) -> Result<AsyncSimpleClient, Error> {
         let client = builder.handler_concurrency(1).build();
         let namespace = options
+            .settings
             .namespaces
             .as_ref()
             .and_then(|namespaces| namespaces.first().cloned())

@@ -6,6 +6,7 @@
 //! `Closed`) through its [`EngineHandler`], called on the session's driver task.
 //! Those event types live in `events.rs`; they are re-exported here, where they were.
 
+use std::future::Future;
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
 
@@ -117,8 +118,17 @@ impl EngineSocket {
     ///
     /// With [`Protocol::Auto`], a server that answers like Engine.IO v3 (a v3 payload,
     /// or "Unsupported protocol version") is handshaken again with v3.
-    pub async fn open(options: EngineOptions) -> Result<(EngineSocket, EngineSession), Error> {
-        let options = Arc::new(options);
+    pub fn open(
+        options: EngineOptions,
+    ) -> impl Future<Output = Result<(EngineSocket, EngineSession), Error>> {
+        // Not an `async fn`: its future would keep the options by value beside their Arc
+        // for as long as the session opens.
+        Self::open_shared(Arc::new(options))
+    }
+
+    async fn open_shared(
+        options: Arc<EngineOptions>,
+    ) -> Result<(EngineSocket, EngineSession), Error> {
         let Opened {
             dialect,
             handshake,

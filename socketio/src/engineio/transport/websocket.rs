@@ -74,7 +74,10 @@ async fn open_stream(
     };
     let port = url.port_or_known_default().unwrap_or(80);
     let tcp = match options.proxy.proxy_for(http_url) {
-        Some(proxy) => crate::engineio::proxy::connect_tunnel(&proxy, &host, port).await?,
+        // Boxed: the tunnel's state would otherwise sit in every direct connection's future.
+        Some(proxy) => {
+            Box::pin(crate::engineio::proxy::connect_tunnel(&proxy, &host, port)).await?
+        }
         None => TcpStream::connect((host.as_str(), port))
             .await
             .map_err(|e| Error::ConnectionFailed(format!("{host}:{port}: {e}")))?,
