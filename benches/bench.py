@@ -105,8 +105,18 @@ class Server:
 
 
 def is_rust(client):
-    """A client of `sio-bench` (`kind[+K][:flavor]`), as opposed to the Node and Python peers."""
+    """A client of `sio-bench-*` (`kind[+K][:flavor]`), as opposed to the Node and Python peers."""
     return client.startswith(("ours", "bare", "rust_socketio"))
+
+
+def rust_binary(kind):
+    """The binary of a Rust client kind: one per client, as an application links one client
+    (in one binary with all of them, each one's first connection maps the others' code too)."""
+    if kind.startswith("ours"):
+        return "sio-bench-ours"
+    if kind.startswith("bare"):
+        return "sio-bench-bare"
+    return "sio-bench-rust-socketio"
 
 
 def client_argv(client, test, url, flags, bin_dir, python):
@@ -117,7 +127,7 @@ def client_argv(client, test, url, flags, bin_dir, python):
         kind, _, work = kind.partition("+")
         if work:
             extra += ["--work", work]
-        return [os.path.join(bin_dir, "sio-bench"), kind, test, url, *extra,
+        return [os.path.join(bin_dir, rust_binary(kind)), kind, test, url, *extra,
                 "--flavor", flavor or "ct"]
     if client == "socket.io-client":
         return ["node", "--expose-gc", os.path.join(HERE, "peers/node/client.js"), test, url, *extra]

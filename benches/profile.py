@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Callgrind profile of this crate's AsyncClient echo loop (`benches/run.sh profile`).
 
-Runs `sio-bench ours echo` (N events, window 1,000, current-thread runtime) under
+Runs `sio-bench-ours ours echo` (N events, window 1,000, current-thread runtime) under
 `valgrind --tool=callgrind` against the Node socket.io server, then writes
 results/callgrind-ours-echo.json: total instructions, the top functions by self and by
 inclusive instructions, the self instructions summed per crate, and the other Rust clients'
@@ -16,7 +16,7 @@ import subprocess
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from bench import HERE, NODE_SERVER_FLAGS, Server, log  # noqa: E402
+from bench import HERE, NODE_SERVER_FLAGS, Server, log, rust_binary  # noqa: E402
 
 LINE = re.compile(r"^\s*([\d,]+)\s+\(\s*([\d.]+)%\)\s+(.*)$")
 
@@ -50,12 +50,12 @@ def annotate(out_file, inclusive):
 
 
 def massif_idle(args, url, n=1000):
-    """Heap at the peak of `sio-bench ours idle` (n connections) under massif: the bytes per
+    """Heap at the peak of `sio-bench-ours ours idle` (n connections) under massif: the bytes per
     connection allocated under the frames of socketio, tungstenite and tokio's channels and
     task cells (a frame's bytes include everything allocated below it)."""
     out = os.path.join(args.out, "massif.out.ours-idle")
     cmd = ["valgrind", "--tool=massif", f"--massif-out-file={out}", "--depth=40", "--threshold=0.5",
-           os.path.join(args.bin_dir, "sio-bench"), "ours", "idle", url, "--n", str(n),
+           os.path.join(args.bin_dir, "sio-bench-ours"), "ours", "idle", url, "--n", str(n),
            "--idle-secs", "1"]
     log("profile: massif, idle connections")
     subprocess.run(cmd, capture_output=True, text=True, timeout=1800, check=True)
@@ -71,7 +71,7 @@ def massif_idle(args, url, n=1000):
             continue
         fn = re.sub(r" \([^()]*\)$", "", m.group(3))
         if re.search(r"socketio::|tungstenite::|ReadBuffer|tokio::sync::mpsc|task::core::Cell", fn) \
-                and not fn.startswith(("sio_bench", "poll", "with_", "set", "try_with", "enter", "block_on")):
+                and not fn.startswith(("sio_bench", "socketio_bench", "poll", "with_", "set", "try_with", "enter", "block_on")):
             best[fn] = max(best.get(fn, 0), int(m.group(2).replace(",", "")))
     rows = sorted(best.items(), key=lambda kv: -kv[1])[:20]
     return {"n": n, "peak_heap_bytes": heap, "heap_per_conn": heap / (n + 1),
@@ -110,7 +110,7 @@ def main():
 
     def echo_under_callgrind(client, out, n, window, check=True):
         cmd = ["valgrind", "--tool=callgrind", f"--callgrind-out-file={out}",
-               os.path.join(args.bin_dir, "sio-bench"), client, "echo", server.url,
+               os.path.join(args.bin_dir, rust_binary(client)), client, "echo", server.url,
                "--n", str(n), "--window", str(window), "--flavor", "ct"]
         log("profile:", " ".join(cmd))
         return subprocess.run(cmd, capture_output=True, text=True, timeout=1800, check=check)

@@ -595,7 +595,7 @@ def hotspots(profile_path):
         lines.append(f"| {PLAIN.get(c, c)} | {v['ir_per_event']:,.0f} |")
     mem = p.get("memory")
     if mem:
-        lines += ["", f"Memory: massif on `sio-bench ours idle` with {mem['n']:,} connections (after one "
+        lines += ["", f"Memory: massif on `sio-bench-ours ours idle` with {mem['n']:,} connections (after one "
                   f"warm-up): **{mem['heap_per_conn'] / 1024:.1f} KiB of heap per connection** at the peak "
                   "(RSS adds allocator overhead). Where it is allocated:", "",
                   "| bytes / connection | allocated under |", "| ---: | --- |"]
@@ -625,7 +625,7 @@ def hotspots(profile_path):
               "monomorphizations, the largest):", "", "| % | function |", "| ---: | --- |"]
     shown = 0
     scaffolding = ("std::", "tokio::runtime::", "(below main)", "0x", "__libc_start", "main",
-                   "sio_bench::main", "core::future::poll_fn", "<core::future::poll_fn")
+                   "sio_bench::main", "sio_bench_ours::main", "socketio_bench::main_with", "core::future::poll_fn", "<core::future::poll_fn")
     for row in p["top_inclusive"]:
         name = short(row["function"])
         if name.startswith(scaffolding) or row["pct"] >= 99:
@@ -779,9 +779,9 @@ bottleneck.
 
 The same echo against the Node server (suite `work-node`, current-thread runtime, loop in
 `block_on`), with the bare client doing K × ~1,000 instructions of busy work for every echo
-it receives (`sio-bench bare echo URL --work K`; a round measured 970–980 instructions with
+it receives (`sio-bench-bare bare echo URL --work K`; a round measured 970–980 instructions with
 callgrind), next to the codec floor and ours, and ours with the same busy work in its echo
-handler (`sio-bench ours_reply echo URL --work K`). *Sleeps* are the client's voluntary
+handler (`sio-bench-ours ours_reply echo URL --work K`). *Sleeps* are the client's voluntary
 context switches during the run (getrusage), per 1,000 events.
 
 {work_table(d)}
@@ -820,7 +820,7 @@ client's code into memory: about 2.9 MB for ours (its heap is 161 KB at its peak
 of every at-once figure of 1,000; the heap column leaves it out.
 
 What 1,000 connections at once cost ours, and why it was twice the paced figure
-(heaptrack, `sio-bench ours idle URL --n 1000 --concurrency 0 --warmup 0`): at abf5849 the
+(heaptrack, `sio-bench-ours ours idle URL --n 1000 --concurrency 0 --warmup 0`): at abf5849 the
 live heap at idle was the same as when paced (11.0 MB), but its peak while all 1,000
 connected was 25.5 MB, and the allocator kept the freed blocks (holes between long-lived
 allocations) as resident memory: 25.7–29.3 KiB per connection. At the peak, 14.0 MB were
@@ -865,7 +865,7 @@ deserializes). One thread, the same machine; run by `benches/run.sh` with 1 s wa
 {included(os.path.join(here, 'results', 'refactor-before-after.md'))}
 ## Notes
 
-- The bare client (`benches/src/bin/sio_bench.rs`, module `bare`) speaks Engine.IO v4 /
+- The bare client (`benches/src/bin/sio_bench_bare.rs`) speaks Engine.IO v4 /
   Socket.IO v5 by hand over tokio-tungstenite: `EIO=4&transport=websocket`, `40`, answers
   pings, sends frames encoded before the clock starts and counts `42…` frames without parsing
   them. No real client can do less, so it is the ceiling.
