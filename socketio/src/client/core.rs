@@ -159,15 +159,18 @@ impl Core {
         ack: Option<Ack>,
     ) {
         let event = name.resolve(&payload);
-        let Some(target) = self.handlers.find(namespace, event) else {
+        let Some(found) = self.handlers.find(namespace, event) else {
             return;
         };
         let site = Site {
             reporter: self.reporter.clone(),
-            namespace: Arc::from(namespace),
-            event: Arc::from(event),
+            namespace: found.namespace,
+            event: found.event,
         };
-        self.queue(Job::new(target, Call::named(name, payload, ack).at(site)));
+        self.queue(Job::new(
+            found.target,
+            Call::named(name, payload, ack).at(site),
+        ));
     }
 
     /// Runs `namespace`'s `disconnect` handler with `reason`.

@@ -37,37 +37,66 @@ pub(crate) enum Target {
     Class(Arc<dyn ClassHandler>),
 }
 
-/// A function handler, and whether it runs once only (`once`).
+/// What handles an event, and the names its errors are reported under: shared with
+/// the table for a function handler, so an event delivered to one copies no name.
+pub(crate) struct Found {
+    pub(crate) target: Target,
+    pub(crate) namespace: Arc<str>,
+    pub(crate) event: Arc<str>,
+}
+
+/// A function handler, its event's name, and whether it runs once only (`once`).
 struct Entry {
     handler: ErasedHandler,
+    name: Arc<str>,
     once: bool,
 }
 
 /// Handlers of one namespace.
-#[derive(Default)]
 struct NamespaceHandlers {
+    name: Arc<str>,
     events: HashMap<String, Entry>,
     any: Option<ErasedHandler>,
     class: Option<Arc<dyn ClassHandler>>,
 }
 
 impl NamespaceHandlers {
+    fn new(name: &str) -> Self {
+        NamespaceHandlers {
+            name: Arc::from(name),
+            events: HashMap::default(),
+            any: None,
+            class: None,
+        }
+    }
+
     fn is_empty(&self) -> bool {
         self.events.is_empty() && self.any.is_none() && self.class.is_none()
     }
 
     /// A function handler, else a class method, else the catch-all (never for the
     /// client's own events).
-    fn find(&self, event: &str) -> Option<Target> {
-        if let Some(entry) = self.events.get(event) {
-            return Some(Target::Handler(entry.handler.clone()));
-        }
-        if let Some(class) = self.class.as_ref().filter(|c| c.handles(event)) {
-            return Some(Target::Class(class.clone()));
-        }
-        match &self.any {
-            Some(any) if !is_reserved(event) => Some(Target::Handler(any.clone())),
-            _ => None,
+    fn find(&self, event: &str) -> Option<Found> {
+        let (target, name) = if let Some(entry) = self.events.get(event) {
+            (Target::Handler(entry.handler.clone()), entry.name.clone())
+        } else if let Some(class) = self.class.as_ref().filter(|c| c.handles(event)) {
+            (Target::Class(class.clone()), Arc::from(event))
+        } else {
+            match &self.any {
+                Some(any) if !is_reserved(event) => {
+                    (Target::Handler(any.clone()), Arc::from(event))
+                }
+                _ => return None,
+            }
+        };
+        Some(self.found(target, name))
+    }
+
+    fn found(&self, target: Target, event: Arc<str>) -> Found {
+        Found {
+            target,
+            namespace: self.name.clone(),
+            event,
         }
     }
 }
@@ -83,7 +112,15 @@ impl HandlerTable {
     /// it is removed when it is picked for an event.
     pub(crate) fn on(&self, namespace: &str, event: &str, handler: ErasedHandler, once: bool) {
         self.update(namespace, |h| {
-            h.events.insert(event.to_owned(), Entry { handler, once });
+            let name = Arc::from(event);
+            h.events.insert(
+                event.to_owned(),
+                Entry {
+                    handler,
+                    name,
+                    once,
+                },
+            );
         });
     }
 
@@ -105,13 +142,16 @@ impl HandlerTable {
 
     fn update(&self, namespace: &str, f: impl FnOnce(&mut NamespaceHandlers)) {
         let mut namespaces = self.namespaces.write().unwrap_or_else(|e| e.into_inner());
-        f(namespaces.entry(namespace.to_owned()).or_default());
+        let handlers = namespaces
+            .entry(namespace.to_owned())
+            .or_insert_with(|| NamespaceHandlers::new(namespace));
+        f(handlers);
     }
 
     /// What handles `event` on `namespace`, if anything.
     /// A `once` handler is removed here, under the write lock, so it is picked at most
     /// once even when two events race for it.
-    pub(crate) fn find(&self, namespace: &str, event: &str) -> Option<Target> {
+    pub(crate) fn find(&self, namespace: &str, event: &str) -> Option<Found> {
         let found = {
             let namespaces = self.namespaces.read().unwrap_or_else(|e| e.into_inner());
             let handlers = namespaces.get(namespace);
@@ -128,12 +168,12 @@ impl HandlerTable {
     }
 
     /// Finds the handler of `event` under the write lock, removing it if it is a `once`.
-    fn take_once(&self, namespace: &str, event: &str) -> Option<Target> {
+    fn take_once(&self, namespace: &str, event: &str) -> Option<Found> {
         let mut namespaces = self.namespaces.write().unwrap_or_else(|e| e.into_inner());
         let handlers = namespaces.get_mut(namespace)?;
         if handlers.events.get(event).is_some_and(|entry| entry.once) {
             let entry = handlers.events.remove(event)?;
-            return Some(Target::Handler(entry.handler));
+            return Some(handlers.found(Target::Handler(entry.handler), entry.name));
         }
         handlers.find(event)
     }
@@ -179,8 +219,8 @@ mod tests {
         Arc::new(|_| None)
     }
 
-    fn kind(target: Option<Target>) -> &'static str {
-        match target {
+    fn kind(found: Option<Found>) -> &'static str {
+        match found.map(|found| found.target) {
             Some(Target::Handler(_)) => "handler",
             Some(Target::Class(_)) => "class",
             None => "none",
@@ -242,5 +282,26 @@ mod tests {
         table.off("/", "x");
         assert_eq!(kind(table.find("/", "a")), "class");
         assert_eq!(kind(table.find("/", "x")), "none");
+    }
+
+    #[test]
+    fn what_is_found_carries_the_names_errors_are_reported_under() {
+        let table = HandlerTable::default();
+        table.on_any("/chat", Some(handler()));
+        table.set_class("/chat", Arc::new(Class));
+        table.on("/chat", "a", handler(), false);
+        table.on("/chat", "once", handler(), true);
+        let names = |event| {
+            let found = table.find("/chat", event).unwrap();
+            (found.namespace.to_string(), found.event.to_string())
+        };
+        for event in ["a", "b", "c", "once"] {
+            assert_eq!(names(event), ("/chat".to_owned(), event.to_owned()));
+        }
+        // A function handler's names are the table's own, not copies.
+        let first = table.find("/chat", "a").unwrap();
+        let second = table.find("/chat", "a").unwrap();
+        assert!(Arc::ptr_eq(&first.event, &second.event));
+        assert!(Arc::ptr_eq(&first.namespace, &second.namespace));
     }
 }
