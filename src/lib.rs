@@ -16,6 +16,7 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+mod dynamic;
 pub mod example_server;
 pub mod fault_proxy;
 pub mod hostile_server;
