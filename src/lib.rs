@@ -9,11 +9,14 @@
 //! * [`hostile_server`] is a misbehaving Socket.IO server, for the hostile-input tests.
 //! * [`scripted_server`] is a websocket Socket.IO server whose every packet is written by the
 //!   test, for exact protocol scenarios (e.g. a transport that dies before CONNECT).
+//! * [`support`] holds small helpers the tests share (the usual wait and connect options, a
+//!   bounded receive, fast reconnection).
 //! * [`example_server()`] gives the examples their server: a URL from the command line, or the
 //!   in-process socketioxide server.
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+mod dynamic;
 pub mod example_server;
 pub mod fault_proxy;
 pub mod hostile_server;
@@ -22,6 +25,7 @@ pub mod raw_http;
 pub mod scripted_server;
 pub mod server_thread;
 pub mod socketioxide_server;
+pub mod support;
 pub mod typed_chat;
 
 pub use example_server::{example_server, ExampleServer};

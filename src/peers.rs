@@ -381,6 +381,22 @@ pub fn all(options: PeerOptions) -> Vec<Peer> {
         .collect()
 }
 
+/// Starts the Node.js and python-socketio peers with default options, in that order, for the
+/// tests whose events only those two servers implement (socketioxide's are a subset). Peers that
+/// are not installed are skipped, unless peers are required (see [`peers_required`]).
+///
+/// ```no_run
+/// for peer in socketio_suite::peers::node_and_python() {
+///     assert_ne!(peer.kind(), socketio_suite::peers::PeerKind::Socketioxide);
+/// }
+/// ```
+pub fn node_and_python() -> Vec<Peer> {
+    [PeerKind::Node, PeerKind::Python]
+        .into_iter()
+        .filter_map(|kind| Peer::start(kind, PeerOptions::default()))
+        .collect()
+}
+
 fn peers_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/peers")
 }

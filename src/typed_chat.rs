@@ -18,14 +18,13 @@
 use std::io;
 use std::sync::{Arc, Mutex};
 
-use serde::de::{self as de, Deserialize, Deserializer, MapAccess, SeqAccess, Visitor};
-use serde_json::Value;
 use socketio::{Events, Request};
 use socketioxide::extract::{AckSender, Data, SocketRef};
 use socketioxide::SocketIo;
 use tokio::net::TcpListener;
 use tokio::sync::oneshot;
 
+use crate::dynamic::Args;
 use crate::server_thread::{Ready, ServerThread};
 
 pub use protocol::{AreYouThere, ClientEvent, History, ServerEvent, Sum};
@@ -90,98 +89,6 @@ pub mod protocol {
     #[derive(Request, Debug, Clone, PartialEq)]
     #[request(event = "are_you_there", reply = (bool, String))]
     pub struct AreYouThere(pub u32);
-}
-
-/// All the arguments of an event, as JSON values: socketioxide gives a type that
-/// deserializes as a tuple every argument. Binary attachments become arrays of bytes,
-/// which `Bytes` deserializes from.
-struct AllArgs(Vec<Value>);
-
-impl<'de> Deserialize<'de> for AllArgs {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> Visitor<'de> for V {
-            type Value = AllArgs;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                f.write_str("a list of arguments")
-            }
-            fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<AllArgs, A::Error> {
-                let mut items = Vec::new();
-                while let Some(Arg(item)) = seq.next_element::<Arg>()? {
-                    items.push(item);
-                }
-                Ok(AllArgs(items))
-            }
-        }
-        d.deserialize_tuple(usize::MAX, V)
-    }
-}
-
-/// One argument as a JSON value, binary as an array of bytes.
-struct Arg(Value);
-
-impl<'de> Deserialize<'de> for Arg {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        d.deserialize_any(ArgVisitor).map(Arg)
-    }
-}
-
-struct ArgVisitor;
-
-impl<'de> Visitor<'de> for ArgVisitor {
-    type Value = Value;
-    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("any socket.io value")
-    }
-    fn visit_unit<E: de::Error>(self) -> Result<Value, E> {
-        Ok(Value::Null)
-    }
-    fn visit_none<E: de::Error>(self) -> Result<Value, E> {
-        Ok(Value::Null)
-    }
-    fn visit_some<D: Deserializer<'de>>(self, d: D) -> Result<Value, D::Error> {
-        d.deserialize_any(ArgVisitor)
-    }
-    fn visit_bool<E: de::Error>(self, v: bool) -> Result<Value, E> {
-        Ok(Value::Bool(v))
-    }
-    fn visit_i64<E: de::Error>(self, v: i64) -> Result<Value, E> {
-        Ok(Value::from(v))
-    }
-    fn visit_u64<E: de::Error>(self, v: u64) -> Result<Value, E> {
-        Ok(Value::from(v))
-    }
-    fn visit_f64<E: de::Error>(self, v: f64) -> Result<Value, E> {
-        Ok(Value::from(v))
-    }
-    fn visit_str<E: de::Error>(self, v: &str) -> Result<Value, E> {
-        Ok(Value::from(v))
-    }
-    fn visit_bytes<E: de::Error>(self, v: &[u8]) -> Result<Value, E> {
-        Ok(Value::from(v.to_vec()))
-    }
-    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Value, A::Error> {
-        let mut items = Vec::new();
-        while let Some(Arg(item)) = seq.next_element::<Arg>()? {
-            items.push(item);
-        }
-        Ok(Value::Array(items))
-    }
-    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Value, A::Error> {
-        let mut object = serde_json::Map::new();
-        while let Some((key, Arg(value))) = map.next_entry::<String, Arg>()? {
-            object.insert(key, value);
-        }
-        Ok(Value::Object(object))
-    }
-}
-
-impl AllArgs {
-    /// The arguments as one deserializer of a sequence, as `Events::deserialize_args`
-    /// and `Request::deserialize_args` take them.
-    fn into_deserializer(self) -> Value {
-        Value::Array(self.0)
-    }
 }
 
 /// A running typed chat server on `127.0.0.1` (an ephemeral port); stopped on drop.
@@ -254,10 +161,10 @@ fn on_connect(socket: &SocketRef) {
     // One socketioxide handler per client event, named by the protocol.
     for &name in ClientEvent::NAMES {
         let session = session.clone();
-        socket.on(name, move |s: SocketRef, Data(args): Data<AllArgs>| {
+        socket.on(name, move |s: SocketRef, Data(args): Data<Args>| {
             let session = session.clone();
             async move {
-                match ClientEvent::deserialize_args(name, args.into_deserializer()) {
+                match ClientEvent::deserialize_args(name, args.into_json()) {
                     Ok(Some(event)) => handle(&s, &session, event).await,
                     Ok(None) => {}
                     Err(error) => eprintln!("typed chat server: {name}: {error}"),
@@ -267,8 +174,8 @@ fn on_connect(socket: &SocketRef) {
     }
     socket.on(
         Sum::EVENT,
-        |Data(args): Data<AllArgs>, ack: AckSender| async move {
-            if let Ok(Sum(a, b)) = Sum::deserialize_args(args.into_deserializer()) {
+        |Data(args): Data<Args>, ack: AckSender| async move {
+            if let Ok(Sum(a, b)) = Sum::deserialize_args(args.into_json()) {
                 let reply: <Sum as Request>::Reply = a + b;
                 let _ = ack.send(&reply);
             }
@@ -276,10 +183,10 @@ fn on_connect(socket: &SocketRef) {
     );
     socket.on(
         History::EVENT,
-        move |Data(args): Data<AllArgs>, ack: AckSender| {
+        move |Data(args): Data<Args>, ack: AckSender| {
             let session = session.clone();
             async move {
-                if let Ok(History { limit }) = History::deserialize_args(args.into_deserializer()) {
+                if let Ok(History { limit }) = History::deserialize_args(args.into_json()) {
                     let history = &session.lock().unwrap().history;
                     let reply: <History as Request>::Reply =
                         history.iter().rev().take(limit).rev().cloned().collect();

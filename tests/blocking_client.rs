@@ -8,12 +8,7 @@ use bytes::Bytes;
 use serde_json::Value;
 use socketio::{Client, ConnectOptions, DisconnectReason, Error, Payload, Transport};
 use socketio_suite::peers::{self, PeerOptions};
-
-const WAIT: Duration = Duration::from_secs(10);
-
-fn options() -> ConnectOptions {
-    ConnectOptions::new().wait_timeout(WAIT)
-}
+use socketio_suite::support::{options, WAIT};
 
 #[test]
 fn emits_calls_and_handlers_without_await() {

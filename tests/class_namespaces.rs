@@ -9,24 +9,11 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use socketio::namespace::{AsyncClientNamespace, ClientNamespace};
 use socketio::{
-    event, namespace, AsyncClient, AsyncSocket, Client, ConnectOptions, DisconnectReason, Payload,
-    Socket,
+    event, namespace, AsyncClient, AsyncSocket, Client, DisconnectReason, Payload, Socket,
 };
 use socketio_suite::peers::{self, PeerOptions};
+use socketio_suite::support::{options, recv, WAIT};
 use tokio::sync::mpsc;
-
-const WAIT: Duration = Duration::from_secs(10);
-
-fn options() -> ConnectOptions {
-    ConnectOptions::new().wait_timeout(WAIT)
-}
-
-async fn recv<T>(rx: &mut mpsc::UnboundedReceiver<T>) -> T {
-    tokio::time::timeout(WAIT, rx.recv())
-        .await
-        .expect("in time")
-        .expect("open")
-}
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 struct Point {

@@ -9,20 +9,8 @@ use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 use socketio::{AsyncClient, ConnectOptions, DisconnectReason, Error, Payload, Transport};
 use socketio_suite::peers::{self, Peer, PeerKind, PeerOptions};
+use socketio_suite::support::{options, recv, WAIT};
 use tokio::sync::mpsc;
-
-const WAIT: Duration = Duration::from_secs(10);
-
-async fn recv<T>(rx: &mut mpsc::UnboundedReceiver<T>) -> T {
-    tokio::time::timeout(WAIT, rx.recv())
-        .await
-        .expect("in time")
-        .expect("open")
-}
-
-fn options() -> ConnectOptions {
-    ConnectOptions::new().wait_timeout(WAIT)
-}
 
 async fn connected(peer: &Peer, options: ConnectOptions) -> AsyncClient {
     let sio = AsyncClient::new();

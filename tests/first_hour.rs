@@ -4,18 +4,12 @@
 //! blocking client called where it would block an async runtime.
 
 use std::sync::Mutex;
-use std::time::Duration;
 
 use serde_json::{json, Value};
-use socketio::{AsyncClient, Client, ConnectOptions, Error, Payload};
+use socketio::{AsyncClient, Client, Error, Payload};
 use socketio_suite::peers::{self, PeerKind, PeerOptions};
+use socketio_suite::support::{options, WAIT};
 use tokio::sync::mpsc;
-
-const WAIT: Duration = Duration::from_secs(10);
-
-fn options() -> ConnectOptions {
-    ConnectOptions::new().wait_timeout(WAIT)
-}
 
 /// The server's view of a namespace's connection.
 async fn handshake(socket: &socketio::AsyncSocket) -> Value {

@@ -9,28 +9,14 @@ use std::time::{Duration, Instant};
 use futures_util::FutureExt;
 use serde_json::{json, Value};
 use socketio::{
-    AsyncClient, AsyncSimpleClient, Client, ConnectOptions, DisconnectReason, HandlerError,
-    HandlerErrorKind,
+    AsyncClient, AsyncSimpleClient, Client, DisconnectReason, HandlerError, HandlerErrorKind,
 };
-use socketio_suite::peers::{Peer, PeerKind, PeerOptions};
-
-const WAIT: Duration = Duration::from_secs(10);
-
-fn options() -> ConnectOptions {
-    ConnectOptions::new().wait_timeout(WAIT)
-}
-
-/// The Node and python-socketio peers (the events used here are theirs).
-fn peers() -> Vec<Peer> {
-    [PeerKind::Node, PeerKind::Python]
-        .into_iter()
-        .filter_map(|kind| Peer::start(kind, PeerOptions::default()))
-        .collect()
-}
+use socketio_suite::peers::{node_and_python, Peer, PeerKind, PeerOptions};
+use socketio_suite::support::{options, WAIT};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_handler_returning_ok_acks_the_value_both_clients() {
-    for peer in peers() {
+    for peer in node_and_python() {
         let sio = AsyncClient::new();
         sio.on("double", |n: i64| -> Result<i64, String> { Ok(n * 2) });
         sio.on("pair", |n: i64| async move { Ok::<_, String>((n, n + 1)) });
@@ -70,7 +56,7 @@ async fn a_handler_returning_ok_acks_the_value_both_clients() {
 /// takes a while) has run, every time, on each namespace.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn disconnect_returns_after_the_disconnect_handlers_ran() {
-    for peer in peers() {
+    for peer in node_and_python() {
         let started = Instant::now();
         for round in 0..30 {
             let sio = AsyncClient::new();
@@ -110,7 +96,7 @@ async fn disconnect_returns_after_the_disconnect_handlers_ran() {
 
 #[test]
 fn the_blocking_disconnect_returns_after_the_disconnect_handlers_ran() {
-    for peer in peers() {
+    for peer in node_and_python() {
         let started = Instant::now();
         for round in 0..30 {
             let sio = Client::new();
@@ -171,7 +157,7 @@ fn alive() -> usize {
 /// connection: the server sees it go, and no task of the client is left.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn dropping_the_last_handle_closes_the_connection() {
-    for peer in peers() {
+    for peer in node_and_python() {
         let observer = AsyncClient::new();
         observer.connect_with(&peer.url(), options()).await.unwrap();
         assert!(server_sees(&observer, 1).await, "{}", peer.kind());
@@ -225,7 +211,7 @@ async fn dropping_the_last_handle_closes_the_connection() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn dropping_a_blocking_client_closes_the_connection() {
-    for peer in peers() {
+    for peer in node_and_python() {
         let observer = AsyncClient::new();
         observer.connect_with(&peer.url(), options()).await.unwrap();
         let url = peer.url();
@@ -313,7 +299,7 @@ impl Bot {
 /// wrong; an event that asked for an ack gets none.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn handler_errors_reach_the_hook_and_send_no_ack() {
-    for peer in peers() {
+    for peer in node_and_python() {
         let (seen, hook) = collector();
         let sio = AsyncClient::builder().on_error(hook).build();
         sio.register_namespace(Bot);
@@ -383,7 +369,7 @@ async fn handler_errors_reach_the_hook_and_send_no_ack() {
 
 #[test]
 fn the_blocking_client_reports_to_the_hook_too() {
-    for peer in peers() {
+    for peer in node_and_python() {
         let (seen, hook) = collector();
         let sio = Client::builder().on_error(hook).build().unwrap();
         sio.on("echo", |_n: i64, _text: String| {});
@@ -498,7 +484,7 @@ fn child_without_hook() {
 /// open; an upgraded handle works while the client is alive.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn handlers_holding_a_weak_handle_do_not_keep_the_client_open() {
-    for peer in peers() {
+    for peer in node_and_python() {
         let observer = AsyncClient::new();
         observer.connect_with(&peer.url(), options()).await.unwrap();
         let before = alive();
@@ -546,7 +532,7 @@ async fn handlers_holding_a_weak_handle_do_not_keep_the_client_open() {
 /// blocking client) report a handler's panic the same way.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn concurrent_handlers_report_panics_too() {
-    for peer in peers() {
+    for peer in node_and_python() {
         let (seen, hook) = collector();
         let sio = AsyncClient::builder()
             .handler_concurrency(4)
@@ -598,7 +584,7 @@ async fn concurrent_handlers_report_panics_too() {
 /// (both peers at once).
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn disconnect_waits_for_a_stuck_handler_five_seconds_at_most() {
-    let rounds = peers().into_iter().map(|peer| async move {
+    let rounds = node_and_python().into_iter().map(|peer| async move {
         let sio = AsyncClient::new();
         sio.on("disconnect", std::future::pending::<()>);
         sio.connect_with(&peer.url(), options()).await.unwrap();

@@ -10,8 +10,9 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use serde_json::json;
-use socketio::{AsyncClient, AsyncClientBuilder, Client, ConnectOptions, Error, Transport};
+use socketio::{AsyncClient, Client, ConnectOptions, Error, Transport};
 use socketio_suite::peers::{Peer, PeerKind, PeerOptions};
+use socketio_suite::support::quick;
 use tokio::sync::mpsc;
 
 const WAIT: Duration = Duration::from_secs(15);
@@ -21,13 +22,6 @@ async fn recv<T>(rx: &mut mpsc::UnboundedReceiver<T>) -> T {
         .await
         .expect("in time")
         .expect("open")
-}
-
-/// Fast reconnection, so that the suite stays fast.
-fn quick() -> AsyncClientBuilder {
-    AsyncClient::builder()
-        .reconnection_delay(Duration::from_millis(50))
-        .reconnection_delay_max(Duration::from_millis(200))
 }
 
 fn once_options() -> ConnectOptions {

@@ -7,22 +7,11 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use serde_json::Value;
-use socketio::{AsyncClient, Client, ConnectOptions};
-use socketio_suite::peers::{Peer, PeerKind, PeerOptions};
+use socketio::{AsyncClient, Client};
+use socketio_suite::peers::{node_and_python, Peer};
+use socketio_suite::support::{options, WAIT};
 
-const WAIT: Duration = Duration::from_secs(10);
 const NAP: Duration = Duration::from_millis(300);
-
-fn peers() -> Vec<Peer> {
-    [PeerKind::Node, PeerKind::Python]
-        .into_iter()
-        .filter_map(|kind| Peer::start(kind, PeerOptions::default()))
-        .collect()
-}
-
-fn options() -> ConnectOptions {
-    ConnectOptions::new().wait_timeout(WAIT)
-}
 
 /// When each handler started and ended, by the event's index.
 type Spans = Arc<Mutex<Vec<(i64, Instant, Instant)>>>;
@@ -90,7 +79,7 @@ async fn four_slow_events_async(peer: &Peer, concurrency: Option<usize>) -> (Dur
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn async_handlers_run_four_at_once_or_one_at_a_time_in_order() {
-    for peer in peers() {
+    for peer in node_and_python() {
         let kind = peer.kind();
         let (elapsed, _) = four_slow_events_async(&peer, Some(4)).await;
         assert!(elapsed < Duration::from_millis(900), "{kind}: {elapsed:?}");
@@ -139,7 +128,7 @@ fn four_slow_events_blocking(peer: &Peer, concurrency: Option<usize>) -> (Durati
 
 #[test]
 fn blocking_handlers_run_on_four_threads_or_one_at_a_time_in_order() {
-    for peer in peers() {
+    for peer in node_and_python() {
         let kind = peer.kind();
         let (elapsed, _) = four_slow_events_blocking(&peer, Some(4));
         assert!(elapsed < Duration::from_millis(900), "{kind}: {elapsed:?}");
@@ -151,7 +140,7 @@ fn blocking_handlers_run_on_four_threads_or_one_at_a_time_in_order() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_concurrent_handler_acks_the_server() {
-    for peer in peers() {
+    for peer in node_and_python() {
         let kind = peer.kind();
         let sio = AsyncClient::builder().handler_concurrency(4).build();
         sio.on("double", |n: i64| async move {
@@ -174,7 +163,7 @@ async fn every_concurrent_handler_acks_the_server() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn disconnect_waits_for_the_running_handlers() {
-    for peer in peers() {
+    for peer in node_and_python() {
         let kind = peer.kind();
         let sio = AsyncClient::builder().handler_concurrency(2).build();
         let finished = Arc::new(Mutex::new(0));
@@ -201,7 +190,7 @@ async fn disconnect_waits_for_the_running_handlers() {
 
 #[test]
 fn the_blocking_disconnect_waits_for_the_running_handlers() {
-    for peer in peers() {
+    for peer in node_and_python() {
         let kind = peer.kind();
         let sio = Client::builder().handler_concurrency(2).build().unwrap();
         let finished = Arc::new(Mutex::new(0));

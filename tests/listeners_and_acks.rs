@@ -7,29 +7,10 @@ use std::sync::{mpsc as std_mpsc, Arc};
 use std::time::{Duration, Instant};
 
 use serde_json::Value;
-use socketio::{AsyncClient, Client, ConnectOptions, Error, Payload};
-use socketio_suite::peers::{Peer, PeerKind, PeerOptions};
+use socketio::{AsyncClient, Client, Error, Payload};
+use socketio_suite::peers::node_and_python;
+use socketio_suite::support::{options, recv, WAIT};
 use tokio::sync::mpsc;
-
-const WAIT: Duration = Duration::from_secs(10);
-
-fn peers() -> Vec<Peer> {
-    [PeerKind::Node, PeerKind::Python]
-        .into_iter()
-        .filter_map(|kind| Peer::start(kind, PeerOptions::default()))
-        .collect()
-}
-
-fn options() -> ConnectOptions {
-    ConnectOptions::new().wait_timeout(WAIT)
-}
-
-async fn recv<T>(rx: &mut mpsc::UnboundedReceiver<T>) -> T {
-    tokio::time::timeout(WAIT, rx.recv())
-        .await
-        .expect("in time")
-        .expect("open")
-}
 
 /// A handler that sends the echoed number on `tx`.
 fn forward(tx: &mpsc::UnboundedSender<i64>) -> impl Fn(i64) + Send + Sync + 'static {
@@ -39,7 +20,7 @@ fn forward(tx: &mpsc::UnboundedSender<i64>) -> impl Fn(i64) + Send + Sync + 'sta
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn once_runs_once_and_off_hands_the_event_down_the_precedence() {
-    for peer in peers() {
+    for peer in node_and_python() {
         let sio = AsyncClient::new();
         let (any_tx, mut any) = mpsc::unbounded_channel();
         sio.on_any(move |event: String, args: Payload| {
@@ -82,7 +63,7 @@ async fn once_runs_once_and_off_hands_the_event_down_the_precedence() {
 
 #[test]
 fn once_and_off_on_the_blocking_client() {
-    for peer in peers() {
+    for peer in node_and_python() {
         let sio = Client::new();
         let (any_tx, any) = std_mpsc::channel();
         sio.on_any(move |event: String, args: Payload| {
@@ -156,7 +137,7 @@ const ACK_TIMEOUT: Duration = Duration::from_millis(300);
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_ack_callback_gets_the_reply_the_timeout_or_the_disconnection_once() {
-    for peer in peers() {
+    for peer in node_and_python() {
         let kind = peer.kind();
         let sio = AsyncClient::new();
         sio.connect_with(&peer.url(), options()).await.unwrap();
@@ -229,7 +210,7 @@ async fn the_ack_callback_gets_the_reply_the_timeout_or_the_disconnection_once()
 
 #[test]
 fn the_blocking_ack_callback_gets_the_reply_the_timeout_or_the_disconnection_once() {
-    for peer in peers() {
+    for peer in node_and_python() {
         let kind = peer.kind();
         let sio = Client::new();
         sio.connect_with(&peer.url(), options()).unwrap();

@@ -12,16 +12,8 @@ use socketio::{
 };
 use socketio_suite::peers::{Peer, PeerKind, PeerOptions};
 use socketio_suite::scripted_server::ScriptedServer;
+use socketio_suite::support::{recv, WAIT};
 use tokio::sync::mpsc;
-
-const WAIT: Duration = Duration::from_secs(10);
-
-async fn recv<T>(rx: &mut mpsc::UnboundedReceiver<T>) -> T {
-    tokio::time::timeout(WAIT, rx.recv())
-        .await
-        .expect("in time")
-        .expect("open")
-}
 
 /// Connect, namespaces, every emit shape, binary both ways, acks both ways, a
 /// server-side disconnect, and a reconnection after the transport closes.

@@ -6,11 +6,10 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use serde_json::{json, Value};
-use socketio::{
-    AsyncClient, AsyncClientBuilder, ConnectOptions, DisconnectReason, Error, Transport,
-};
+use socketio::{AsyncClient, ConnectOptions, DisconnectReason, Error, Transport};
 use socketio_suite::fault_proxy::{FaultProxy, ProxyMode};
 use socketio_suite::peers::{Peer, PeerKind, PeerOptions};
+use socketio_suite::support::quick;
 use tokio::sync::mpsc;
 
 const WAIT: Duration = Duration::from_secs(15);
@@ -24,13 +23,6 @@ async fn recv<T>(rx: &mut mpsc::UnboundedReceiver<T>) -> T {
 
 fn node(options: PeerOptions) -> Option<Peer> {
     Peer::start(PeerKind::Node, options)
-}
-
-/// Fast reconnection, so that the suite stays fast.
-fn quick() -> AsyncClientBuilder {
-    AsyncClient::builder()
-        .reconnection_delay(Duration::from_millis(50))
-        .reconnection_delay_max(Duration::from_millis(200))
 }
 
 fn options() -> ConnectOptions {

@@ -6,22 +6,11 @@ use std::time::{Duration, Instant};
 
 use futures_util::StreamExt;
 use serde_json::{json, Value};
-use socketio::{AsyncSimpleClient, ConnectOptions, Error, Event, SimpleClient, Transport};
-use socketio_suite::peers::{Peer, PeerKind, PeerOptions};
+use socketio::{AsyncSimpleClient, Error, Event, SimpleClient, Transport};
+use socketio_suite::peers::node_and_python;
+use socketio_suite::support::{options, WAIT};
 
-const WAIT: Duration = Duration::from_secs(10);
 const QUIET: Duration = Duration::from_millis(200);
-
-fn peers() -> Vec<Peer> {
-    [PeerKind::Node, PeerKind::Python]
-        .into_iter()
-        .filter_map(|kind| Peer::start(kind, PeerOptions::default()))
-        .collect()
-}
-
-fn options() -> ConnectOptions {
-    ConnectOptions::new().wait_timeout(WAIT)
-}
 
 fn tick(event: &Event) -> (String, Value) {
     (event.name.clone(), event.args.get::<Value>(0).unwrap())
@@ -41,7 +30,7 @@ fn the_async_simple_client_is_an_unpin_send_sync_stream() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_async_simple_client_connects_emits_calls_and_receives_in_order() {
-    for peer in peers() {
+    for peer in node_and_python() {
         let kind = peer.kind();
         let mut sio = AsyncSimpleClient::connect_with(&peer.url(), options())
             .await
@@ -84,7 +73,7 @@ async fn the_async_simple_client_connects_emits_calls_and_receives_in_order() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_async_simple_client_uses_the_first_namespace_and_keeps_what_came_before_disconnect() {
-    for peer in peers() {
+    for peer in node_and_python() {
         let kind = peer.kind();
         let options = options()
             .namespaces(["/chat", "/other"])
@@ -113,7 +102,7 @@ async fn the_async_simple_client_uses_the_first_namespace_and_keeps_what_came_be
 
 #[test]
 fn the_blocking_simple_client_connects_emits_calls_and_receives_in_order() {
-    for peer in peers() {
+    for peer in node_and_python() {
         let kind = peer.kind();
         let mut sio = SimpleClient::connect_with(&peer.url(), options()).unwrap();
         let sid = sio.sid().expect("connected");

@@ -4,17 +4,14 @@
 //! typed side is the client's — with both clients, and against the typed chat server
 //! (`socketio_suite::typed_chat`), socketioxide with the same protocol types.
 
-use std::time::Duration;
-
 use bytes::Bytes;
 use serde_json::json;
-use socketio::{AsyncClient, Client, ConnectOptions, Events, Payload, Request};
+use socketio::{AsyncClient, Client, Events, Payload, Request};
 use socketio_suite::peers::{self, PeerOptions};
+use socketio_suite::support::{options, recv, WAIT};
 use socketio_suite::typed_chat::protocol::{AreYouThere, ClientEvent, History, ServerEvent, Sum};
 use socketio_suite::typed_chat::TypedChatServer;
 use tokio::sync::mpsc;
-
-const WAIT: Duration = Duration::from_secs(10);
 
 /// What the peers' `echo` sends back: the arguments it got, as an event of that name.
 #[derive(Events, Debug, Clone, PartialEq)]
@@ -46,17 +43,6 @@ struct EchoBack(String, Bytes);
 #[request(event = "ping_me", reply = (u32, String))]
 struct PingMe {
     n: u32,
-}
-
-async fn recv<T>(rx: &mut mpsc::UnboundedReceiver<T>) -> T {
-    tokio::time::timeout(WAIT, rx.recv())
-        .await
-        .expect("in time")
-        .expect("open")
-}
-
-fn options() -> ConnectOptions {
-    ConnectOptions::new().wait_timeout(WAIT)
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

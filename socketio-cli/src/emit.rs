@@ -1,11 +1,12 @@
 //! `sio emit URL EVENT [ARG…]`: one event, and with `--ack` the server's answer.
 
 use serde_json::Value;
+use socketio::Payload;
 
 use crate::cli::EmitArgs;
 use crate::connect;
 use crate::error::{CliError, Result};
-use crate::json::{self, AckArgs, OutArgs};
+use crate::json::{self, OutArgs};
 use crate::output;
 
 pub async fn run(args: EmitArgs) -> Result<()> {
@@ -27,10 +28,11 @@ pub async fn run(args: EmitArgs) -> Result<()> {
     let socket = client.of(&args.namespace);
     let result = if args.ack {
         socket
-            .call_timeout::<_, AckArgs>(&args.event, OutArgs(&values), args.timeout)
+            // A `Payload` reply takes every argument of the ack.
+            .call_timeout::<_, Payload>(&args.event, OutArgs(&values), args.timeout)
             .await
-            .map(|AckArgs(reply)| {
-                output::line(&Value::Array(reply).to_string());
+            .map(|reply| {
+                output::line(&Value::Array(json::payload_args(&reply)).to_string());
             })
     } else {
         let sent = socket.emit(&args.event, OutArgs(&values)).await;

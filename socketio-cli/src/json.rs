@@ -201,31 +201,7 @@ impl<'de> Visitor<'de> for InVisitor {
     }
 }
 
-/// Every argument of an ack, as `call()` gives them: it asks for a tuple, which takes all the
-/// ack's arguments (a tuple of length 0 takes as many as there are).
-pub struct AckArgs(pub Vec<Value>);
-
-impl<'de> Deserialize<'de> for AckArgs {
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        struct All;
-        impl<'de> Visitor<'de> for All {
-            type Value = AckArgs;
-            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
-                f.write_str("the ack's arguments")
-            }
-            fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<AckArgs, A::Error> {
-                let mut args = Vec::new();
-                while let Some(In(arg)) = seq.next_element()? {
-                    args.push(arg);
-                }
-                Ok(AckArgs(args))
-            }
-        }
-        deserializer.deserialize_tuple(0, All)
-    }
-}
-
-/// A received event's arguments as JSON, binary as `{"$binary": …}`.
+/// A received event's or ack's arguments as JSON, binary as `{"$binary": …}`.
 pub fn payload_args(payload: &socketio::Payload) -> Vec<Value> {
     (0..payload.len())
         .map(|index| payload.get::<In>(index).map_or(Value::Null, |In(v)| v))

@@ -13,7 +13,7 @@ use tokio::sync::{mpsc, oneshot};
 use crate::cli::ReplArgs;
 use crate::connect;
 use crate::error::{CliError, Result};
-use crate::json::{self, AckArgs, OutArgs};
+use crate::json::{self, OutArgs};
 use crate::output;
 
 const HELP: &str = "commands: emit EVENT ARG…   call EVENT ARG…   ns /NAMESPACE   quit\n\
@@ -138,9 +138,11 @@ impl Repl {
         // came before it.
         let (done, answered) = oneshot::channel();
         let (lines, namespace, name) = (self.lines.clone(), self.current.clone(), event.to_owned());
-        let on_answer = move |result: std::result::Result<AckArgs, socketio::Error>| {
-            let printed = result.map(|AckArgs(reply)| {
-                let _ = lines.send(json::ack_line(&namespace, &name, reply));
+        // A `Payload` reply takes every argument of the ack.
+        let on_answer = move |result: std::result::Result<Payload, socketio::Error>| {
+            let printed = result.map(|reply| {
+                let args = json::payload_args(&reply);
+                let _ = lines.send(json::ack_line(&namespace, &name, args));
             });
             let _ = done.send(printed);
         };

@@ -18,7 +18,16 @@ use super::reply::Responder;
 use crate::args::payload::EventName;
 use crate::args::Payload;
 
-/// A boxed handler future.
+/// The future a handler runs as: boxed, `Send`, `'static`, without output. It is what
+/// [`AsyncClientNamespace::dispatch`](crate::namespace::AsyncClientNamespace::dispatch)
+/// returns for an event its namespace handles (the code `#[namespace]` writes).
+///
+/// ```
+/// use socketio::namespace::BoxFuture;
+///
+/// let future: BoxFuture = Box::pin(async { /* a handler's work */ });
+/// # drop(future);
+/// ```
 pub type BoxFuture = Pin<Box<dyn Future<Output = ()> + Send + 'static>>;
 
 /// One invocation of a handler: the event, its arguments, and how to answer.
