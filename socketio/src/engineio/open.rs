@@ -151,7 +151,8 @@ async fn handshake_websocket(
     options: &Arc<EngineOptions>,
     dialect: Dialect,
 ) -> Result<Opened, Opening> {
-    let mut socket = websocket::connect(options, dialect, None).await?;
+    // Boxed now rather than in `Start`: the futures below hold a pointer, not the socket.
+    let mut socket = Box::new(websocket::connect(options, dialect, None).await?);
     let failed = |message: String| Err(Error::ConnectionFailed(message).into());
     let handshake = match next_packet(&mut socket, dialect, options.request_timeout).await {
         Ok(Some(Packet::Open(handshake))) => handshake,
@@ -168,7 +169,7 @@ async fn handshake_websocket(
     Ok(Opened {
         dialect,
         handshake,
-        start: Start::WebSocket(Box::new(socket), early),
+        start: Start::WebSocket(socket, early),
     })
 }
 

@@ -28,25 +28,10 @@ pub(crate) async fn connect(
     dialect: Dialect,
     sid: Option<&str>,
 ) -> Result<WebSocket, EngineError> {
-    let url = options.endpoint(Transport::WebSocket, dialect, sid);
-    let headers = header_map(&options.headers)?;
-    // Cookies are matched against the HTTP form of the URL, as polling sees it.
-    let http_url = options.endpoint(Transport::Polling, dialect, sid);
-    let cookie = options
-        .cookies
-        .as_ref()
-        .and_then(|jar| jar.cookies(&http_url));
-    let opening = async {
-        let mut stream = open_stream(options, &url, &http_url).await?;
-        let switched = upgrade::upgrade(&mut stream, &url, &headers, cookie.as_ref()).await?;
-        Ok::<_, EngineError>((stream, switched))
-    };
+    let opening = open_and_upgrade(options, dialect, sid);
     let (stream, switched) = tokio::time::timeout(options.request_timeout, opening)
         .await
         .map_err(|_| Error::ConnectionFailed("websocket connect timed out".into()))??;
-    if let Some(jar) = &options.cookies {
-        jar.set_cookies(&mut switched.set_cookies.iter(), &http_url);
-    }
     // tungstenite zero-fills its whole read buffer before every read (128 KiB by
     // default): a small one costs less CPU per read and less memory per connection.
     let config = WebSocketConfig::default()
@@ -57,6 +42,29 @@ pub(crate) async fn connect(
         WebSocketStream::from_partially_read(stream, switched.leftover, Role::Client, Some(config))
             .await,
     )
+}
+
+/// The connection, and the server's answer to the upgrade request; the cookies it
+/// sets are kept.
+async fn open_and_upgrade(
+    options: &EngineOptions,
+    dialect: Dialect,
+    sid: Option<&str>,
+) -> Result<(Stream, upgrade::Switched), EngineError> {
+    let url = options.endpoint(Transport::WebSocket, dialect, sid);
+    // Cookies are matched against the HTTP form of the URL, as polling sees it.
+    let http_url = options.endpoint(Transport::Polling, dialect, sid);
+    let headers = header_map(&options.headers)?;
+    let mut stream = open_stream(options, &url, &http_url).await?;
+    let cookie = options
+        .cookies
+        .as_ref()
+        .and_then(|jar| jar.cookies(&http_url));
+    let switched = upgrade::upgrade(&mut stream, &url, &headers, cookie.as_ref()).await?;
+    if let Some(jar) = &options.cookies {
+        jar.set_cookies(&mut switched.set_cookies.iter(), &http_url);
+    }
+    Ok((stream, switched))
 }
 
 /// The connection the websocket runs on: TCP to the server or through the user's
