@@ -227,7 +227,9 @@ def main():
             ("ack-node-shared", "node@0", "ack", all5, {"n": n_ack, "warmup": 100}, reps_ack, 0),
         ]
     for n in n_idle:
-        suites.append((f"idle{n}-node", "node", "idle", all5,
+        # The multi-thread runtime too for ours at 1,000, the paced figure of its at-once run.
+        idle_clients = all5 + (["ours:mt"] if n == n_idle[0] else [])
+        suites.append((f"idle{n}-node", "node", "idle", idle_clients,
                        {"n": n, "concurrency": 64, "idle-secs": 2}, reps_10k if n >= 10_000 else reps,
                        None))
     # The same connections opened all at once (concurrency 0: every client created, then all
@@ -237,6 +239,10 @@ def main():
     n_once = n_idle[0]
     suites.append((f"idle{n_once}-once-node", "node", "idle", all5 + ["ours:mt"],
                    {"n": n_once, "concurrency": 0, "warmup": 0, "idle-secs": 3}, reps, None))
+    # Paced as the first, but without the warm-up connection: the same one-off costs as at
+    # once, so that the two differ only by the pace.
+    suites.append((f"idle{n_once}-cold-node", "node", "idle", ["bare", "ours", "rust_socketio", "ours:mt"],
+                   {"n": n_once, "concurrency": 64, "warmup": 0, "idle-secs": 3}, reps, None))
     only = set(filter(None, args.only.split(",")))
     if only:
         suites = [s for s in suites if s[0] in only]

@@ -182,6 +182,34 @@ def idle_table(d):
     return "\n".join(lines)
 
 
+def pace_table(d):
+    """What one connection costs at either pace, with and without the warm-up connection."""
+    lines = ["| client | paced (warm-up) | paced (no warm-up) | at once (no warm-up) "
+             "| at once ÷ paced (warm-up) | at once ÷ paced (no warm-up) | heap at once ÷ heap paced |",
+             "| --- | ---: | ---: | ---: | ---: | ---: | ---: |"]
+    rows = [("bare", "ct"), ("ours", "ct"), ("ours", "mt"), ("rust_socketio", "ct")]
+    for c, fl in rows:
+        warm = d.m("idle1000-node", c, "per_conn_kb", fl)
+        cold = d.m("idle1000-cold-node", c, "per_conn_kb", fl)
+        once = d.m("idle1000-once-node", c, "per_conn_kb", fl)
+        if warm is None or once is None:
+            continue
+        warm_heap = d.m("idle1000-node", c, "anon_per_conn_kb", fl)
+        cold_heap = d.m("idle1000-cold-node", c, "anon_per_conn_kb", fl)
+        once_heap = d.m("idle1000-once-node", c, "anon_per_conn_kb", fl)
+
+        def cell(v, heap):
+            return f"{f(v, 1)} ({f(heap, 1)})" if heap is not None else f(v, 1)
+
+        def ratio(a, b):
+            return f"{a / b:.2f}×" if a is not None and b else "–"
+        label = LABEL[c] + (", multi-thread runtime" if fl == "mt" else "")
+        lines.append(f"| {label} | {cell(warm, warm_heap)} | {cell(cold, cold_heap)} "
+                     f"| {cell(once, once_heap)} | {ratio(once, warm)} | {ratio(once, cold)} "
+                     f"| {ratio(once_heap, warm_heap)} |")
+    return "\n".join(lines)
+
+
 def connect_table(d):
     lines = ["| client | p50 ms | p90 ms |", "| --- | ---: | ---: |"]
     for c in CLIENTS:
@@ -815,31 +843,55 @@ allocator counts.
 
 The *heap* column is the growth of `RssAnon` (the heap and stacks, without the code and
 files mapped on first use) over the same run, where the client reports it (Node's and
-Python's clients do not). Without a warm-up connection, the first connection maps the
-client's code into memory: about 2.9 MB for ours (its heap is 161 KB at its peak), ~2.9 KiB
-of every at-once figure of 1,000; the heap column leaves it out.
+Python's clients do not).
 
-What 1,000 connections at once cost ours, and why it was twice the paced figure
-(heaptrack, `sio-bench-ours ours idle URL --n 1000 --concurrency 0 --warmup 0`): at abf5849 the
-live heap at idle was the same as when paced (11.0 MB), but its peak while all 1,000
-connected was 25.5 MB, and the allocator kept the freed blocks (holes between long-lived
-allocations) as resident memory: 25.7–29.3 KiB per connection. At the peak, 14.0 MB were
-the `connect_with` futures (13,872 bytes each, 10,384 of them tokio-tungstenite's
-`connect_async_tls_with_config`, whose layout repeats the request and the 1,112-byte
-`MaybeTlsStream` at every level) and 2.6 MB tungstenite's 4 KiB handshake read chunks.
-Since 4044b10 the upgrade is the library's own (`engineio/transport/upgrade.rs`: the request
-written from one buffer, the response's head read into one of 256 bytes, then
-`WebSocketStream::from_partially_read`), and the TLS session is boxed
-(`engineio/transport/stream.rs`), so a plain connection's stream is 40 bytes and its
-websocket 320 instead of 1,392: the connect future is 3,580 bytes, the heap's peak with
-1,000 at once 10.5 MB against 10.0 MB live at idle, and the heap per connection at once
-10.5 KiB against 10.4 paced (4044b10, other builds running on the machine). Not yet within
-reach on every run: the features merged since (credentials sources, handler concurrency,
-handler errors, the drop guard) grew the connect future to 4,216 bytes and the idle
-connection by ~0.6 KiB, and on a machine busy with other work (the table's runs: 100 %
-background CPU) fewer freed connect futures are reused, so the figures above are 1.3× the
-paced heap and 1.6× its VmRSS. Next: a smaller connect future (the engine's opening boxed
-apart from what waits for the namespaces) and a run on a quiet machine.
+### What one connection costs, whatever the pace
+
+Each Rust client runs in a binary of its own (`sio-bench-ours`, `sio-bench-rust-socketio`,
+`sio-bench-bare`), as an application links one client: in one binary with all three, the
+linker places the other clients' code between a client's functions, and ours' first
+connection mapped about 0.6 MB more of it. KiB per connection, VmRSS (heap in brackets),
+1,000 connections to Node, medians of the runs; *no warm-up* (suite `idle1000-cold-node`:
+paced, but without the warm-up connection) pays the same one-off costs as *at once*, so
+those two differ only by the pace:
+
+{pace_table(d)}
+
+What is left between *at once* and *paced (warm-up)* is mostly not per connection: the
+first connection of a process maps the code it runs (`--n 1`: VmRSS +1.7–1.8 MB, of which
+32 KB of heap, for ours; about 0.7 MB of it are the 4 KiB pages its code touches, which the
+kernel maps 64 KiB around each fault), about 1.7 KiB of every figure of 1,000 without a
+warm-up. Like for like, the pace costs what the last two columns say: 5–7 %, the blocks
+freed after the handshakes (the engine's opening, the upgrade's buffers, the caller's own
+`join_all` task per client) that the allocator keeps between long-lived ones.
+
+How the gap was closed (heaptrack, `sio-bench-ours ours idle URL --n 1000 --concurrency 0
+--warmup 0`):
+
+- At abf5849 the live heap at idle was the same at once as paced (11.0 MB), but its peak
+  while all 1,000 connected was 25.5 MB, and the allocator kept the freed blocks (holes
+  between long-lived allocations) as resident memory: 25.7–29.3 KiB per connection. 14.0 MB
+  of that peak were the `connect_with` futures (13,872 bytes each, 10,384 of them
+  tokio-tungstenite's `connect_async_tls_with_config`, whose layout repeats the request and
+  the 1,112-byte `MaybeTlsStream` at every level), 2.6 MB tungstenite's 4 KiB handshake read
+  chunks.
+- 4044b10: the websocket upgrade is the library's own (`engineio/transport/upgrade.rs`: the
+  request written from one buffer, the response's head read into one of 256 bytes, then
+  `WebSocketStream::from_partially_read`), and the TLS session is boxed
+  (`engineio/transport/stream.rs`): a plain connection's stream is 40 bytes, its websocket
+  320 instead of 1,392, the connect future 3,580 bytes.
+- 87cd1f6: `ConnectOptions` is boxed (an `async fn` keeps its arguments for its whole life,
+  at every layer it passes through), the reconnection loop and the proxy tunnel are boxed
+  apart, and the engine's options are behind their `Arc` before its opening starts:
+  `connect_with`'s future is 736 bytes (4,216 before), the engine's opening 1,848 (2,272).
+  With 1,000 at once, heaptrack now sees a heap peak of 11.31 MB against 11.19 MB live at
+  idle.
+- 09f09f9: the first connection maps less code. The TLS configuration is built when a
+  connection first needs one (`https`, `wss` or polling), so a `ws://` client never maps
+  aws-lc-rs or parses the webpki roots, and the cookie jar is looked up only once a server
+  has set a cookie: `--n 1` went from +2.6 MB to +1.75 MB.
+- 926cf58: the websocket is boxed as soon as it is open and the connection and upgrade run
+  in a function of their own: the engine's opening is 1,168 bytes.
 
 ## Connect time
 
