@@ -9,7 +9,7 @@ use serde::Serialize;
 use super::credentials::{Credentials, Source, SourceError};
 use super::handler_error::OnError;
 use crate::engineio::{
-    Cookies, EngineOptions, Protocol, ProxySettings, TlsConfig, TlsSettings, Transport,
+    Cookies, EngineOptions, Limits, Protocol, ProxySettings, TlsConfig, TlsSettings, Transport,
 };
 use crate::error::Error;
 
@@ -509,17 +509,22 @@ impl ClientConfig {
         tls: TlsConfig,
         cookies: Arc<Cookies>,
     ) -> Result<EngineOptions, Error> {
-        let mut engine = EngineOptions::new(url)?;
-        engine.path = options.settings.socketio_path.clone();
-        engine.headers = headers;
-        engine.transports = options.settings.transports.clone();
-        engine.request_timeout = self.request_timeout;
-        engine.limits.max_payload = self.max_payload;
-        engine.tls = tls;
-        engine.protocol = options.settings.protocol;
-        engine.proxy = self.proxy.clone();
-        engine.cookies = Some(cookies);
-        Ok(engine)
+        // Built whole, not from `EngineOptions::new`'s defaults, which would be
+        // allocated only to be replaced on every connection attempt.
+        Ok(EngineOptions {
+            url: EngineOptions::parse_url(url)?,
+            path: options.settings.socketio_path.clone(),
+            headers,
+            transports: options.settings.transports.clone(),
+            request_timeout: self.request_timeout,
+            limits: Limits {
+                max_payload: self.max_payload,
+            },
+            tls,
+            proxy: self.proxy.clone(),
+            protocol: options.settings.protocol,
+            cookies: Some(cookies),
+        })
     }
 }
 

@@ -96,16 +96,8 @@ pub fn redacted_url(url: &Url) -> String {
 impl EngineOptions {
     /// Options for `url` with every default: path `socket.io`, polling then websocket.
     pub fn new(url: &str) -> Result<Self, Error> {
-        let url = Url::parse(url).map_err(|e| Error::InvalidUrl(format!("{url}: {e}")))?;
-        match url.scheme() {
-            "http" | "https" | "ws" | "wss" => {}
-            other => return Err(Error::InvalidUrl(format!("unsupported scheme {other:?}"))),
-        }
-        if url.host_str().is_none() {
-            return Err(Error::InvalidUrl(format!("{url}: no host")));
-        }
         Ok(EngineOptions {
-            url,
+            url: Self::parse_url(url)?,
             path: "socket.io".to_owned(),
             headers: Vec::new(),
             transports: vec![Transport::Polling, Transport::WebSocket],
@@ -116,6 +108,19 @@ impl EngineOptions {
             protocol: Protocol::default(),
             cookies: None,
         })
+    }
+
+    /// `url`, if it is one an Engine.IO connection can start from.
+    pub(crate) fn parse_url(url: &str) -> Result<Url, Error> {
+        let url = Url::parse(url).map_err(|e| Error::InvalidUrl(format!("{url}: {e}")))?;
+        match url.scheme() {
+            "http" | "https" | "ws" | "wss" => {}
+            other => return Err(Error::InvalidUrl(format!("unsupported scheme {other:?}"))),
+        }
+        if url.host_str().is_none() {
+            return Err(Error::InvalidUrl(format!("{url}: no host")));
+        }
+        Ok(url)
     }
 
     /// Whether `transport` may be used.

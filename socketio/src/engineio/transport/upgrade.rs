@@ -69,7 +69,7 @@ where
             body,
         )));
     }
-    head.check_switch(&key)?;
+    head.check_switch(&buffer, &key)?;
     Ok(Switched {
         leftover: buffer.split_off(head.len),
         set_cookies: head.set_cookies,
@@ -162,9 +162,13 @@ struct Head {
     /// The head's length in bytes, up to and including its blank line.
     len: usize,
     status: StatusCode,
-    upgrade: Option<Vec<u8>>,
-    connection: Option<Vec<u8>>,
-    accept: Option<Vec<u8>>,
+    /// `Upgrade: websocket`.
+    upgrades_to_websocket: bool,
+    /// `Connection` lists `upgrade`.
+    connection_upgrades: bool,
+    /// Where `Sec-WebSocket-Accept`'s value is in the head (read in place: the head's
+    /// header values are not copied).
+    accept: Option<std::ops::Range<usize>>,
     content_length: Option<usize>,
     set_cookies: Vec<HeaderValue>,
 }
@@ -186,35 +190,45 @@ impl Head {
         let mut head = Head {
             len,
             status,
-            upgrade: None,
-            connection: None,
+            upgrades_to_websocket: false,
+            connection_upgrades: false,
             accept: None,
             content_length: None,
             set_cookies: Vec::new(),
         };
         for field in response.headers.iter() {
-            head.take(field);
+            head.take(field, buffer);
         }
         Ok(Some(head))
     }
 
     /// Keeps `field` if the handshake needs it.
-    fn take(&mut self, field: &httparse::Header<'_>) {
+    fn take(&mut self, field: &httparse::Header<'_>, buffer: &[u8]) {
         let Ok(name) = HeaderName::from_bytes(field.name.as_bytes()) else {
             return;
         };
-        let value = field.value.to_vec();
+        let value = field.value;
         match name {
-            header::UPGRADE => self.upgrade = Some(value),
-            header::CONNECTION => self.connection = Some(value),
-            header::SEC_WEBSOCKET_ACCEPT => self.accept = Some(value),
+            header::UPGRADE => {
+                self.upgrades_to_websocket = value.eq_ignore_ascii_case(b"websocket");
+            }
+            header::CONNECTION => {
+                self.connection_upgrades = value
+                    .split(|&byte| byte == b',')
+                    .any(|token| token.trim_ascii().eq_ignore_ascii_case(b"upgrade"));
+            }
+            header::SEC_WEBSOCKET_ACCEPT => {
+                // httparse's values are slices of `buffer`: found by their offset.
+                let start = (value.as_ptr() as usize).checked_sub(buffer.as_ptr() as usize);
+                self.accept = start.map(|start| start..start + value.len());
+            }
             header::CONTENT_LENGTH => {
-                self.content_length = std::str::from_utf8(&value)
+                self.content_length = std::str::from_utf8(value)
                     .ok()
                     .and_then(|text| text.trim().parse().ok());
             }
             header::SET_COOKIE => {
-                if let Ok(value) = HeaderValue::from_bytes(&value) {
+                if let Ok(value) = HeaderValue::from_bytes(value) {
                     self.set_cookies.push(value);
                 }
             }
@@ -224,21 +238,13 @@ impl Head {
 
     /// Whether a 101 really switched to websocket, answering our `key` (§4.1, items 2–4
     /// of the client's checks).
-    fn check_switch(&self, key: &str) -> Result<(), EngineError> {
-        let upgrade_ok = self
-            .upgrade
-            .as_deref()
-            .is_some_and(|value| value.eq_ignore_ascii_case(b"websocket"));
-        let connection_ok = self.connection.as_deref().is_some_and(|value| {
-            value
-                .split(|&byte| byte == b',')
-                .any(|token| token.trim_ascii().eq_ignore_ascii_case(b"upgrade"))
-        });
-        if !upgrade_ok || !connection_ok {
+    fn check_switch(&self, buffer: &[u8], key: &str) -> Result<(), EngineError> {
+        if !self.upgrades_to_websocket || !self.connection_upgrades {
             return Err(failed("the 101 response does not upgrade to websocket"));
         }
-        match &self.accept {
-            Some(accept) if *accept == derive_accept_key(key.as_bytes()).as_bytes() => Ok(()),
+        let accept = self.accept.clone().and_then(|range| buffer.get(range));
+        match accept {
+            Some(accept) if accept == derive_accept_key(key.as_bytes()).as_bytes() => Ok(()),
             _ => Err(failed("Sec-WebSocket-Accept does not answer our key")),
         }
     }
