@@ -17,6 +17,13 @@ pub struct Cookies {
     stored: AtomicBool,
 }
 
+impl Cookies {
+    /// Whether a server has set a cookie (until one has, there is nothing to send).
+    pub(crate) fn holds_any(&self) -> bool {
+        self.stored.load(Ordering::Acquire)
+    }
+}
+
 impl CookieStore for Cookies {
     fn set_cookies(&self, headers: &mut dyn Iterator<Item = &HeaderValue>, url: &Url) {
         let mut headers = headers.peekable();
@@ -28,7 +35,7 @@ impl CookieStore for Cookies {
     }
 
     fn cookies(&self, url: &Url) -> Option<HeaderValue> {
-        if !self.stored.load(Ordering::Acquire) {
+        if !self.holds_any() {
             return None;
         }
         self.jar.cookies(url)

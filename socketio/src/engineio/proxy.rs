@@ -22,18 +22,14 @@ pub enum ProxySettings {
 }
 
 impl ProxySettings {
-    /// The proxy for `target` (an `http` or `https` URL), if any.
+    /// The proxy for `target` (`http`, `https`, or a websocket URL: `wss` goes where
+    /// `https` goes), if any.
     pub fn proxy_for(&self, target: &Url) -> Option<Url> {
         match self {
             ProxySettings::Disabled => None,
             ProxySettings::Explicit(proxy) => Some(proxy.clone()),
             ProxySettings::FromEnvironment => {
-                let names: &[&str] = if target.scheme() == "https" {
-                    &["https_proxy", "HTTPS_PROXY", "all_proxy", "ALL_PROXY"]
-                } else {
-                    &["http_proxy", "HTTP_PROXY", "all_proxy", "ALL_PROXY"]
-                };
-                let proxy = names
+                let proxy = proxy_variables(target)
                     .iter()
                     .find_map(|name| std::env::var(name).ok().filter(|v| !v.trim().is_empty()))?;
                 let no_proxy = std::env::var("no_proxy")
@@ -50,6 +46,16 @@ impl ProxySettings {
                 Url::parse(&proxy).ok()
             }
         }
+    }
+}
+
+/// The environment variables that name the proxy for `target`, in order: a `wss`
+/// websocket goes where `https` goes, a `ws` one where `http` goes.
+fn proxy_variables(target: &Url) -> &'static [&'static str] {
+    if matches!(target.scheme(), "https" | "wss") {
+        &["https_proxy", "HTTPS_PROXY", "all_proxy", "ALL_PROXY"]
+    } else {
+        &["http_proxy", "HTTP_PROXY", "all_proxy", "ALL_PROXY"]
     }
 }
 
@@ -176,5 +182,30 @@ mod tests {
             ProxySettings::Explicit(proxy.clone()).proxy_for(&target),
             Some(proxy)
         );
+    }
+
+    #[test]
+    fn a_websocket_url_asks_for_the_proxy_of_its_http_form() {
+        for (url, first) in [
+            ("ws://h/socket.io/", "http_proxy"),
+            ("http://h/socket.io/", "http_proxy"),
+            ("wss://h/socket.io/", "https_proxy"),
+            ("https://h/socket.io/", "https_proxy"),
+        ] {
+            assert_eq!(
+                proxy_variables(&Url::parse(url).unwrap())[0],
+                first,
+                "{url}"
+            );
+        }
+        let no_proxy = "example.com:443";
+        assert!(bypasses(
+            no_proxy,
+            &Url::parse("wss://a.example.com/").unwrap()
+        ));
+        assert!(!bypasses(
+            no_proxy,
+            &Url::parse("ws://a.example.com/").unwrap()
+        ));
     }
 }

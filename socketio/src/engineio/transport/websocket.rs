@@ -52,28 +52,25 @@ async fn open_and_upgrade(
     sid: Option<&str>,
 ) -> Result<(Stream, upgrade::Switched), EngineError> {
     let url = options.endpoint(Transport::WebSocket, dialect, sid);
-    // Cookies are matched against the HTTP form of the URL, as polling sees it.
-    let http_url = options.endpoint(Transport::Polling, dialect, sid);
     let headers = header_map(&options.headers)?;
-    let mut stream = open_stream(options, &url, &http_url).await?;
-    let cookie = options
-        .cookies
-        .as_ref()
-        .and_then(|jar| jar.cookies(&http_url));
+    let mut stream = open_stream(options, &url).await?;
+    // Cookies are matched against the HTTP form of the URL, as polling sees it: built
+    // only when there are cookies to send or to keep.
+    let http_url = || options.endpoint(Transport::Polling, dialect, sid);
+    let jar = options.cookies.as_deref();
+    let cookie = jar
+        .filter(|jar| jar.holds_any())
+        .and_then(|jar| jar.cookies(&http_url()));
     let switched = upgrade::upgrade(&mut stream, &url, &headers, cookie.as_ref()).await?;
-    if let Some(jar) = &options.cookies {
-        jar.set_cookies(&mut switched.set_cookies.iter(), &http_url);
+    if let Some(jar) = jar.filter(|_| !switched.set_cookies.is_empty()) {
+        jar.set_cookies(&mut switched.set_cookies.iter(), &http_url());
     }
     Ok((stream, switched))
 }
 
 /// The connection the websocket runs on: TCP to the server or through the user's
 /// proxy, then TLS for `wss`.
-async fn open_stream(
-    options: &EngineOptions,
-    url: &Url,
-    http_url: &Url,
-) -> Result<Stream, EngineError> {
+async fn open_stream(options: &EngineOptions, url: &Url) -> Result<Stream, EngineError> {
     let host = match url.host() {
         Some(Host::Domain(name)) => name.to_owned(),
         Some(Host::Ipv4(address)) => address.to_string(),
@@ -81,7 +78,7 @@ async fn open_stream(
         None => return Err(Error::InvalidUrl(format!("{url} has no host")).into()),
     };
     let port = url.port_or_known_default().unwrap_or(80);
-    let tcp = match options.proxy.proxy_for(http_url) {
+    let tcp = match options.proxy.proxy_for(url) {
         // Boxed: the tunnel's state would otherwise sit in every direct connection's future.
         Some(proxy) => {
             Box::pin(crate::engineio::proxy::connect_tunnel(&proxy, &host, port)).await?
