@@ -13,6 +13,22 @@ use tokio::sync::oneshot;
 /// Where a server reports the port it listens on (or why it could not start).
 pub type Ready = mpsc::Sender<io::Result<u16>>;
 
+/// Listens on `127.0.0.1:port` (0: an ephemeral port) and returns the listener and its
+/// port; on failure, reports the error to `ready` and returns `None`.
+pub async fn bind(port: u16, ready: &Ready) -> Option<(tokio::net::TcpListener, u16)> {
+    let bound = match tokio::net::TcpListener::bind(("127.0.0.1", port)).await {
+        Ok(listener) => listener.local_addr().map(|addr| (listener, addr.port())),
+        Err(e) => Err(e),
+    };
+    match bound {
+        Ok(bound) => Some(bound),
+        Err(e) => {
+            let _ = ready.send(Err(e));
+            None
+        }
+    }
+}
+
 /// A running server thread.
 #[derive(Debug)]
 pub struct ServerThread {

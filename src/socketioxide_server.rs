@@ -39,7 +39,7 @@ use socketioxide::handler::{ConnectHandler, FromConnectParts, Value};
 use socketioxide::socket::Socket;
 use socketioxide::{SocketIo, TransportType};
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
-use tokio::net::{TcpListener, TcpStream};
+use tokio::net::TcpStream;
 use tokio::sync::{broadcast, oneshot};
 
 use crate::dynamic::{Args, Dyn};
@@ -132,19 +132,10 @@ enum Closing {
 
 async fn serve(options: PeerOptions, ready: Ready, mut shutdown: oneshot::Receiver<()>) {
     // Binds `options.port` when given (Peer::restart); tokio sets SO_REUSEADDR on Unix.
-    let listener = match TcpListener::bind(("127.0.0.1", options.port.unwrap_or(0))).await {
-        Ok(l) => l,
-        Err(e) => {
-            let _ = ready.send(Err(e));
-            return;
-        }
-    };
-    let port = match listener.local_addr() {
-        Ok(addr) => addr.port(),
-        Err(e) => {
-            let _ = ready.send(Err(e));
-            return;
-        }
+    let Some((listener, port)) =
+        crate::server_thread::bind(options.port.unwrap_or(0), &ready).await
+    else {
+        return;
     };
 
     let req_path = options

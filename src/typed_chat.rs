@@ -21,7 +21,6 @@ use std::sync::{Arc, Mutex};
 use socketio::{Events, Request};
 use socketioxide::extract::{AckSender, Data, SocketRef};
 use socketioxide::SocketIo;
-use tokio::net::TcpListener;
 use tokio::sync::oneshot;
 
 use crate::dynamic::Args;
@@ -111,19 +110,8 @@ impl TypedChatServer {
 }
 
 async fn serve(ready: Ready, shutdown: oneshot::Receiver<()>) {
-    let listener = match TcpListener::bind(("127.0.0.1", 0)).await {
-        Ok(listener) => listener,
-        Err(e) => {
-            let _ = ready.send(Err(e));
-            return;
-        }
-    };
-    let port = match listener.local_addr() {
-        Ok(addr) => addr.port(),
-        Err(e) => {
-            let _ = ready.send(Err(e));
-            return;
-        }
+    let Some((listener, port)) = crate::server_thread::bind(0, &ready).await else {
+        return;
     };
     let (svc, io) = SocketIo::new_svc();
     io.ns("/", async |socket: SocketRef| on_connect(&socket));

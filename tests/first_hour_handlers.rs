@@ -74,17 +74,7 @@ async fn disconnect_returns_after_the_disconnect_handlers_ran() {
             }
             sio.connect_with(&peer.url(), options()).await.unwrap();
             sio.disconnect().await;
-            let mut seen = seen.lock().unwrap().clone();
-            seen.sort_by_key(|(namespace, _)| *namespace);
-            assert_eq!(
-                seen,
-                [
-                    ("/", DisconnectReason::ClientDisconnect),
-                    ("/chat", DisconnectReason::ClientDisconnect)
-                ],
-                "{} round {round}",
-                peer.kind()
-            );
+            assert_both_disconnected(&seen, &peer, round);
         }
         eprintln!(
             "{}: async, 30 rounds in {:?}",
@@ -92,6 +82,25 @@ async fn disconnect_returns_after_the_disconnect_handlers_ran() {
             started.elapsed()
         );
     }
+}
+
+/// The `disconnect` handlers of `/` and `/chat` both ran, with the client's reason.
+fn assert_both_disconnected(
+    seen: &Mutex<Vec<(&'static str, DisconnectReason)>>,
+    peer: &Peer,
+    round: usize,
+) {
+    let mut seen = seen.lock().unwrap().clone();
+    seen.sort_by_key(|(namespace, _)| *namespace);
+    assert_eq!(
+        seen,
+        [
+            ("/", DisconnectReason::ClientDisconnect),
+            ("/chat", DisconnectReason::ClientDisconnect)
+        ],
+        "{} round {round}",
+        peer.kind()
+    );
 }
 
 #[test]
@@ -111,17 +120,7 @@ fn the_blocking_disconnect_returns_after_the_disconnect_handlers_ran() {
             }
             sio.connect_with(&peer.url(), options()).unwrap();
             sio.disconnect();
-            let mut seen = seen.lock().unwrap().clone();
-            seen.sort_by_key(|(namespace, _)| *namespace);
-            assert_eq!(
-                seen,
-                [
-                    ("/", DisconnectReason::ClientDisconnect),
-                    ("/chat", DisconnectReason::ClientDisconnect)
-                ],
-                "{} round {round}",
-                peer.kind()
-            );
+            assert_both_disconnected(&seen, &peer, round);
         }
         eprintln!(
             "{}: blocking, 30 rounds in {:?}",

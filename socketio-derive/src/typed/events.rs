@@ -248,6 +248,7 @@ fn expand(model: &EventsEnum) -> TokenStream {
 fn fallback(input: &DeriveInput) -> TokenStream {
     let ident = &input.ident;
     let serde = serde();
+    let serialize_nothing = super::fallback_serialize_args();
     let (impl_generics, ty_generics, where_clause) = super::fallback_generics(&input.generics);
     quote! {
         impl #impl_generics ::socketio::Events for #ident #ty_generics #where_clause {
@@ -257,12 +258,7 @@ fn fallback(input: &DeriveInput) -> TokenStream {
                 ""
             }
 
-            fn serialize_args<__S: #serde::Serializer>(
-                &self,
-                __serializer: __S,
-            ) -> ::core::result::Result<__S::Ok, __S::Error> {
-                #serde::Serializer::serialize_unit(__serializer)
-            }
+            #serialize_nothing
 
             fn deserialize_args<'__de, __D: #serde::Deserializer<'__de>>(
                 _: &str,

@@ -12,6 +12,19 @@ use proc_macro2::TokenStream;
 use quote::quote;
 use syn::{Generics, WherePredicate};
 
+/// A fallback impl's `serialize_args`: no argument.
+fn fallback_serialize_args() -> TokenStream {
+    let serde = shape::serde();
+    quote! {
+        fn serialize_args<__S: #serde::Serializer>(
+            &self,
+            __serializer: __S,
+        ) -> ::core::result::Result<__S::Ok, __S::Error> {
+            #serde::Serializer::serialize_unit(__serializer)
+        }
+    }
+}
+
 /// `generics` split for a fallback impl, whose where clause also says
 /// `for<'__fallback> Self: Send + 'static` (the traits' supertraits), checked where the
 /// type is used rather than here (see `crate::fallback`).

@@ -157,6 +157,7 @@ fn expand(model: &RequestStruct) -> TokenStream {
 fn fallback(input: &DeriveInput, attr: &RequestAttr) -> TokenStream {
     let ident = &input.ident;
     let serde = serde();
+    let serialize_nothing = super::fallback_serialize_args();
     let event = attr
         .event
         .clone()
@@ -171,12 +172,7 @@ fn fallback(input: &DeriveInput, attr: &RequestAttr) -> TokenStream {
             const EVENT: &'static str = #event;
             type Reply = #reply;
 
-            fn serialize_args<__S: #serde::Serializer>(
-                &self,
-                __serializer: __S,
-            ) -> ::core::result::Result<__S::Ok, __S::Error> {
-                #serde::Serializer::serialize_unit(__serializer)
-            }
+            #serialize_nothing
 
             fn deserialize_args<'__de, __D: #serde::Deserializer<'__de>>(
                 _: __D,

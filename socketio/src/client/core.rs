@@ -71,9 +71,10 @@ impl Drop for Core {
 }
 
 impl Core {
-    pub(crate) fn new(config: ClientConfig, mode: DispatchMode) -> Arc<Core> {
+    pub(crate) fn new(mut config: ClientConfig, mode: DispatchMode) -> Arc<Core> {
         crate::logging::install(config.logger, config.engineio_logger);
-        let tls = TlsConfig::new(config.tls.clone());
+        // The settings move into the configuration that is built from them.
+        let tls = TlsConfig::new(std::mem::take(&mut config.tls));
         Arc::new(Core {
             tls,
             cookies: Arc::default(),

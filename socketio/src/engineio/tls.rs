@@ -163,8 +163,9 @@ impl TlsConfig {
         built.clone().map_err(Error::Tls)
     }
 
-    /// Whether the configuration has been built (tests: a `ws://` client builds none).
-    pub fn is_built(&self) -> bool {
+    /// Whether the configuration has been built.
+    #[cfg(test)]
+    fn is_built(&self) -> bool {
         self.0.built.get().is_some()
     }
 }
