@@ -4,7 +4,9 @@
 //! replays set-aside events), so one owner changes them in one step.
 //!
 //! Every method is a transition that runs under the lock without waiting; what must be
-//! told outside it (handlers, waiters) is returned.
+//! told outside it (handlers, `connect()`'s wake-up) is returned.
+
+use std::task::{Poll, Waker};
 
 use rustc_hash::FxHashMap as HashMap;
 use tokio::sync::oneshot;
@@ -20,18 +22,31 @@ use crate::args::Outgoing;
 use crate::engineio::Transport;
 use crate::error::Error;
 
-/// Tells `connect()` how its namespace fared.
-pub(crate) type Waiter = oneshot::Sender<Result<(), Error>>;
-
-/// What `connect()` waits on: each namespace asked for, and its answer.
-pub(crate) type Answers = Vec<(String, oneshot::Receiver<Result<(), Error>>)>;
-
 /// A namespace of the current connection.
 enum NamespaceState {
     /// CONNECT sent; `connect()` may wait for the answer.
-    Connecting(Option<Waiter>),
+    Connecting,
     /// The server accepted it.
     Connected { sid: String },
+}
+
+/// What `connect()` (or a reconnection attempt) waits for: the server's answers to the
+/// namespaces it asked for on one session. Kept here, not in a channel per namespace,
+/// so that a connecting client allocates nothing that it frees once connected: with
+/// many clients connecting at once, such blocks leave holes between the ones that stay.
+enum Answers {
+    /// `left` namespaces of `session` have not answered yet; `waker` is the waiting
+    /// `connect()`'s.
+    Awaited {
+        session: u64,
+        left: usize,
+        waker: Option<Waker>,
+    },
+    /// The namespaces of `session` answered, or the session ended first.
+    Decided {
+        session: u64,
+        outcome: Result<(), Box<Error>>,
+    },
 }
 
 /// Where `connect()` was asked to go, kept for reconnecting.
@@ -43,8 +58,8 @@ pub(crate) struct Target {
 
 /// What a CONNECT packet changed.
 pub(crate) struct Accepted {
-    /// `connect()`'s waiter for the namespace.
-    pub(crate) waiter: Option<Waiter>,
+    /// The waiting `connect()`, to wake: every namespace it waits for has answered.
+    pub(crate) answered: Option<Waker>,
     /// Events that arrived before CONNECT, to deliver after the `connect` handler.
     pub(crate) early: Vec<IncomingEvent>,
 }
@@ -64,8 +79,8 @@ pub(crate) struct Closed {
     pub(crate) link: Option<Link>,
     /// The namespaces that were connected, `/` first.
     pub(crate) connected: Vec<String>,
-    /// `connect()` waiters of namespaces still connecting.
-    pub(crate) waiters: Vec<Waiter>,
+    /// The `connect()` that was waiting for namespaces, to wake (its answer is decided).
+    pub(crate) answered: Option<Waker>,
     pub(crate) failed: Failed,
 }
 
@@ -76,6 +91,7 @@ pub(crate) struct Connection {
     link: Option<Link>,
     namespaces: HashMap<String, NamespaceState>,
     pub(crate) target: Option<Target>,
+    answers: Option<Answers>,
     buffer: SendBuffer,
     pub(crate) recovery: Recovery,
     pub(crate) acks: AckTable,
@@ -91,6 +107,7 @@ impl Connection {
             link: None,
             namespaces: HashMap::default(),
             target: None,
+            answers: None,
             buffer: SendBuffer::new(send_buffer),
             recovery: Recovery::default(),
             acks: AckTable::default(),
@@ -161,30 +178,81 @@ impl Connection {
     // ----- opening -----
 
     /// A new engine link: asks the server for `namespaces` (CONNECT with `auth`, plus
-    /// recovery's pid and offset); returns the session number and the waiters.
+    /// recovery's pid and offset); returns the session number, whose answers
+    /// [`outcome`](Self::outcome) tells.
     pub(crate) fn attach(
         &mut self,
         link: Link,
         namespaces: &[String],
         auth: Option<&serde_json::Value>,
-    ) -> Result<(u64, Answers), Error> {
+    ) -> Result<u64, Error> {
         self.session += 1;
         self.namespaces.clear();
         self.recovery.new_attempt();
-        let mut waiters = Vec::with_capacity(namespaces.len());
         for namespace in namespaces {
-            let (tx, rx) = oneshot::channel();
             self.namespaces
-                .insert(namespace.clone(), NamespaceState::Connecting(Some(tx)));
-            waiters.push((namespace.clone(), rx));
+                .insert(namespace.clone(), NamespaceState::Connecting);
             let auth = self.recovery.auth(namespace, auth);
             link.connect(namespace, auth.as_ref())?;
         }
+        self.answers = Some(Answers::Awaited {
+            session: self.session,
+            left: self.namespaces.len(),
+            waker: None,
+        });
         self.link = Some(link);
-        Ok((self.session, waiters))
+        Ok(self.session)
     }
 
-    // ----- the server's packets -----
+    /// How the namespaces asked for on `session` answered: `Pending` while some have
+    /// not (`waker` is woken when they have). Every namespace accepted gives `Ok`; the
+    /// first refusal, or the session's end, gives its error.
+    pub(crate) fn poll_outcome(&mut self, session: u64, waker: &Waker) -> Poll<Result<(), Error>> {
+        let of_session = match &self.answers {
+            Some(Answers::Awaited { session: s, .. } | Answers::Decided { session: s, .. }) => {
+                *s == session
+            }
+            None => false,
+        };
+        if !of_session {
+            // A newer session replaced it (its answers stay for its own wait).
+            return Poll::Ready(Err(lost_before_connected()));
+        }
+        match &mut self.answers {
+            Some(Answers::Awaited {
+                left, waker: slot, ..
+            }) if *left > 0 => {
+                *slot = Some(waker.clone());
+                Poll::Pending
+            }
+            _ => match self.answers.take() {
+                Some(Answers::Decided { outcome, .. }) => Poll::Ready(outcome.map_err(|e| *e)),
+                _ => Poll::Ready(Ok(())),
+            },
+        }
+    }
+
+    /// One namespace of the current session answered: the attempt is decided when it
+    /// was refused or was the last one. Returns the waiting `connect()` to wake then.
+    fn answer(&mut self, refusal: Option<Error>) -> Option<Waker> {
+        let Some(Answers::Awaited {
+            session,
+            left,
+            waker,
+        }) = &mut self.answers
+        else {
+            return None;
+        };
+        *left = left.saturating_sub(1);
+        let outcome = match refusal {
+            Some(error) => Err(Box::new(error)),
+            None if *left == 0 => Ok(()),
+            None => return None,
+        };
+        let (session, waker) = (*session, waker.take());
+        self.answers = Some(Answers::Decided { session, outcome });
+        waker
+    }
 
     /// CONNECT: `namespace` is accepted (None when it was not asked for). Flushes its
     /// buffered packets and hands back the events set aside for it.
@@ -195,17 +263,17 @@ impl Connection {
         pid: Option<String>,
     ) -> Option<Accepted> {
         let state = self.namespaces.get_mut(namespace)?;
-        let NamespaceState::Connecting(waiter) = state else {
+        let NamespaceState::Connecting = state else {
             return None;
         };
-        let waiter = waiter.take();
         *state = NamespaceState::Connected { sid };
+        let answered = self.answer(None);
         let early = self.recovery.connected(namespace, pid);
         for event in &early {
             self.recovery.delivered(namespace, event.offset.clone());
         }
         self.flush(namespace);
-        Some(Accepted { waiter, early })
+        Some(Accepted { answered, early })
     }
 
     /// Sends what was buffered for `namespace`, in order.
@@ -225,14 +293,14 @@ impl Connection {
         }
     }
 
-    /// CONNECT_ERROR: `namespace` was refused; the waiter of a namespace still
-    /// connecting (a connected one stays connected).
-    pub(crate) fn refuse(&mut self, namespace: &str) -> Option<Waiter> {
-        match self.namespaces.get_mut(namespace) {
-            Some(NamespaceState::Connecting(waiter)) => {
-                let waiter = waiter.take();
+    /// CONNECT_ERROR: `namespace` was refused with `error`. A namespace still connecting
+    /// is dropped (a connected one stays connected); returns the waiting `connect()` to
+    /// wake, when this decided its answer.
+    pub(crate) fn refuse(&mut self, namespace: &str, error: Error) -> Option<Waker> {
+        match self.namespaces.get(namespace) {
+            Some(NamespaceState::Connecting) => {
                 self.namespaces.remove(namespace);
-                waiter
+                self.answer(Some(error))
             }
             _ => None,
         }
@@ -266,7 +334,7 @@ impl Connection {
         if self.recovery.offered() && event.ack.is_none() {
             event.offset = offset_of(&event.payload);
         }
-        if let Some(NamespaceState::Connecting(_)) = self.namespaces.get(namespace) {
+        if let Some(NamespaceState::Connecting) = self.namespaces.get(namespace) {
             self.recovery.set_aside(namespace, event);
             return None;
         }
@@ -277,28 +345,36 @@ impl Connection {
     // ----- closing -----
 
     /// The engine of `session` closed (a newer session is not touched: `None`).
-    pub(crate) fn closed(&mut self, session: u64) -> Option<Closed> {
+    pub(crate) fn closed(&mut self, session: u64, lost: impl FnOnce() -> Error) -> Option<Closed> {
         if self.session != session {
             return None;
         }
-        Some(self.close())
+        Some(self.close(lost))
     }
 
-    /// Ends the current connection: every namespace leaves, sent acks fail.
-    pub(crate) fn close(&mut self) -> Closed {
+    /// Ends the current connection: every namespace leaves, sent acks fail, and a
+    /// `connect()` still waiting gets `lost` as its error.
+    pub(crate) fn close(&mut self, lost: impl FnOnce() -> Error) -> Closed {
         let mut connected = Vec::new();
-        let mut waiters = Vec::new();
         for (namespace, state) in self.namespaces.drain() {
-            match state {
-                NamespaceState::Connected { .. } => connected.push(namespace),
-                NamespaceState::Connecting(waiter) => waiters.extend(waiter),
+            if let NamespaceState::Connected { .. } = state {
+                connected.push(namespace);
             }
         }
         sort_root_first(&mut connected);
+        let answered = match &mut self.answers {
+            Some(Answers::Awaited { session, waker, .. }) if *session == self.session => {
+                let (session, waker) = (*session, waker.take());
+                let outcome = Err(Box::new(lost()));
+                self.answers = Some(Answers::Decided { session, outcome });
+                waker
+            }
+            _ => None,
+        };
         Closed {
             link: self.link.take(),
             connected,
-            waiters,
+            answered,
             failed: self.acks.fail_sent(None),
         }
     }
@@ -351,5 +427,97 @@ impl Connection {
             Some(NamespaceState::Connected { .. }) => self.link.as_ref(),
             _ => None,
         }
+    }
+}
+
+/// What a `connect()` waiting for its namespaces is told when its session ended first.
+fn lost_before_connected() -> Error {
+    Error::ConnectionFailed("connection lost before the namespaces connected".into())
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+    use std::task::{Poll, Waker};
+
+    use super::*;
+    use crate::client::link::fake::FakeOutlet;
+    use crate::Parser;
+
+    fn attached(namespaces: &[&str]) -> (Connection, u64) {
+        let mut connection = Connection::new(16);
+        let link = Link::new(Arc::new(FakeOutlet::default()), Parser::Json);
+        let namespaces: Vec<String> = namespaces.iter().map(|ns| ns.to_string()).collect();
+        let session = connection.attach(link, &namespaces, None).unwrap();
+        (connection, session)
+    }
+
+    fn poll(connection: &mut Connection, session: u64) -> Poll<Result<(), Error>> {
+        connection.poll_outcome(session, Waker::noop())
+    }
+
+    #[test]
+    fn connect_is_answered_once_every_namespace_is_accepted() {
+        let (mut connection, session) = attached(&["/", "/chat"]);
+        assert!(poll(&mut connection, session).is_pending());
+        let first = connection.accept("/", "a".into(), None).unwrap();
+        assert!(first.answered.is_none());
+        assert!(
+            poll(&mut connection, session).is_pending(),
+            "one namespace left"
+        );
+        let last = connection.accept("/chat", "b".into(), None).unwrap();
+        assert!(last.answered.is_some(), "the waiting connect() is woken");
+        assert!(matches!(
+            poll(&mut connection, session),
+            Poll::Ready(Ok(()))
+        ));
+    }
+
+    #[test]
+    fn the_first_refusal_decides_and_a_later_answer_changes_nothing() {
+        let (mut connection, session) = attached(&["/", "/admin"]);
+        assert!(poll(&mut connection, session).is_pending());
+        assert!(connection.refuse("/admin", Error::NotConnected).is_some());
+        let accepted = connection.accept("/", "a".into(), None).unwrap();
+        assert!(accepted.answered.is_none(), "already decided");
+        assert!(matches!(
+            poll(&mut connection, session),
+            Poll::Ready(Err(Error::NotConnected))
+        ));
+        assert!(
+            connection.refuse("/", Error::Timeout).is_none(),
+            "a connected namespace is not refused"
+        );
+    }
+
+    #[test]
+    fn a_connection_closed_before_the_answers_fails_the_wait() {
+        let (mut connection, session) = attached(&["/"]);
+        assert!(poll(&mut connection, session).is_pending());
+        let closed = connection
+            .closed(session, || Error::ConnectionFailed("gone".into()))
+            .unwrap();
+        assert!(closed.answered.is_some());
+        match poll(&mut connection, session) {
+            Poll::Ready(Err(Error::ConnectionFailed(message))) => assert_eq!(message, "gone"),
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn a_newer_session_ends_the_wait_of_an_older_one() {
+        let (mut connection, old) = attached(&["/"]);
+        let link = Link::new(Arc::new(FakeOutlet::default()), Parser::Json);
+        let new = connection.attach(link, &["/".into()], None).unwrap();
+        assert!(matches!(
+            poll(&mut connection, old),
+            Poll::Ready(Err(Error::ConnectionFailed(_)))
+        ));
+        assert!(connection.closed(old, || Error::Timeout).is_none());
+        assert!(
+            poll(&mut connection, new).is_pending(),
+            "the new session still waits"
+        );
     }
 }

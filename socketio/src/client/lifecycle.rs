@@ -7,7 +7,7 @@ use std::sync::Arc;
 
 use tracing::{debug, info, warn};
 
-use super::connection::{Answers, Target};
+use super::connection::Target;
 use super::core::Core;
 use super::credentials::Credentials;
 use super::link::Link;
@@ -36,14 +36,17 @@ impl Core {
         let namespaces = resolved
             .namespaces
             .unwrap_or_else(|| self.handlers.namespaces());
-        // The options once in this future (it is held until the namespaces answer, by
-        // every client connecting at once): the connection keeps its own copy.
         let target = Target {
             url: resolved.url,
             options,
         };
-        self.connection().target = Some(target.clone());
         let opened = self.open(&target, &namespaces).await;
+        let retry = target.options.settings.retry;
+        // Moved, not copied, to the connection, which keeps it for reconnecting (from
+        // `settle` on, or from the retry below): nothing this future allocated is freed
+        // once connected. With many clients connecting at once, such blocks would leave
+        // holes between the ones that stay.
+        self.connection().target = Some(target);
         match opened.and_then(|session| self.settle(session, Connecting)) {
             // Connected, or disconnect() was called meanwhile (it wins).
             Ok(Settled::Connected | Settled::Cancelled) => Ok(()),
@@ -57,7 +60,7 @@ impl Core {
             }
             Err(error) => {
                 self.close_connection(None).await;
-                if target.options.settings.retry
+                if retry
                     && self.config.reconnection.enabled
                     && self.lifecycle.advance(Connecting, Reconnecting)
                 {
@@ -99,9 +102,9 @@ impl Core {
             }
         };
         let link = Link::new(Arc::new(engine), self.config.parser);
-        let (session, waiters) =
-            self.connection()
-                .attach(link.clone(), namespaces, auth.as_ref())?;
+        let session = self
+            .connection()
+            .attach(link.clone(), namespaces, auth.as_ref())?;
         engine_session.start(Reader::new(
             self.clone(),
             session,
@@ -111,10 +114,16 @@ impl Core {
         if !target.options.settings.wait {
             return Ok(session);
         }
-        tokio::time::timeout(target.options.settings.wait_timeout, wait_for(waiters))
+        tokio::time::timeout(target.options.settings.wait_timeout, self.answers(session))
             .await
             .map_err(|_| Error::Timeout)??;
         Ok(session)
+    }
+
+    /// Waits until the namespaces asked for on `session` have answered (or the session
+    /// ended first): the router and the closing paths wake it.
+    async fn answers(&self, session: u64) -> Result<(), Error> {
+        std::future::poll_fn(|cx| self.connection().poll_outcome(session, cx.waker())).await
     }
 
     /// This attempt's credentials, then the Engine.IO session opened with them.
@@ -256,7 +265,8 @@ impl Core {
         // The state moves under the connection's lock: see `settle`.
         let (closed, reconnect) = {
             let mut connection = self.connection();
-            let Some(closed) = connection.closed(session) else {
+            let lost = || Error::ConnectionFailed(format!("connection closed: {reason}"));
+            let Some(closed) = connection.closed(session, lost) else {
                 return;
             };
             let resume = reason.is_accidental()
@@ -282,9 +292,8 @@ impl Core {
         for namespace in &closed.connected {
             self.trigger_disconnect(namespace, reason);
         }
-        for waiter in closed.waiters {
-            let message = format!("connection closed: {reason}");
-            let _ = waiter.send(Err(Error::ConnectionFailed(message)));
+        if let Some(waiting) = closed.answered {
+            waiting.wake();
         }
         if reconnect {
             let error = Error::ConnectionFailed(format!("connection lost: {reason}"));
@@ -349,7 +358,12 @@ impl Core {
     /// Sends DISCONNECT for every connected namespace (when `reason` is given, their
     /// `disconnect` handlers run with it), then closes the engine.
     async fn close_connection(&self, reason: Option<DisconnectReason>) {
-        let closed = self.connection().close();
+        let lost =
+            || Error::ConnectionFailed("connection closed before the namespaces connected".into());
+        let closed = self.connection().close(lost);
+        if let Some(waiting) = closed.answered {
+            waiting.wake();
+        }
         if let Some(link) = &closed.link {
             link.leave(&closed.connected);
         }
@@ -363,23 +377,6 @@ impl Core {
             link.outlet().close().await;
         }
     }
-}
-
-/// Waits for the server's answer to each namespace's CONNECT.
-async fn wait_for(waiters: Answers) -> Result<(), Error> {
-    for (namespace, waiter) in waiters {
-        match waiter.await {
-            Ok(Ok(())) => {}
-            Ok(Err(error)) => return Err(error),
-            Err(_) => {
-                debug!(target: "socketio", %namespace, "connection lost while connecting");
-                return Err(Error::ConnectionFailed(format!(
-                    "connection lost before namespace {namespace} connected"
-                )));
-            }
-        }
-    }
-    Ok(())
 }
 
 /// What the `disconnect` handlers are told when the engine closed for `reason`.

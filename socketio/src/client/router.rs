@@ -157,8 +157,8 @@ impl Reader {
             self.core
                 .deliver(namespace, event.name, event.payload, event.ack);
         }
-        if let Some(waiter) = accepted.waiter {
-            let _ = waiter.send(Ok(()));
+        if let Some(waiting) = accepted.answered {
+            waiting.wake();
         }
         Ok(())
     }
@@ -178,16 +178,17 @@ impl Reader {
                 .unwrap_or("refused")
                 .to_owned(),
         };
-        let waiter = self.core.connection().refuse(namespace);
         info!(target: "socketio", %namespace, %message, "namespace refused");
+        let refusal = Error::NamespaceRefused {
+            namespace: namespace.to_owned(),
+            message,
+            data: data.get("data").cloned(),
+        };
+        let waiting = self.core.connection().refuse(namespace, refusal);
         let payload = Payload::new(&data).unwrap_or_default();
         self.core.trigger(namespace, "connect_error", payload);
-        if let Some(waiter) = waiter {
-            let _ = waiter.send(Err(Error::NamespaceRefused {
-                namespace: namespace.to_owned(),
-                message,
-                data: data.get("data").cloned(),
-            }));
+        if let Some(waiting) = waiting {
+            waiting.wake();
         }
         Ok(())
     }
@@ -332,7 +333,7 @@ mod tests {
         fn attach(&self) -> (Reader, Arc<FakeOutlet>, u64) {
             let outlet = Arc::new(FakeOutlet::default());
             let link = Link::new(outlet.clone(), Parser::Json);
-            let (session, _waiters) = self
+            let session = self
                 .core
                 .connection()
                 .attach(link.clone(), &["/".to_owned()], None)
@@ -367,14 +368,18 @@ mod tests {
         assert_eq!(outlet.sent(), ["0"]);
         feed(&mut reader, r#"0{"sid":"a","pid":"p1"}"#);
         feed(&mut reader, r#"2["item",0,"o1"]"#);
-        rig.core.connection().closed(session);
+        rig.core
+            .connection()
+            .closed(session, || Error::NotConnected);
 
         // The next attempt gets the replayed events, then dies before CONNECT.
         let (mut reader, outlet, session) = rig.attach();
         assert_eq!(outlet.sent(), [r#"0{"offset":"o1","pid":"p1"}"#]);
         feed(&mut reader, r#"2["item",1,"o2"]"#);
         feed(&mut reader, r#"2["item",2,"o3"]"#);
-        rig.core.connection().closed(session);
+        rig.core
+            .connection()
+            .closed(session, || Error::NotConnected);
 
         // The one after resumes from the last event delivered, so nothing is lost.
         let (mut reader, outlet, _) = rig.attach();
