@@ -181,11 +181,11 @@ impl HandlerTable {
     /// Namespaces that have handlers, `/` first; `/` alone when none has.
     pub(crate) fn namespaces(&self) -> Vec<String> {
         let namespaces = self.namespaces.read().unwrap_or_else(|e| e.into_inner());
-        let mut names: Vec<String> = namespaces
-            .iter()
-            .filter(|(_, h)| !h.is_empty())
-            .map(|(ns, _)| ns.clone())
-            .collect();
+        let with_handlers = || namespaces.iter().filter(|(_, h)| !h.is_empty());
+        // Sized exactly: connect() holds this list until the namespaces answer, and a
+        // block bigger than needed is a bigger hole once freed.
+        let mut names = Vec::with_capacity(with_handlers().count().max(1));
+        names.extend(with_handlers().map(|(ns, _)| ns.clone()));
         sort_root_first(&mut names);
         if names.is_empty() {
             names.push("/".to_owned());
