@@ -147,17 +147,25 @@ impl EngineOptions {
         // Switching between the special schemes http(s) and ws(s) is always allowed.
         let _ = url.set_scheme(scheme);
         url.set_path(&format!("/{}/", self.path.trim_matches('/')));
-        {
-            let mut query = url.query_pairs_mut();
-            query.append_pair("EIO", dialect.eio());
-            query.append_pair("transport", transport.as_str());
-            if dialect.asks_base64() && transport == Transport::Polling {
-                query.append_pair("b64", "1");
-            }
-            if let Some(sid) = sid {
-                query.append_pair("sid", sid);
-            }
+        // The query in one string, set once (each `append_pair` rewrites the URL).
+        let mut query =
+            String::with_capacity(url.query().map_or(0, str::len) + sid.map_or(0, str::len) + 48);
+        if let Some(users) = url.query().filter(|users| !users.is_empty()) {
+            query.push_str(users);
+            query.push('&');
         }
+        query.push_str("EIO=");
+        query.push_str(dialect.eio());
+        query.push_str("&transport=");
+        query.push_str(transport.as_str());
+        if dialect.asks_base64() && transport == Transport::Polling {
+            query.push_str("&b64=1");
+        }
+        if let Some(sid) = sid {
+            query.push_str("&sid=");
+            query.extend(url::form_urlencoded::byte_serialize(sid.as_bytes()));
+        }
+        url.set_query(Some(&query));
         url
     }
 }
@@ -182,6 +190,14 @@ mod tests {
                 .endpoint(Transport::WebSocket, Dialect::V4, Some("abc"))
                 .as_str(),
             "wss://example.com:8443/custom/?token=a%20b&EIO=4&transport=websocket&sid=abc"
+        );
+        // An empty query gets no `&`; a sid is form-encoded as `append_pair` would.
+        let empty_query = EngineOptions::new("http://localhost:5000/?").unwrap();
+        assert_eq!(
+            empty_query
+                .endpoint(Transport::WebSocket, Dialect::V4, Some("a b+c/="))
+                .as_str(),
+            "ws://localhost:5000/socket.io/?EIO=4&transport=websocket&sid=a+b%2Bc%2F%3D"
         );
         let plain = EngineOptions::new("ws://localhost:5000").unwrap();
         assert_eq!(

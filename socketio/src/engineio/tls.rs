@@ -145,6 +145,7 @@ impl TlsConfig {
 
     /// What is wrong with the settings that can be told without building them (a PEM
     /// that did not parse): `connect()` reports it whatever the URL's scheme.
+    #[inline]
     pub fn check(&self) -> Result<(), Error> {
         match &self.0.settings.error {
             Some(error) => Err(Error::Tls(error.clone())),

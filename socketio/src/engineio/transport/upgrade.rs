@@ -202,37 +202,29 @@ impl Head {
         Ok(Some(head))
     }
 
-    /// Keeps `field` if the handshake needs it.
+    /// Keeps `field` if the handshake needs it. Names are compared as they are (no
+    /// `HeaderName` is built for the headers that are skipped).
     fn take(&mut self, field: &httparse::Header<'_>, buffer: &[u8]) {
-        let Ok(name) = HeaderName::from_bytes(field.name.as_bytes()) else {
-            return;
-        };
+        let is = |name: &HeaderName| field.name.eq_ignore_ascii_case(name.as_str());
         let value = field.value;
-        match name {
-            header::UPGRADE => {
-                self.upgrades_to_websocket = value.eq_ignore_ascii_case(b"websocket");
+        if is(&header::UPGRADE) {
+            self.upgrades_to_websocket = value.eq_ignore_ascii_case(b"websocket");
+        } else if is(&header::CONNECTION) {
+            self.connection_upgrades = value
+                .split(|&byte| byte == b',')
+                .any(|token| token.trim_ascii().eq_ignore_ascii_case(b"upgrade"));
+        } else if is(&header::SEC_WEBSOCKET_ACCEPT) {
+            // httparse's values are slices of `buffer`: found by their offset.
+            let start = (value.as_ptr() as usize).checked_sub(buffer.as_ptr() as usize);
+            self.accept = start.map(|start| start..start + value.len());
+        } else if is(&header::CONTENT_LENGTH) {
+            self.content_length = std::str::from_utf8(value)
+                .ok()
+                .and_then(|text| text.trim().parse().ok());
+        } else if is(&header::SET_COOKIE) {
+            if let Ok(value) = HeaderValue::from_bytes(value) {
+                self.set_cookies.push(value);
             }
-            header::CONNECTION => {
-                self.connection_upgrades = value
-                    .split(|&byte| byte == b',')
-                    .any(|token| token.trim_ascii().eq_ignore_ascii_case(b"upgrade"));
-            }
-            header::SEC_WEBSOCKET_ACCEPT => {
-                // httparse's values are slices of `buffer`: found by their offset.
-                let start = (value.as_ptr() as usize).checked_sub(buffer.as_ptr() as usize);
-                self.accept = start.map(|start| start..start + value.len());
-            }
-            header::CONTENT_LENGTH => {
-                self.content_length = std::str::from_utf8(value)
-                    .ok()
-                    .and_then(|text| text.trim().parse().ok());
-            }
-            header::SET_COOKIE => {
-                if let Ok(value) = HeaderValue::from_bytes(value) {
-                    self.set_cookies.push(value);
-                }
-            }
-            _ => {}
         }
     }
 
