@@ -858,12 +858,14 @@ those two differ only by the pace:
 {pace_table(d)}
 
 What is left between *at once* and *paced (warm-up)* is mostly not per connection: the
-first connection of a process maps the code it runs (`--n 1`: VmRSS +1.7–1.8 MB, of which
-32 KB of heap, for ours; about 0.7 MB of it are the 4 KiB pages its code touches, which the
-kernel maps 64 KiB around each fault), about 1.7 KiB of every figure of 1,000 without a
-warm-up. Like for like, the pace costs what the last two columns say: 5–7 %, the blocks
-freed after the handshakes (the engine's opening, the upgrade's buffers, the caller's own
-`join_all` task per client) that the allocator keeps between long-lived ones.
+first connection of a process maps the code it runs (`--n 1` at cb3b6b7: VmRSS +1.56–1.78 MB,
+of which 24 KB of heap, on the current-thread runtime; +1.91–2.08 MB, 40–52 KB of heap, on
+the multi-thread one, whose scheduler runs more code; the kernel maps 64 KiB around each
+page of code a fault touches), about 1.7–2.0 KiB of every figure of 1,000 without a
+warm-up. Like for like, the pace costs what the last two columns say: 1–3 %. What remains
+of it are the blocks freed once connected that the allocator keeps between long-lived
+ones, mostly the caller's own: `join_all` holds each client's future (the benchmark's is 472 bytes,
+`connect_with`'s 384 of them) in a block of its own until that client is connected.
 
 An application can make that one-off smaller by building this crate in one codegen unit
 (`[profile.release.package.socketio]` `codegen-units = 1` in its own `Cargo.toml`): rustc then
@@ -900,6 +902,24 @@ How the gap was closed (heaptrack, `sio-bench-ours ours idle URL --n 1000 --conc
   has set a cookie: `--n 1` went from +2.6 MB to +1.75 MB.
 - 926cf58: the websocket is boxed as soon as it is open and the connection and upgrade run
   in a function of their own: `EngineSocket::open`'s future is 1,168 bytes (1,480 before).
+
+Then, with glibc's `malloc_stats` read at idle (through gdb) and a log of every allocation
+that tells, for each free byte inside the heap, which allocation last held it:
+
+- At 14d968c, with 1,000 at once, 0.68–0.87 MB of the heap were free at idle, in 2,575
+  blocks: the caller's `join_all` tasks, then blocks of ours that a connecting client frees
+  once connected: a oneshot channel, a waiter list and copies of the namespace per
+  `connect()`, the options and URL the caller passed (the connection kept clones), the
+  namespace list (a block of 112 bytes for one name).
+- b8b7231: `connect()` waits for its namespaces' answers counted in the `Connection`, with
+  its waker, and the target is moved to the connection, not copied: 0.44–0.55 MB free.
+- f19f852: `connect_with`'s future is 384 bytes (664): the checks before opening are a plain
+  function, a failed connect's handling is boxed (its error and `close_connection` future
+  had been laid out in every state), and what attaching the engine needs is gone before the
+  wait. The namespace list is sized exactly. 0.28–0.39 MB free; 13.06–13.20 KiB at once.
+- cb3b6b7: the first connection runs less of the http and url crates' code (response header
+  names compared in place, no header map when there are no headers, the endpoint's query
+  set in one piece).
 
 ## Connect time
 
