@@ -155,12 +155,8 @@ impl<'de> Deserialize<'de> for Dyn {
             fn visit_byte_buf<E: de::Error>(self, v: Vec<u8>) -> Result<Dyn, E> {
                 Ok(Dyn::Bin(Bytes::from(v)))
             }
-            fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Dyn, A::Error> {
-                let mut items = Vec::new();
-                while let Some(item) = seq.next_element::<Dyn>()? {
-                    items.push(item);
-                }
-                Ok(Dyn::Seq(items))
+            fn visit_seq<A: SeqAccess<'de>>(self, seq: A) -> Result<Dyn, A::Error> {
+                items(seq).map(Dyn::Seq)
             }
             fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Dyn, A::Error> {
                 let mut entries = Vec::new();
@@ -172,6 +168,15 @@ impl<'de> Deserialize<'de> for Dyn {
         }
         d.deserialize_any(V)
     }
+}
+
+/// The values of a sequence (a list, or the arguments of an event).
+fn items<'de, A: SeqAccess<'de>>(mut seq: A) -> Result<Vec<Dyn>, A::Error> {
+    let mut items = Vec::new();
+    while let Some(item) = seq.next_element::<Dyn>()? {
+        items.push(item);
+    }
+    Ok(items)
 }
 
 /// All the arguments of an event or ack. It (de)serializes as a tuple, which socketioxide maps
@@ -205,12 +210,8 @@ impl<'de> Deserialize<'de> for Args {
             fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
                 f.write_str("a list of arguments")
             }
-            fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Args, A::Error> {
-                let mut items = Vec::new();
-                while let Some(item) = seq.next_element::<Dyn>()? {
-                    items.push(item);
-                }
-                Ok(Args(items))
+            fn visit_seq<A: SeqAccess<'de>>(self, seq: A) -> Result<Args, A::Error> {
+                items(seq).map(Args)
             }
         }
         d.deserialize_tuple(usize::MAX, V)

@@ -31,22 +31,15 @@ enum NamespaceState {
 }
 
 /// What `connect()` (or a reconnection attempt) waits for: the server's answers to the
-/// namespaces it asked for on one session. Kept here, not in a channel per namespace,
-/// so that a connecting client allocates nothing that it frees once connected: with
-/// many clients connecting at once, such blocks leave holes between the ones that stay.
+/// namespaces it asked for on the current session (`attach` starts them anew). Kept
+/// here, not in a channel per namespace, so that a connecting client allocates nothing
+/// that it frees once connected: with many clients connecting at once, such blocks
+/// leave holes between the ones that stay.
 enum Answers {
-    /// `left` namespaces of `session` have not answered yet; `waker` is the waiting
-    /// `connect()`'s.
-    Awaited {
-        session: u64,
-        left: usize,
-        waker: Option<Waker>,
-    },
-    /// The namespaces of `session` answered, or the session ended first.
-    Decided {
-        session: u64,
-        outcome: Result<(), Box<Error>>,
-    },
+    /// `left` namespaces have not answered yet; `waker` is the waiting `connect()`'s.
+    Awaited { left: usize, waker: Option<Waker> },
+    /// They answered, or the session ended first.
+    Decided(Result<(), Box<Error>>),
 }
 
 /// Where `connect()` was asked to go, kept for reconnecting.
@@ -179,7 +172,7 @@ impl Connection {
 
     /// A new engine link: asks the server for `namespaces` (CONNECT with `auth`, plus
     /// recovery's pid and offset); returns the session number, whose answers
-    /// [`outcome`](Self::outcome) tells.
+    /// [`poll_outcome`](Self::poll_outcome) tells.
     pub(crate) fn attach(
         &mut self,
         link: Link,
@@ -196,7 +189,6 @@ impl Connection {
             link.connect(namespace, auth.as_ref())?;
         }
         self.answers = Some(Answers::Awaited {
-            session: self.session,
             left: self.namespaces.len(),
             waker: None,
         });
@@ -208,39 +200,26 @@ impl Connection {
     /// not (`waker` is woken when they have). Every namespace accepted gives `Ok`; the
     /// first refusal, or the session's end, gives its error.
     pub(crate) fn poll_outcome(&mut self, session: u64, waker: &Waker) -> Poll<Result<(), Error>> {
-        let of_session = match &self.answers {
-            Some(Answers::Awaited { session: s, .. } | Answers::Decided { session: s, .. }) => {
-                *s == session
-            }
-            None => false,
-        };
-        if !of_session {
+        if session != self.session {
             // A newer session replaced it (its answers stay for its own wait).
             return Poll::Ready(Err(lost_before_connected()));
         }
-        match &mut self.answers {
-            Some(Answers::Awaited {
-                left, waker: slot, ..
-            }) if *left > 0 => {
-                *slot = Some(waker.clone());
+        match self.answers.take() {
+            Some(Answers::Awaited { left, .. }) if left > 0 => {
+                let waker = Some(waker.clone());
+                self.answers = Some(Answers::Awaited { left, waker });
                 Poll::Pending
             }
-            _ => match self.answers.take() {
-                Some(Answers::Decided { outcome, .. }) => Poll::Ready(outcome.map_err(|e| *e)),
-                _ => Poll::Ready(Ok(())),
-            },
+            Some(Answers::Awaited { .. }) => Poll::Ready(Ok(())),
+            Some(Answers::Decided(outcome)) => Poll::Ready(outcome.map_err(|error| *error)),
+            None => Poll::Ready(Err(lost_before_connected())),
         }
     }
 
     /// One namespace of the current session answered: the attempt is decided when it
     /// was refused or was the last one. Returns the waiting `connect()` to wake then.
     fn answer(&mut self, refusal: Option<Error>) -> Option<Waker> {
-        let Some(Answers::Awaited {
-            session,
-            left,
-            waker,
-        }) = &mut self.answers
-        else {
+        let Some(Answers::Awaited { left, waker }) = &mut self.answers else {
             return None;
         };
         *left = left.saturating_sub(1);
@@ -249,8 +228,8 @@ impl Connection {
             None if *left == 0 => Ok(()),
             None => return None,
         };
-        let (session, waker) = (*session, waker.take());
-        self.answers = Some(Answers::Decided { session, outcome });
+        let waker = waker.take();
+        self.answers = Some(Answers::Decided(outcome));
         waker
     }
 
@@ -363,10 +342,9 @@ impl Connection {
         }
         sort_root_first(&mut connected);
         let answered = match &mut self.answers {
-            Some(Answers::Awaited { session, waker, .. }) if *session == self.session => {
-                let (session, waker) = (*session, waker.take());
-                let outcome = Err(Box::new(lost()));
-                self.answers = Some(Answers::Decided { session, outcome });
+            Some(Answers::Awaited { waker, .. }) => {
+                let waker = waker.take();
+                self.answers = Some(Answers::Decided(Err(Box::new(lost()))));
                 waker
             }
             _ => None,

@@ -45,17 +45,17 @@ pub(crate) struct Found {
     pub(crate) event: Arc<str>,
 }
 
-/// A function handler, its event's name, and whether it runs once only (`once`).
+/// A function handler, and whether it runs once only (`once`).
 struct Entry {
     handler: ErasedHandler,
-    name: Arc<str>,
     once: bool,
 }
 
 /// Handlers of one namespace.
 struct NamespaceHandlers {
     name: Arc<str>,
-    events: HashMap<String, Entry>,
+    /// Keyed by the event's name, which what is found shares.
+    events: HashMap<Arc<str>, Entry>,
     any: Option<ErasedHandler>,
     class: Option<Arc<dyn ClassHandler>>,
 }
@@ -77,8 +77,8 @@ impl NamespaceHandlers {
     /// A function handler, else a class method, else the catch-all (never for the
     /// client's own events).
     fn find(&self, event: &str) -> Option<Found> {
-        let (target, name) = if let Some(entry) = self.events.get(event) {
-            (Target::Handler(entry.handler.clone()), entry.name.clone())
+        let (target, name) = if let Some((name, entry)) = self.events.get_key_value(event) {
+            (Target::Handler(entry.handler.clone()), name.clone())
         } else if let Some(class) = self.class.as_ref().filter(|c| c.handles(event)) {
             (Target::Class(class.clone()), Arc::from(event))
         } else {
@@ -112,15 +112,7 @@ impl HandlerTable {
     /// it is removed when it is picked for an event.
     pub(crate) fn on(&self, namespace: &str, event: &str, handler: ErasedHandler, once: bool) {
         self.update(namespace, |h| {
-            let name = Arc::from(event);
-            h.events.insert(
-                event.to_owned(),
-                Entry {
-                    handler,
-                    name,
-                    once,
-                },
-            );
+            h.events.insert(Arc::from(event), Entry { handler, once });
         });
     }
 
@@ -172,8 +164,8 @@ impl HandlerTable {
         let mut namespaces = self.namespaces.write().unwrap_or_else(|e| e.into_inner());
         let handlers = namespaces.get_mut(namespace)?;
         if handlers.events.get(event).is_some_and(|entry| entry.once) {
-            let entry = handlers.events.remove(event)?;
-            return Some(handlers.found(Target::Handler(entry.handler), entry.name));
+            let (name, entry) = handlers.events.remove_entry(event)?;
+            return Some(handlers.found(Target::Handler(entry.handler), name));
         }
         handlers.find(event)
     }

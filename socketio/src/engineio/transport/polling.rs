@@ -52,6 +52,10 @@ pub(crate) fn http_client(
 
 /// The user's headers, validated once.
 pub fn header_map(headers: &[(String, String)]) -> Result<HeaderMap, Error> {
+    if headers.is_empty() {
+        // Most clients set none: no map is built, none of the http crate's code runs.
+        return Ok(HeaderMap::new());
+    }
     let mut map = HeaderMap::with_capacity(headers.len());
     for (name, value) in headers {
         let name = HeaderName::from_bytes(name.as_bytes())

@@ -1,7 +1,6 @@
 //! The websocket transport: one Engine.IO packet per frame, binary frames raw.
 
 use reqwest::cookie::CookieStore;
-use reqwest::header::HeaderMap;
 use rustls::pki_types::ServerName;
 use tokio::net::TcpStream;
 use tokio_tungstenite::tungstenite::protocol::{Role, WebSocketConfig};
@@ -53,11 +52,7 @@ async fn open_and_upgrade(
     sid: Option<&str>,
 ) -> Result<(Stream, upgrade::Switched), EngineError> {
     let url = options.endpoint(Transport::WebSocket, dialect, sid);
-    // The user's headers, if any (an empty map runs none of the http crate's code).
-    let headers = match options.headers.as_slice() {
-        [] => HeaderMap::new(),
-        some => header_map(some)?,
-    };
+    let headers = header_map(&options.headers)?;
     let mut stream = open_stream(options, &url).await?;
     // Cookies are matched against the HTTP form of the URL, as polling sees it: built
     // only when there are cookies to send or to keep.
